@@ -1,0 +1,39 @@
+"""dedup: find near-duplicate news articles and show, paragraph by paragraph, what they share.
+
+>>> from dedup import find_duplicates
+>>> result = find_duplicates({"a": "Some text here.", "b": "Some text here."})
+>>> result.pairs[0].kind
+'exact'
+"""
+
+from importlib.metadata import version as _version
+
+from .alignment import Alignment, Match, align
+from .articles import Article
+from .config import DedupConfig
+from .errors import ConfigError, DedupError, InputError
+from .normalize import NormalizeConfig, normalize
+from .pipeline import find_duplicates
+from .results import SCHEMA, Cluster, DedupResult, Pair, Skipped
+
+__version__ = _version("dedup")
+
+__all__ = [
+    "SCHEMA",
+    "Alignment",
+    "Article",
+    "Cluster",
+    "ConfigError",
+    "DedupConfig",
+    "DedupError",
+    "DedupResult",
+    "InputError",
+    "Match",
+    "NormalizeConfig",
+    "Pair",
+    "Skipped",
+    "__version__",
+    "align",
+    "find_duplicates",
+    "normalize",
+]

@@ -1,0 +1,204 @@
+"""Paragraph-by-paragraph alignment of two articles with rapidfuzz.
+
+Each article is split into paragraphs (:mod:`dedup.paragraphs`), each paragraph normalized with
+boilerplate lines removed. Paragraphs shorter than ``min_paragraph_chars`` after that are
+*ignored*: they are furniture or headings, too short to say anything about reuse.
+
+All remaining paragraphs of ``a`` are scored against all of ``b`` with ``rapidfuzz.process.cdist``
+over their words. The score of two paragraphs is the length of their longest common word
+subsequence (from the Indel distance) divided by the length of the shorter one — so a paragraph
+that was trimmed, extended or lightly edited still scores high — but never divided by less than a
+third of the longer one, so that a few common words cannot match a long paragraph. Measured on
+the seeds: the nine reused paragraphs of 000 score 0.875-1.0 against 001, while the best score
+between paragraphs of unrelated articles is 0.62 (plain character ``fuzz.ratio`` puts one of the
+reused paragraphs, trimmed and re-spelled, at 0.73). Paragraphs are matched one-to-one, greedily,
+best score first; reordering is allowed.
+Ties are broken by ``(i + j, |i - j|, i)``; the only cells that still tie are ``(i, j)`` and
+``(j, i)``, which never compete for a row or column, so ``align(b, a)`` is exactly the mirror of
+``align(a, b)``. A paragraph with no counterpart at ``threshold`` or above is *only in a* (dropped
+by b) or *only in b* (added by b).
+
+Coverage of ``a`` by ``b`` is the share of ``a``'s compared characters that lie in matched
+paragraphs, each matched paragraph counted by the share of its words found in its counterpart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Indel
+
+from .normalize import normalize
+from .paragraphs import paragraph_lines, split_paragraphs
+from .shingles import tokenize
+
+DEFAULT_THRESHOLD = 0.8
+DEFAULT_MIN_PARAGRAPH_CHARS = 25
+LENGTH_FLOOR = 1 / 3
+"""A score is never divided by less than this share of the longer paragraph's length."""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Paragraph ``a`` of the first article matches paragraph ``b`` of the second at ``score``."""
+
+    a: int
+    b: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """How two articles' paragraphs correspond. Indices are paragraph numbers (from 0)."""
+
+    matches: tuple[Match, ...]
+    only_a: tuple[int, ...]
+    only_b: tuple[int, ...]
+    ignored_a: tuple[int, ...]
+    ignored_b: tuple[int, ...]
+    coverage_a_by_b: float
+    coverage_b_by_a: float
+
+    def mirrored(self) -> Alignment:
+        """The same alignment seen from the other article."""
+        return Alignment(
+            matches=tuple(sorted((Match(m.b, m.a, m.score) for m in self.matches), key=_by_a)),
+            only_a=self.only_b,
+            only_b=self.only_a,
+            ignored_a=self.ignored_b,
+            ignored_b=self.ignored_a,
+            coverage_a_by_b=self.coverage_b_by_a,
+            coverage_b_by_a=self.coverage_a_by_b,
+        )
+
+
+def _by_a(match: Match) -> int:
+    return match.a
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedText:
+    """An article ready to align: raw paragraphs, their compared forms, the ignored ones."""
+
+    paragraphs: tuple[str, ...]
+    compared: tuple[str, ...]
+    words: tuple[tuple[str, ...], ...]
+    ignored: frozenset[int]
+
+    @property
+    def compared_chars(self) -> int:
+        return sum(len(t) for i, t in enumerate(self.compared) if i not in self.ignored)
+
+
+def prepare(
+    text: str,
+    *,
+    boilerplate: frozenset[str] = frozenset(),
+    min_paragraph_chars: int = DEFAULT_MIN_PARAGRAPH_CHARS,
+) -> PreparedText:
+    """Split ``text`` into paragraphs and compute what alignment compares for each."""
+    paragraphs = tuple(split_paragraphs(text))
+    compared = []
+    ignored = set()
+    for index, paragraph in enumerate(paragraphs):
+        lines = (normalize(line) for line in paragraph_lines(paragraph))
+        kept = " ".join(line for line in lines if line and line not in boilerplate)
+        compared.append(kept)
+        if len(kept) < min_paragraph_chars or not tokenize(kept):
+            ignored.add(index)
+    words = tuple(tuple(tokenize(text)) for text in compared)
+    return PreparedText(paragraphs, tuple(compared), words, frozenset(ignored))
+
+
+def align_prepared(a: PreparedText, b: PreparedText, *, threshold: float) -> Alignment:
+    """Align two prepared articles (see the module docstring for the rules)."""
+    rows = [i for i in range(len(a.compared)) if i not in a.ignored]
+    cols = [j for j in range(len(b.compared)) if j not in b.ignored]
+    matches: list[Match] = []
+    if rows and cols:
+        scores = _scores([a.words[i] for i in rows], [b.words[j] for j in cols])
+        cells = []
+        for r, c in zip(*np.nonzero(scores >= threshold), strict=True):
+            i, j = rows[r], cols[c]
+            cells.append((-float(scores[r, c]), i + j, abs(i - j), i, j))
+        cells.sort()
+        used_a: set[int] = set()
+        used_b: set[int] = set()
+        for negative_score, _, _, i, j in cells:
+            if i in used_a or j in used_b:
+                continue
+            used_a.add(i)
+            used_b.add(j)
+            matches.append(Match(i, j, -negative_score))
+        matches.sort(key=_by_a)
+    matched_a = {m.a for m in matches}
+    matched_b = {m.b for m in matches}
+    return Alignment(
+        matches=tuple(matches),
+        only_a=tuple(i for i in rows if i not in matched_a),
+        only_b=tuple(j for j in cols if j not in matched_b),
+        ignored_a=tuple(sorted(a.ignored)),
+        ignored_b=tuple(sorted(b.ignored)),
+        coverage_a_by_b=_coverage(a, b, [(m.a, m.b) for m in matches]),
+        coverage_b_by_a=_coverage(b, a, [(m.b, m.a) for m in matches]),
+    )
+
+
+def _scores(words_a: list[tuple[str, ...]], words_b: list[tuple[str, ...]]) -> np.ndarray:
+    """Score matrix (see the module docstring), rounded to 4 decimals so ties are exact."""
+    distances = process.cdist(words_a, words_b, scorer=Indel.distance, dtype=np.int32)
+    len_a = np.array([len(w) for w in words_a], dtype=np.float64)[:, np.newaxis]
+    len_b = np.array([len(w) for w in words_b], dtype=np.float64)[np.newaxis, :]
+    common = (len_a + len_b - distances) / 2
+    denominator = np.maximum(np.minimum(len_a, len_b), np.maximum(len_a, len_b) * LENGTH_FLOOR)
+    return np.round(common / denominator, 4)
+
+
+def _coverage(own: PreparedText, other: PreparedText, pairs: Iterable[tuple[int, int]]) -> float:
+    total = own.compared_chars
+    if total == 0:
+        return 0.0
+    covered = 0.0
+    for i, j in pairs:
+        mine, theirs = own.words[i], other.words[j]
+        common = (len(mine) + len(theirs) - Indel.distance(mine, theirs)) / 2
+        covered += len(own.compared[i]) * common / len(mine)
+    return round(covered / total, 4)
+
+
+def align(
+    text_a: str,
+    text_b: str,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    min_paragraph_chars: int = DEFAULT_MIN_PARAGRAPH_CHARS,
+    boilerplate: frozenset[str] = frozenset(),
+) -> Alignment:
+    """Align the paragraphs of two texts; see the module docstring.
+
+    >>> result = align("Same opening paragraph of the story.\\n\\nOnly here.", "Same opening paragraph of the story!")
+    >>> [(m.a, m.b) for m in result.matches]
+    [(0, 0)]
+    """
+    options = {"boilerplate": boilerplate, "min_paragraph_chars": min_paragraph_chars}
+    return align_prepared(prepare(text_a, **options), prepare(text_b, **options), threshold=threshold)
+
+
+def word_diff(text_a: str, text_b: str) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
+    """The words of two paragraphs, each flagged True where it is shared by the other side.
+
+    Words are compared normalized, so a changed quote or case is not shown as a difference.
+    """
+    words_a, words_b = text_a.split(), text_b.split()
+    keys_a = [normalize(w) for w in words_a]
+    keys_b = [normalize(w) for w in words_b]
+    same_a = [False] * len(words_a)
+    same_b = [False] * len(words_b)
+    for op in Indel.opcodes(keys_a, keys_b):
+        if op.tag == "equal":
+            same_a[op.src_start : op.src_end] = [True] * (op.src_end - op.src_start)
+            same_b[op.dest_start : op.dest_end] = [True] * (op.dest_end - op.dest_start)
+    return list(zip(words_a, same_a, strict=True)), list(zip(words_b, same_b, strict=True))

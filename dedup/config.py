@@ -1,0 +1,102 @@
+"""Every setting of a run, frozen, with its default and the reason for it.
+
+Nothing here computes or draws random numbers: the MinHash permutations are derived from ``seed``
+by datasketch in :mod:`dedup.signatures`, so two runs with equal configs give equal signatures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class DedupConfig:
+    """Settings of :func:`dedup.find_duplicates`.
+
+    Shingling and signatures
+        ``shingle_size`` (5): words per shingle. Five words are rare enough by chance that two
+        independently written articles on one topic share almost none (the seeds 002-004 share
+        under 1%), and short enough that a copy with a few words changed keeps most of them.
+        ``num_perm`` (128): MinHash permutations; the estimate's standard error is about
+        ``sqrt(J(1-J)/num_perm)``, i.e. about 0.04 at J = 0.35.
+        ``seed`` (1): seed of datasketch's permutations; signatures are comparable only with
+        equal ``num_perm`` and ``seed``.
+
+    Candidates
+        ``candidate_threshold`` (0.1): Jaccard threshold that datasketch's ``MinHashLSH``
+        optimises its bands for. Deliberately low: an article contained in one ``r`` times its
+        length has a Jaccard of only ``c / (r + 1 - c)`` (the seeds 000/001: 0.35), and every
+        candidate is verified by alignment afterwards, so a low threshold costs alignments, not
+        false reports.
+        ``min_candidate_containment`` (0.05): pre-check before alignment; a candidate pair whose
+        exact shingle containment is below this both ways is not aligned.
+
+    Alignment and decision
+        ``paragraph_threshold`` (0.8): rapidfuzz ``ratio`` (0..1) at which two paragraphs count
+        as the same paragraph, possibly edited.
+        ``min_paragraph_chars`` (25): shorter paragraphs ("AP", "Loading...", a two-word
+        heading) are neither matched nor counted in coverage.
+        ``duplicate_threshold`` (0.8): coverage at which an article counts as (nearly) wholly
+        present in the other: both ways → ``near_duplicate``, one way → ``contained``.
+        ``partial_threshold`` (0.5): coverage of at least one side at which a pair is reported
+        as ``partial`` reuse.
+
+    Boilerplate
+        ``boilerplate_min_docs`` (5): a line that occurs in at least this many articles (exact
+        copies counted once) *and* whose articles are mostly unrelated otherwise is boilerplate;
+        see :mod:`dedup.boilerplate`.
+    """
+
+    shingle_size: int = 5
+    num_perm: int = 128
+    seed: int = 1
+    candidate_threshold: float = 0.1
+    min_candidate_containment: float = 0.05
+    paragraph_threshold: float = 0.8
+    min_paragraph_chars: int = 25
+    duplicate_threshold: float = 0.8
+    partial_threshold: float = 0.5
+    boilerplate_min_docs: int = 5
+
+    def __post_init__(self) -> None:
+        _check_int("shingle_size", self.shingle_size, 1, 64)
+        _check_int("num_perm", self.num_perm, 16, 4096)
+        _check_int("seed", self.seed, 0, 2**32 - 1)
+        _check_int("min_paragraph_chars", self.min_paragraph_chars, 0, 10_000)
+        _check_int("boilerplate_min_docs", self.boilerplate_min_docs, 2, 10**9)
+        _check_unit("candidate_threshold", self.candidate_threshold)
+        _check_unit("min_candidate_containment", self.min_candidate_containment, allow_zero=True)
+        _check_unit("paragraph_threshold", self.paragraph_threshold)
+        _check_unit("duplicate_threshold", self.duplicate_threshold)
+        _check_unit("partial_threshold", self.partial_threshold)
+        if self.partial_threshold > self.duplicate_threshold:
+            raise ConfigError(
+                f"partial_threshold ({self.partial_threshold}) must not exceed "
+                f"duplicate_threshold ({self.duplicate_threshold})"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be an integer, got {value!r}")
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be in [{low}, {high}], got {value}")
+
+
+def _check_unit(name: str, value: object, *, allow_zero: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{name} must be a number, got {value!r}")
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not (low_ok and value <= 1):
+        interval = "[0, 1]" if allow_zero else "(0, 1]"
+        raise ConfigError(f"{name} must be in {interval}, got {value}")

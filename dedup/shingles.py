@@ -1,0 +1,92 @@
+"""Word shingles of normalized text, hashed to 32-bit integers.
+
+Tokens are runs of word characters of any script (combining marks of Latin, Cyrillic, Hebrew,
+Arabic, Devanagari and Bengali stay inside their word). Each distinct token is hashed once with
+BLAKE2b (stable across processes and ``PYTHONHASHSEED``); a shingle of ``k`` consecutive tokens is
+hashed by a position-weighted sum of its token hashes in wrapping 64-bit arithmetic, mixed with the
+MurmurHash3 finalizer and folded to 32 bits, all vectorized with numpy. A text with fewer than
+``k`` tokens is one shingle of all its tokens.
+
+The result is a sorted array of distinct ``uint32`` shingle hashes: the input of both the MinHash
+signatures and the exact Jaccard / containment of verified pairs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+
+from .normalize import normalize
+
+_MARKS = (
+    "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
+    "\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963\u0981-\u0983\u09bc-\u09d7"
+)
+_TOKEN = re.compile(rf"[\w{_MARKS}]+")
+_U64 = np.uint64
+# Odd 64-bit multipliers, one per position in a shingle (up to 64 words): fixed forever, since
+# they define every stored shingle hash. Generated once from a fixed-seed SplitMix64 sequence.
+_POSITION_MULTIPLIERS: np.ndarray
+
+
+def _splitmix64(n: int, state: int = 0x5EED_D0D0) -> np.ndarray:
+    out = []
+    mask = (1 << 64) - 1
+    for _ in range(n):
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        out.append((z ^ (z >> 31)) | 1)
+    return np.array(out, dtype=_U64)
+
+
+_POSITION_MULTIPLIERS = _splitmix64(64)
+_TOKEN_CACHE: dict[str, int] = {}
+_TOKEN_CACHE_LIMIT = 2_000_000
+
+
+def tokenize(normalized_text: str) -> list[str]:
+    """Words of an already normalized text."""
+    return _TOKEN.findall(normalized_text)
+
+
+def _token_hash(token: str) -> int:
+    value = _TOKEN_CACHE.get(token)
+    if value is None:
+        digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
+        value = int.from_bytes(digest, "little")
+        if len(_TOKEN_CACHE) < _TOKEN_CACHE_LIMIT:
+            _TOKEN_CACHE[token] = value
+    return value
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> _U64(33))
+
+
+def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:
+    """Sorted distinct ``uint32`` hashes of the ``size``-word shingles of ``tokens``."""
+    if not tokens:
+        return np.empty(0, dtype=np.uint32)
+    token_hashes = np.fromiter((_token_hash(t) for t in tokens), dtype=_U64, count=len(tokens))
+    width = min(size, len(tokens))
+    count = len(tokens) - width + 1
+    combined = np.zeros(count, dtype=_U64)
+    with np.errstate(over="ignore"):
+        for position in range(width):
+            combined += token_hashes[position : position + count] * _POSITION_MULTIPLIERS[position]
+        mixed = _fmix64(combined)
+    folded = (mixed ^ (mixed >> _U64(32))).astype(np.uint32)
+    return np.unique(folded)
+
+
+def text_shingles(text: str, size: int) -> np.ndarray:
+    """Shingle hashes of a raw text (normalized here)."""
+    return shingle_hashes(tokenize(normalize(text)), size)
