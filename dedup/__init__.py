@@ -19,7 +19,6 @@ from .results import SCHEMA, Cluster, DedupResult, Pair, Skipped
 __version__ = _version("dedup")
 
 __all__ = [
-    "SCHEMA",
     "Alignment",
     "Article",
     "Cluster",
@@ -31,6 +30,7 @@ __all__ = [
     "Match",
     "NormalizeConfig",
     "Pair",
+    "SCHEMA",
     "Skipped",
     "__version__",
     "align",

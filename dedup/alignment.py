@@ -179,22 +179,24 @@ def align(
 ) -> Alignment:
     """Align the paragraphs of two texts; see the module docstring.
 
-    >>> result = align("Same opening paragraph of the story.\\n\\nOnly here.", "Same opening paragraph of the story!")
+    >>> result = align("The same opening paragraph.\\n\\nOnly here.", "The same opening paragraph!")
     >>> [(m.a, m.b) for m in result.matches]
     [(0, 0)]
     """
-    options = {"boilerplate": boilerplate, "min_paragraph_chars": min_paragraph_chars}
-    return align_prepared(prepare(text_a, **options), prepare(text_b, **options), threshold=threshold)
+    a = prepare(text_a, boilerplate=boilerplate, min_paragraph_chars=min_paragraph_chars)
+    b = prepare(text_b, boilerplate=boilerplate, min_paragraph_chars=min_paragraph_chars)
+    return align_prepared(a, b, threshold=threshold)
 
 
 def word_diff(text_a: str, text_b: str) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
     """The words of two paragraphs, each flagged True where it is shared by the other side.
 
-    Words are compared normalized, so a changed quote or case is not shown as a difference.
+    Words are compared by their normalized word characters, so a changed quote, case or a
+    trailing comma is not shown as a difference.
     """
     words_a, words_b = text_a.split(), text_b.split()
-    keys_a = [normalize(w) for w in words_a]
-    keys_b = [normalize(w) for w in words_b]
+    keys_a = [" ".join(tokenize(normalize(w))) for w in words_a]
+    keys_b = [" ".join(tokenize(normalize(w))) for w in words_b]
     same_a = [False] * len(words_a)
     same_b = [False] * len(words_b)
     for op in Indel.opcodes(keys_a, keys_b):

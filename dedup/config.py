@@ -46,8 +46,8 @@ class DedupConfig:
 
     Boilerplate
         ``boilerplate_min_docs`` (5): a line that occurs in at least this many articles (exact
-        copies counted once) *and* whose articles are mostly unrelated otherwise is boilerplate;
-        see :mod:`dedup.boilerplate`.
+        copies counted once) *and* surrounds different main texts there is boilerplate; see
+        :mod:`dedup.boilerplate`.
     """
 
     shingle_size: int = 5

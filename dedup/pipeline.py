@@ -16,9 +16,9 @@ from typing import Any, Literal
 import numpy as np
 from tqdm import tqdm
 
-from . import boilerplate as boilerplate_stage
 from .alignment import PreparedText, align_prepared, prepare
 from .articles import Article, ArticlesInput, coerce_articles, id_key
+from .boilerplate import find_boilerplate
 from .candidates import candidate_pairs, lsh_bands
 from .clustering import cluster_pairs
 from .config import DedupConfig
@@ -103,9 +103,7 @@ class _Run:
                 leader_of[digest] = row
         leaders = sorted(leader_of.values())
 
-        signatures = signature_matrix(
-            [shingles[row] for row in leaders], cfg.num_perm, cfg.seed
-        )
+        signatures = signature_matrix([shingles[row] for row in leaders], cfg.num_perm, cfg.seed)
         line_sets = [
             frozenset(
                 normalize(line)
@@ -114,12 +112,7 @@ class _Run:
             )
             for row in leaders
         ]
-        boilerplate = boilerplate_stage.find_boilerplate(
-            line_sets,
-            signatures,
-            min_docs=cfg.boilerplate_min_docs,
-            related_threshold=cfg.candidate_threshold,
-        )
+        boilerplate = find_boilerplate(line_sets, min_docs=cfg.boilerplate_min_docs)
         logger.debug("%d boilerplate lines", len(boilerplate))
 
         prepared: dict[int, PreparedText] = {}
@@ -140,8 +133,19 @@ class _Run:
                     prepared_text(leader), prepared_text(row), threshold=cfg.paragraph_threshold
                 )
                 pairs.append(
-                    Pair(kept[leader].id, kept[row].id, "exact", None, 1.0, 1.0, 1.0, 1.0,
-                         alignment.coverage_a_by_b, alignment.coverage_b_by_a, alignment)
+                    Pair(
+                        kept[leader].id,
+                        kept[row].id,
+                        "exact",
+                        None,
+                        1.0,
+                        1.0,
+                        1.0,
+                        1.0,
+                        alignment.coverage_a_by_b,
+                        alignment.coverage_b_by_a,
+                        alignment,
+                    )
                 )
 
         candidates = candidate_pairs(signatures, threshold=cfg.candidate_threshold, seed=cfg.seed)
@@ -163,19 +167,26 @@ class _Run:
                 continue
             kind, direction = decision
             pairs.append(
-                Pair(kept[row_a].id, kept[row_b].id, kind, direction,
-                     round(estimated_jaccard(signatures[i], signatures[j]), 4),
-                     round(jaccard, 4), round(c_ab, 4), round(c_ba, 4),
-                     alignment.coverage_a_by_b, alignment.coverage_b_by_a, alignment)
+                Pair(
+                    kept[row_a].id,
+                    kept[row_b].id,
+                    kind,
+                    direction,
+                    round(estimated_jaccard(signatures[i], signatures[j]), 4),
+                    round(jaccard, 4),
+                    round(c_ab, 4),
+                    round(c_ba, 4),
+                    alignment.coverage_a_by_b,
+                    alignment.coverage_b_by_a,
+                    alignment,
+                )
             )
         pairs.sort(key=lambda p: (id_key(p.a), id_key(p.b)))
 
         id_copies = {kept[leader].id: [kept[r].id for r in rows] for leader, rows in copies.items()}
         lengths = {a.id: len(a.text) for a in kept}
-        clusters = cluster_pairs(
-            [p for p in pairs if p.kind != "exact"], lengths, id_copies
-        )
-        kinds = defaultdict(int)
+        clusters = cluster_pairs([p for p in pairs if p.kind != "exact"], lengths, id_copies)
+        kinds: dict[str, int] = defaultdict(int)
         for pair in pairs:
             kinds[pair.kind] += 1
         summary = {
@@ -205,9 +216,11 @@ def run_params(config: DedupConfig) -> dict[str, Any]:
         "minhash_scheme": SCHEME,
         "shingle_hash": "blake2b-64 per word, position-weighted sum, fmix64, folded to 32 bits",
         "normalization": [f.name for f in fields(DEFAULT_NORMALIZE) if getattr(DEFAULT_NORMALIZE, f.name)],
-        "boilerplate_rule": f"line in >= {config.boilerplate_min_docs} distinct texts that are mostly unrelated",
+        "boilerplate_rule": (
+            f"line in >= {config.boilerplate_min_docs} distinct texts, "
+            "frequent lines under half of their text"
+        ),
         "datasketch_version": DATASKETCH_VERSION,
         "rapidfuzz_version": version("rapidfuzz"),
         "dedup_version": version("dedup"),
     }
-

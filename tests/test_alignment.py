@@ -1,0 +1,71 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import SEED_A, SEED_B
+from dedup import align
+from dedup.alignment import word_diff
+from dedup.paragraphs import split_paragraphs
+
+
+def test_seed_paragraph_map(seeds):
+    result = align(seeds[SEED_A], seeds[SEED_B])
+    assert [(m.a, m.b) for m in result.matches] == [
+        (0, 6), (2, 7), (3, 8), (4, 9), (5, 10), (6, 11), (7, 22), (8, 23), (9, 24),
+    ]  # fmt: skip
+    assert result.only_a == (1,)
+    missing = split_paragraphs(seeds[SEED_A])[1]
+    assert missing.startswith("Mevlut Cavusoglu is in the Russian capital for talks on Syria")
+    assert result.coverage_a_by_b >= 0.8
+    assert 0.35 <= result.coverage_b_by_a <= 0.55
+    assert all(0.8 <= m.score <= 1.0 for m in result.matches)
+
+
+def test_furniture_paragraphs_are_ignored_not_matched(seeds):
+    result = align(seeds[SEED_A], seeds[SEED_B])
+    ignored = [split_paragraphs(seeds[SEED_B])[i] for i in result.ignored_b]
+    assert "Loading..." in ignored
+    assert "Route 6" in ignored
+
+
+def test_reordered_paragraphs_still_match():
+    paragraphs = [
+        f"Paragraph number {n} of the story tells something different about event {n}." for n in range(5)
+    ]
+    result = align("\n\n".join(paragraphs), "\n\n".join(reversed(paragraphs)))
+    assert [(m.a, m.b) for m in result.matches] == [(i, 4 - i) for i in range(5)]
+    assert result.coverage_a_by_b == result.coverage_b_by_a == 1.0
+
+
+def test_unrelated_texts_have_no_match(seeds):
+    result = align(seeds["002_828ae448a2a84eb5.txt"], seeds["004_dde437028c99873a.txt"])
+    assert result.matches == ()
+    assert result.coverage_a_by_b == 0.0
+
+
+def test_a_short_paragraph_cannot_match_inside_a_long_one():
+    long = " ".join(f"word{n}" for n in range(60)) + " the minister said on saturday"
+    result = align("the minister said on saturday in moscow", long, min_paragraph_chars=10)
+    assert result.matches == ()
+
+
+words = st.sampled_from("the minister said talks syria moscow ankara on saturday russia turkey".split())
+paragraph = st.lists(words, min_size=3, max_size=12).map(" ".join)
+article = st.lists(paragraph, min_size=1, max_size=6).map("\n\n".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(article, article)
+def test_align_b_a_mirrors_align_a_b(a, b):
+    assert align(b, a, min_paragraph_chars=1) == align(a, b, min_paragraph_chars=1).mirrored()
+
+
+def test_word_diff_marks_changed_words_only():
+    left, right = word_diff(
+        "In the demilitarized zone, said Shoygu.", "in the demilitarisation zone, Shoygu said"
+    )
+    changed_left = [w for w, same in left if not same]
+    changed_right = [w for w, same in right if not same]
+    # "In"/"in" and "zone,"/"zone," are the same word; the swapped pair keeps one of its words
+    assert changed_left[0] == "demilitarized" and len(changed_left) == 2
+    assert changed_right[0] == "demilitarisation" and len(changed_right) == 2
+    assert changed_left[1].rstrip(".") in {"said", "Shoygu"}

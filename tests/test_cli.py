@@ -1,0 +1,180 @@
+"""The dedup command, run as a user would: a subprocess, every input format, every bad input."""
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import dedup
+from conftest import FIXTURES, SEED_A, SEED_B, fixture_texts, run_cli
+
+
+def pairs_of(stdout: str) -> list[tuple[str, str, str]]:
+    return [(p["a"], p["b"], p["kind"]) for p in json.loads(stdout)["pairs"]]
+
+
+def write_jsonl(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_text_report_on_fixtures():
+    proc = run_cli(str(FIXTURES))
+    assert proc.returncode == 0, proc.stderr
+    assert "5 articles compared, 1 story group, 1 pair, 0 skipped" in proc.stdout
+    assert "contained (a inside b): a covered by b 84%, b covered by a 45%" in proc.stdout
+    assert f"keep {SEED_B}" in proc.stdout
+    assert proc.stderr == ""  # no progress bar when stderr is not a terminal
+
+
+def test_explain_shows_paragraphs_side_by_side():
+    proc = run_cli(str(FIXTURES), "--explain")
+    assert "a[7] ~ b[22]" in proc.stdout
+    assert "[-demilitarized-]" in proc.stdout and "{+demilitarisation+}" in proc.stdout
+    assert "only in a (dropped by b): a[1] Mevlut Cavusoglu is in the Russian capital" in proc.stdout
+
+
+def test_json_output_to_file(tmp_path):
+    out = tmp_path / "result.json"
+    proc = run_cli(str(FIXTURES), "--format", "json", "-o", str(out))
+    assert proc.returncode == 0 and proc.stdout == ""
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert [(p["a"], p["b"], p["kind"], p["direction"]) for p in data["pairs"]] == [
+        (SEED_A, SEED_B, "contained", "a_in_b")
+    ]
+
+
+def test_jsonl_file_with_custom_fields(tmp_path):
+    records = [{"doc": k, "body": v, "outlet": "x"} for k, v in fixture_texts().items()]
+    path = write_jsonl(tmp_path / "in.jsonl", records)
+    proc = run_cli(str(path), "--id-field", "doc", "--text-field", "body", "--format", "json")
+    assert pairs_of(proc.stdout) == [(SEED_A, SEED_B, "contained")]
+
+
+def test_csv_file(tmp_path):
+    path = tmp_path / "in.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text"])
+        writer.writerows(fixture_texts().items())
+    proc = run_cli(str(path), "--format", "json")
+    assert pairs_of(proc.stdout) == [(SEED_A, SEED_B, "contained")]
+
+
+def test_stdin_jsonl():
+    stdin = "".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in fixture_texts().items())
+    proc = run_cli("-", "--format", "json", stdin=stdin)
+    assert pairs_of(proc.stdout) == [(SEED_A, SEED_B, "contained")]
+
+
+def test_jsonl_and_csv_output_formats():
+    lines = run_cli(str(FIXTURES), "--format", "jsonl").stdout.splitlines()
+    assert [json.loads(line)["record"] for line in lines] == ["run", "cluster", "pair"]
+    rows = list(csv.DictReader(run_cli(str(FIXTURES), "--format", "csv").stdout.splitlines()))
+    assert [(r["a"], r["b"], r["kind"], r["direction"]) for r in rows] == [
+        (SEED_A, SEED_B, "contained", "a_in_b")
+    ]
+    assert json.loads(rows[0]["params"])["num_perm"] == 128
+
+
+def test_directory_ids_are_relative_paths_and_other_files_are_named(tmp_path):
+    (tmp_path / "nested").mkdir()
+    shutil.copy(FIXTURES / SEED_A, tmp_path / "nested" / SEED_A)
+    shutil.copy(FIXTURES / SEED_B, tmp_path / SEED_B)
+    (tmp_path / "notes.md").write_text("not an article", encoding="utf-8")
+    data = json.loads(run_cli(str(tmp_path), "--format", "json").stdout)
+    assert [(p["a"], p["b"]) for p in data["pairs"]] == [(SEED_B, f"nested/{SEED_A}")]
+    assert data["skipped"] == [{"id": str(tmp_path / "notes.md"), "reason": "not a .txt file"}]
+    assert data["summary"]["skipped"] == 1
+
+
+def test_options_reach_the_library():
+    data = json.loads(run_cli(str(FIXTURES), "--format", "json", "--num-perm", "64", "--seed", "9").stdout)
+    assert (data["params"]["num_perm"], data["params"]["seed"]) == (64, 9)
+
+
+def test_fail_on_duplicates_exit_code():
+    assert run_cli(str(FIXTURES), "--fail-on-duplicates").returncode == 1
+
+
+def test_byte_identical_json_across_hash_seeds_and_input_order(tmp_path):
+    items = list(fixture_texts().items())
+    forward = write_jsonl(tmp_path / "forward.jsonl", [{"id": k, "text": v} for k, v in items])
+    backward = write_jsonl(tmp_path / "backward.jsonl", [{"id": k, "text": v} for k, v in reversed(items)])
+    outputs = {
+        run_cli(str(path), "--format", "json", env={"PYTHONHASHSEED": seed}).stdout
+        for path in (forward, backward)
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1
+
+
+BAD_INPUTS = [
+    ("missing", None, "missing.jsonl: no such file or directory"),
+    ("binary.txt", b"abc\x00def", "binary.txt: binary file"),
+    ("latin1.txt", "caf\xe9 au lait".encode("latin-1"), "latin1.txt: invalid UTF-8 at byte 3"),
+    ("bad.jsonl", b'{"id": "a", "text": "fine words here"}\n{"id": "b", "text": \n', "bad.jsonl:2: not valid JSON"),
+    ("array.jsonl", b'["a", "b"]\n', "array.jsonl:1: expected a JSON object, got list"),
+    ("noid.jsonl", b'{"text": "words"}\n', "noid.jsonl:1: missing id field 'id'"),
+    ("notext.jsonl", b'{"id": "a"}\n', "notext.jsonl:1: missing text field 'text'"),
+    ("nulltext.jsonl", b'{"id": "a", "text": null}\n', "nulltext.jsonl:1: field 'text' must be a string, got null"),
+    ("numtext.jsonl", b'{"id": "a", "text": 42}\n', "numtext.jsonl:1: field 'text' must be a string, got number"),
+    ("dupid.jsonl", b'{"id": "a", "text": "one"}\n{"id": "a", "text": "two"}\n',
+     "dupid.jsonl:2: duplicate id 'a' (first seen at"),
+    ("empty.jsonl", b'{"id": "a", "text": "words here"}\n{"id": "e", "text": "  "}\n',
+     "empty.jsonl:2: article 'e' is empty (no words)"),
+    ("bad.csv", b"id,body\na,words\n", "bad.csv:1: no column 'text' in the header"),
+    ("ragged.csv", b"id,text\na,words,extra\n", "ragged.csv:2: more fields than the header has columns"),
+    ("data.xml", b"<a/>", "data.xml: unsupported input"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "content", "message"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+def test_bad_input_gives_one_line_and_exit_2(tmp_path, name, content, message):
+    path = tmp_path / (name if content is not None else "missing.jsonl")
+    if content is not None:
+        path.write_bytes(content)
+    proc = run_cli(str(path))
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("dedup: error: ")
+    assert message in lines[0]
+
+
+def test_unreadable_file_gives_one_line(tmp_path):
+    link = tmp_path / "gone.txt"
+    link.symlink_to(tmp_path / "nowhere.txt")  # a dangling link cannot be read, even by root
+    directory = tmp_path / "dir"
+    directory.mkdir()
+    (directory / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    proc = run_cli(str(directory))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "gone.txt: cannot read" in proc.stderr
+
+
+def test_empty_article_skipped_on_request(tmp_path):
+    path = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "words here"}, {"id": "e", "text": ""}])
+    proc = run_cli(str(path), "--skip-empty")
+    assert proc.returncode == 0
+    assert "Skipped (1)\n  e: empty: no words" in proc.stdout
+
+
+def test_bad_option_gives_one_line_and_exit_2():
+    proc = run_cli(str(FIXTURES), "--candidate-threshold", "2")
+    assert proc.returncode == 2
+    assert proc.stderr == "dedup: error: candidate_threshold must be in (0, 1], got 2.0\n"
+    proc = run_cli(str(FIXTURES), "--num-perm", "many")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+def test_console_script_is_installed():
+    exe = shutil.which("dedup", path=str(Path(sys.executable).parent)) or shutil.which("dedup")
+    assert exe is not None, "the dedup console script is not installed"
+    proc = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
+    assert proc.stdout.strip() == f"dedup {dedup.__version__}"

@@ -1,0 +1,133 @@
+import json
+
+import pytest
+from datasketch import MinHashLSH
+
+from conftest import SEED_A, SEED_B
+from dedup import Article, ConfigError, DedupConfig, InputError, find_duplicates
+from dedup.verification import classify
+
+
+def test_seeds_give_exactly_one_contained_pair(seeds):
+    result = find_duplicates(seeds)
+    assert [(p.a, p.b) for p in result.pairs] == [(SEED_A, SEED_B)]
+    pair = result.pairs[0]
+    assert (pair.kind, pair.direction) == ("contained", "a_in_b")
+    assert pair.coverage_a_by_b >= 0.8
+    assert 0.35 <= pair.coverage_b_by_a < 0.8
+    assert pair.jaccard == pytest.approx(0.35, abs=0.02)
+    assert pair.containment_a_in_b == pytest.approx(0.71, abs=0.02)
+    assert abs(pair.minhash_jaccard - pair.jaccard) <= 0.1
+    assert [(m.a, m.b) for m in pair.alignment.matches] == [
+        (0, 6), (2, 7), (3, 8), (4, 9), (5, 10), (6, 11), (7, 22), (8, 23), (9, 24),
+    ]  # fmt: skip
+    assert pair.alignment.only_a == (1,)
+    assert [(c.members, c.representative) for c in result.clusters] == [((SEED_A, SEED_B), SEED_B)]
+
+
+def test_same_topic_articles_are_never_paired(seeds):
+    others = {k: v for k, v in seeds.items() if k not in (SEED_A, SEED_B)}
+    assert find_duplicates(others).pairs == ()
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda s: s,
+        lambda s: list(s.items()),
+        lambda s: [Article(k, v, {"outlet": "x"}) for k, v in s.items()],
+        lambda s: reversed(list(s.items())),
+    ],
+    ids=["mapping", "tuples", "articles", "reversed-iterator"],
+)
+def test_every_input_shape_gives_the_same_json(seeds, shape):
+    assert find_duplicates(shape(seeds)).to_json() == find_duplicates(seeds).to_json()
+
+
+def test_plain_strings_get_positions_as_ids(seeds):
+    texts = [seeds[SEED_A], "Something else entirely, unrelated to Syria or to talks.", seeds[SEED_B]]
+    result = find_duplicates(texts)
+    assert [(p.a, p.b) for p in result.pairs] == [(0, 2)]
+
+
+def test_exact_copies_are_grouped_and_paired_with_the_smallest_id(seeds):
+    text = seeds[SEED_A]
+    result = find_duplicates({"c": text, "a": text.upper(), "b": text.replace("\n\n", "\n\n\n")})
+    assert [(p.a, p.b, p.kind) for p in result.pairs] == [("a", "b", "exact"), ("a", "c", "exact")]
+    assert [c.members for c in result.clusters] == [("a", "b", "c")]
+
+
+def test_empty_articles_are_skipped_and_named(seeds):
+    result = find_duplicates({**seeds, "blank": "  \n ", "dots": "... !!!"})
+    assert [(s.id, s.reason) for s in result.skipped] == [
+        ("blank", "empty: no words"),
+        ("dots", "empty: no words"),
+    ]
+    assert result.summary["skipped"] == 2
+    assert len(result.pairs) == 1
+
+
+def test_empty_article_is_an_error_when_asked():
+    with pytest.raises(InputError, match="article 'x' is empty"):
+        find_duplicates({"x": ""}, on_empty="error")
+
+
+@pytest.mark.parametrize(
+    ("articles", "message"),
+    [
+        ([("a", "text"), ("a", "other")], "article 'a': duplicate id"),
+        ([("a", None)], "article 'a': text must be a string, got NoneType"),
+        ([(1.5, "text")], "position 0: id must be a string or an integer"),
+        ("just one string", "got a single string"),
+    ],
+)
+def test_bad_articles_raise_input_error(articles, message):
+    with pytest.raises(InputError, match=message):
+        find_duplicates(articles)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"num_perm": 8}, r"num_perm must be in \[16, 4096\], got 8"),
+        ({"candidate_threshold": 1.5}, r"candidate_threshold must be in \(0, 1\], got 1.5"),
+        ({"partial_threshold": 0.9}, "must not exceed duplicate_threshold"),
+        ({"shingle_size": "5"}, "shingle_size must be an integer"),
+    ],
+)
+def test_bad_options_raise_config_error(options, message):
+    with pytest.raises(ConfigError, match=message):
+        find_duplicates(["text"], **options)
+
+
+def test_params_record_every_setting_and_version(seeds):
+    params = find_duplicates(seeds, seed=3, num_perm=64).params
+    assert {**DedupConfig(seed=3, num_perm=64).to_dict()}.items() <= params.items()
+    assert params["minhash_scheme"] == "affine32"
+    assert params["datasketch_version"].startswith("2.")
+    lsh = MinHashLSH(threshold=params["candidate_threshold"], num_perm=64)
+    assert (params["lsh_bands"], params["lsh_rows_per_band"]) == (lsh.b, lsh.r)
+
+
+def test_json_has_schema_and_documented_fields(seeds):
+    data = json.loads(find_duplicates(seeds).to_json())
+    assert data["schema"] == "dedup.result/1"
+    pair = data["pairs"][0]
+    assert {"a", "b", "kind", "direction", "minhash_jaccard", "jaccard", "containment_a_in_b",
+            "containment_b_in_a", "coverage_a_by_b", "coverage_b_by_a", "alignment"} <= pair.keys()  # fmt: skip
+    assert pair["alignment"]["matches"][0] == [0, 6, 0.92]
+    assert data["clusters"] == [{"representative": SEED_B, "members": [SEED_A, SEED_B]}]
+
+
+@pytest.mark.parametrize(
+    ("coverages", "expected"),
+    [
+        ((0.9, 0.85), ("near_duplicate", None)),
+        ((0.84, 0.45), ("contained", "a_in_b")),
+        ((0.2, 0.95), ("contained", "b_in_a")),
+        ((0.3, 0.6), ("partial", None)),
+        ((0.4, 0.3), None),
+    ],
+)
+def test_decision_rule(coverages, expected):
+    assert classify(*coverages, DedupConfig()) == expected
