@@ -18,6 +18,12 @@ Ties are broken by ``(i + j, |i - j|, i)``; the only cells that still tie are ``
 ``align(a, b)``. A paragraph with no counterpart at ``threshold`` or above is *only in a* (dropped
 by b) or *only in b* (added by b).
 
+A second pass looks for each remaining unit of either article (of at least
+:data:`MIN_INSIDE_WORDS` words) *inside* a longer unit of the other: a sentence of a summary
+inside a paragraph of the full article, two short paragraphs merged into one. It is scored with
+``fuzz.partial_ratio`` (the best-aligned substring, so a few shared words scattered through a long
+paragraph do not count) and reported as ``a_inside_b`` / ``b_inside_a``.
+
 Coverage of ``a`` by ``b`` is the share of ``a``'s compared characters that lie in matched
 paragraphs, each matched paragraph counted by the share of its words found in its counterpart.
 """
@@ -28,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
 from .normalize import normalize
@@ -37,6 +43,8 @@ from .shingles import tokenize
 
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_MIN_PARAGRAPH_CHARS = 25
+MIN_INSIDE_WORDS = 8
+"""A unit needs this many words to be looked for inside a longer unit of the other article."""
 LENGTH_FLOOR = 1 / 3
 """A score is never divided by less than this share of the longer paragraph's length."""
 
@@ -61,11 +69,15 @@ class Alignment:
     ignored_b: tuple[int, ...]
     coverage_a_by_b: float
     coverage_b_by_a: float
+    a_inside_b: tuple[Match, ...] = ()
+    b_inside_a: tuple[Match, ...] = ()
 
     def mirrored(self) -> Alignment:
         """The same alignment seen from the other article."""
         return Alignment(
             matches=tuple(sorted((Match(m.b, m.a, m.score) for m in self.matches), key=_by_a)),
+            a_inside_b=tuple(Match(m.b, m.a, m.score) for m in self.b_inside_a),
+            b_inside_a=tuple(Match(m.b, m.a, m.score) for m in self.a_inside_b),
             only_a=self.only_b,
             only_b=self.only_a,
             ignored_a=self.ignored_b,
@@ -136,15 +148,62 @@ def align_prepared(a: PreparedText, b: PreparedText, *, threshold: float) -> Ali
         matches.sort(key=_by_a)
     matched_a = {m.a for m in matches}
     matched_b = {m.b for m in matches}
+    a_inside_b = _inside(a, b, [i for i in rows if i not in matched_a], cols, threshold)
+    # mirrored: (b's unit, a's host) stored as Match(a=host, b=unit)
+    b_inside_a = [
+        Match(m.b, m.a, m.score)
+        for m in _inside(b, a, [j for j in cols if j not in matched_b], rows, threshold)
+    ]
+    inside_a = {m.a for m in a_inside_b}
+    inside_b = {m.b for m in b_inside_a}
     return Alignment(
         matches=tuple(matches),
-        only_a=tuple(i for i in rows if i not in matched_a),
-        only_b=tuple(j for j in cols if j not in matched_b),
+        a_inside_b=tuple(a_inside_b),
+        b_inside_a=tuple(b_inside_a),
+        only_a=tuple(i for i in rows if i not in matched_a | inside_a),
+        only_b=tuple(j for j in cols if j not in matched_b | inside_b),
         ignored_a=tuple(sorted(a.ignored)),
         ignored_b=tuple(sorted(b.ignored)),
-        coverage_a_by_b=_coverage(a, b, [(m.a, m.b) for m in matches]),
-        coverage_b_by_a=_coverage(b, a, [(m.b, m.a) for m in matches]),
+        coverage_a_by_b=_coverage(
+            a, b, [(m.a, m.b) for m in matches], a_inside_b, [(m.a, m.b, m.score) for m in b_inside_a]
+        ),
+        coverage_b_by_a=_coverage(
+            b,
+            a,
+            [(m.b, m.a) for m in matches],
+            [Match(m.b, m.a, m.score) for m in b_inside_a],
+            [(m.b, m.a, m.score) for m in a_inside_b],
+        ),
     )
+
+
+def _inside(
+    own: PreparedText, other: PreparedText, units: list[int], hosts: list[int], threshold: float
+) -> list[Match]:
+    """Units of ``own`` (unmatched, long enough) found verbatim-ish inside a longer unit of ``other``.
+
+    Score: ``fuzz.partial_ratio`` (best-aligned substring, 0..1) of the unit against the host; the
+    best host at ``threshold`` or above wins, ties to the smaller index.
+    """
+    units = [i for i in units if len(own.words[i]) >= MIN_INSIDE_WORDS]
+    if not units or not hosts:
+        return []
+    scores = process.cdist(
+        [own.compared[i] for i in units], [other.compared[j] for j in hosts], scorer=fuzz.partial_ratio,
+        dtype=np.float64,
+    )  # fmt: skip
+    found = []
+    for r, i in enumerate(units):
+        best: tuple[float, int] | None = None
+        for c, j in enumerate(hosts):
+            if len(other.compared[j]) <= len(own.compared[i]):
+                continue
+            score = round(float(scores[r, c]) / 100, 4)
+            if score >= threshold and (best is None or score > best[0]):
+                best = (score, j)
+        if best is not None:
+            found.append(Match(i, best[1], best[0]))
+    return found
 
 
 def _scores(words_a: list[tuple[str, ...]], words_b: list[tuple[str, ...]]) -> np.ndarray:
@@ -157,16 +216,35 @@ def _scores(words_a: list[tuple[str, ...]], words_b: list[tuple[str, ...]]) -> n
     return np.round(common / denominator, 4)
 
 
-def _coverage(own: PreparedText, other: PreparedText, pairs: Iterable[tuple[int, int]]) -> float:
+def _coverage(
+    own: PreparedText,
+    other: PreparedText,
+    pairs: Iterable[tuple[int, int]],
+    inside: Iterable[Match],
+    hosted: Iterable[tuple[int, int, float]],
+) -> float:
+    """Share of ``own``'s compared characters found in ``other``.
+
+    A unit counts by the best of: its one-to-one match (share of its words in the counterpart),
+    its being inside a longer unit (its length times the score), or the units of ``other`` it
+    hosts (their lengths times their scores, at most its own length).
+    """
     total = own.compared_chars
     if total == 0:
         return 0.0
-    covered = 0.0
+    covered: dict[int, float] = {}
     for i, j in pairs:
         mine, theirs = own.words[i], other.words[j]
         common = (len(mine) + len(theirs) - Indel.distance(mine, theirs)) / 2
-        covered += len(own.compared[i]) * common / len(mine)
-    return round(covered / total, 4)
+        covered[i] = len(own.compared[i]) * common / len(mine)
+    for m in inside:
+        covered[m.a] = max(covered.get(m.a, 0.0), len(own.compared[m.a]) * m.score)
+    hosted_chars: dict[int, float] = {}
+    for host, unit, score in hosted:
+        hosted_chars[host] = hosted_chars.get(host, 0.0) + len(other.compared[unit]) * score
+    for host, chars in hosted_chars.items():
+        covered[host] = max(covered.get(host, 0.0), min(len(own.compared[host]), chars))
+    return round(sum(covered.values()) / total, 4)
 
 
 def align(

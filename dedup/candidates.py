@@ -42,3 +42,35 @@ def candidate_pairs(
             if other != row:
                 pairs.add((min(row, other), max(row, other)))
     return sorted(pairs)
+
+
+def anchor_pairs(anchors: list[np.ndarray], *, max_bucket: int) -> tuple[list[tuple[int, int]], int]:
+    """Row pairs that share an anchor (the hash of a long normalized sentence), and the number of
+    anchors passed over because more than ``max_bucket`` rows share them.
+
+    MinHash LSH finds pairs by Jaccard, which is small when a short text sits inside a long one
+    (an extractive summary, a wire story inside a longer article). One shared sentence of
+    :data:`dedup.shingles.ANCHOR_MIN_WORDS` words or more is direct evidence of reuse whatever
+    the lengths; a sentence shared by very many articles is furniture, not evidence.
+    """
+    if not anchors:
+        return [], 0
+    rows = np.concatenate([np.full(len(a), row, dtype=np.int64) for row, a in enumerate(anchors)])
+    values = np.concatenate(anchors)
+    order = np.lexsort((rows, values))
+    values, rows = values[order], rows[order]
+    boundaries = np.flatnonzero(np.diff(values)) + 1
+    pairs: set[tuple[int, int]] = set()
+    crowded = 0
+    for bucket in np.split(rows, boundaries):
+        members = np.unique(bucket)
+        if len(members) < 2:
+            continue
+        if len(members) > max_bucket:
+            crowded += 1
+            continue
+        members_list = members.tolist()
+        for x in range(len(members_list)):
+            for y in range(x + 1, len(members_list)):
+                pairs.add((members_list[x], members_list[y]))
+    return sorted(pairs), crowded

@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("num_perm", int, "MinHash permutations"),
         ("seed", int, "MinHash seed"),
         ("candidate_threshold", float, "Jaccard threshold the LSH bands are tuned for"),
+        ("anchor_max_docs", int, "a sentence shared by more articles is not a candidate anchor"),
         ("min_candidate_containment", float, "candidates below this shingle containment are not aligned"),
         ("paragraph_threshold", float, "score at which two paragraphs match"),
         ("duplicate_threshold", float, "coverage for near_duplicate / contained"),

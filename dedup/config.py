@@ -31,6 +31,9 @@ class DedupConfig:
         length has a Jaccard of only ``c / (r + 1 - c)`` (the seeds 000/001: 0.35), and every
         candidate is verified by alignment afterwards, so a low threshold costs alignments, not
         false reports.
+        ``anchor_max_docs`` (50): articles that share a verbatim sentence of 8 words or more are
+        candidates too, whatever their Jaccard (a summary inside its article, a wire story inside
+        a long page); a sentence shared by more articles than this is furniture and is not used.
         ``min_candidate_containment`` (0.05): pre-check before alignment; a candidate pair whose
         exact shingle containment is below this both ways is not aligned.
 
@@ -54,6 +57,7 @@ class DedupConfig:
     num_perm: int = 128
     seed: int = 1
     candidate_threshold: float = 0.1
+    anchor_max_docs: int = 50
     min_candidate_containment: float = 0.05
     paragraph_threshold: float = 0.8
     min_paragraph_chars: int = 25
@@ -67,6 +71,7 @@ class DedupConfig:
         _check_int("seed", self.seed, 0, 2**32 - 1)
         _check_int("min_paragraph_chars", self.min_paragraph_chars, 0, 10_000)
         _check_int("boilerplate_min_docs", self.boilerplate_min_docs, 2, 10**9)
+        _check_int("anchor_max_docs", self.anchor_max_docs, 2, 10**6)
         _check_unit("candidate_threshold", self.candidate_threshold)
         _check_unit("min_candidate_containment", self.min_candidate_containment, allow_zero=True)
         _check_unit("paragraph_threshold", self.paragraph_threshold)

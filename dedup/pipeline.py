@@ -19,14 +19,14 @@ from tqdm import tqdm
 from .alignment import PreparedText, align_prepared, prepare
 from .articles import Article, ArticlesInput, coerce_articles, id_key
 from .boilerplate import find_boilerplate
-from .candidates import candidate_pairs, lsh_bands
+from .candidates import anchor_pairs, candidate_pairs, lsh_bands
 from .clustering import cluster_pairs
 from .config import DedupConfig
 from .errors import InputError
 from .normalize import DEFAULT_NORMALIZE, normalize
-from .paragraphs import paragraph_lines, split_paragraphs
+from .paragraphs import paragraph_lines, split_paragraphs, split_sentences
 from .results import DedupResult, Pair, Skipped
-from .shingles import shingle_hashes, tokenize
+from .shingles import ANCHOR_MIN_WORDS, sentence_anchors, shingle_hashes, tokenize
 from .signatures import DATASKETCH_VERSION, SCHEME, estimated_jaccard, signature_matrix
 from .verification import classify, shingle_overlap
 
@@ -104,13 +104,14 @@ class _Run:
         leaders = sorted(leader_of.values())
 
         signatures = signature_matrix([shingles[row] for row in leaders], cfg.num_perm, cfg.seed)
+        paragraphs = [split_paragraphs(kept[row].text) for row in leaders]
         line_sets = [
-            frozenset(
-                normalize(line)
-                for paragraph in split_paragraphs(kept[row].text)
-                for line in paragraph_lines(paragraph)
-            )
-            for row in leaders
+            frozenset(normalize(line) for paragraph in units for line in paragraph_lines(paragraph))
+            for units in paragraphs
+        ]
+        anchors = [
+            sentence_anchors([s for paragraph in units for s in split_sentences(paragraph)])
+            for units in paragraphs
         ]
         boilerplate = find_boilerplate(line_sets, min_docs=cfg.boilerplate_min_docs)
         logger.debug("%d boilerplate lines", len(boilerplate))
@@ -148,7 +149,9 @@ class _Run:
                     )
                 )
 
-        candidates = candidate_pairs(signatures, threshold=cfg.candidate_threshold, seed=cfg.seed)
+        lsh_candidates = candidate_pairs(signatures, threshold=cfg.candidate_threshold, seed=cfg.seed)
+        anchor_candidates, crowded_anchors = anchor_pairs(anchors, max_bucket=cfg.anchor_max_docs)
+        candidates = sorted(set(lsh_candidates) | set(anchor_candidates))
         aligned = 0
         for i, j in self._bar(candidates, "aligning", total=len(candidates)):
             row_a, row_b = leaders[i], leaders[j]
@@ -196,6 +199,9 @@ class _Run:
             "distinct_texts": len(leaders),
             "boilerplate_lines": len(boilerplate),
             "candidate_pairs": len(candidates),
+            "candidate_pairs_lsh": len(lsh_candidates),
+            "candidate_pairs_anchor": len(anchor_candidates),
+            "anchors_shared_too_widely": crowded_anchors,
             "aligned_pairs": aligned,
             "pairs": len(pairs),
             **{f"pairs_{kind}": kinds[kind] for kind in ("exact", "near_duplicate", "contained", "partial")},
@@ -214,6 +220,7 @@ def run_params(config: DedupConfig) -> dict[str, Any]:
         "lsh_bands": bands,
         "lsh_rows_per_band": rows,
         "minhash_scheme": SCHEME,
+        "anchor_min_words": ANCHOR_MIN_WORDS,
         "shingle_hash": "blake2b-64 per word, position-weighted sum, fmix64, folded to 32 bits",
         "normalization": [f.name for f in fields(DEFAULT_NORMALIZE) if getattr(DEFAULT_NORMALIZE, f.name)],
         "boilerplate_rule": (

@@ -87,6 +87,22 @@ def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:
     return np.unique(folded)
 
 
+ANCHOR_MIN_WORDS = 8
+"""Sentences of at least this many words are anchors (see :func:`sentence_anchors`)."""
+
+
+def sentence_anchors(sentences: list[str]) -> np.ndarray:
+    """Sorted distinct 64-bit hashes of the normalized sentences that have at least
+    :data:`ANCHOR_MIN_WORDS` words: two articles sharing one have reused a sentence verbatim."""
+    values = set()
+    for sentence in sentences:
+        tokens = tokenize(normalize(sentence))
+        if len(tokens) >= ANCHOR_MIN_WORDS:
+            digest = hashlib.blake2b(" ".join(tokens).encode("utf-8"), digest_size=8).digest()
+            values.add(int.from_bytes(digest, "little"))
+    return np.array(sorted(values), dtype=np.uint64)
+
+
 def text_shingles(text: str, size: int) -> np.ndarray:
     """Shingle hashes of a raw text (normalized here)."""
     return shingle_hashes(tokenize(normalize(text)), size)
