@@ -188,17 +188,18 @@ def _inside(
     units = [i for i in units if len(own.words[i]) >= MIN_INSIDE_WORDS]
     if not units or not hosts:
         return []
-    scores = process.cdist(
-        [own.compared[i] for i in units], [other.compared[j] for j in hosts], scorer=fuzz.partial_ratio,
-        dtype=np.float64,
-    )  # fmt: skip
+    host_words = {j: frozenset(other.words[j]) for j in hosts}
     found = []
-    for r, i in enumerate(units):
+    for i in units:
+        words = frozenset(own.words[i])
         best: tuple[float, int] | None = None
-        for c, j in enumerate(hosts):
-            if len(other.compared[j]) <= len(own.compared[i]):
+        for j in hosts:
+            # cheap filter first: most of the unit's words must occur in the host at all
+            if len(other.compared[j]) <= len(own.compared[i]) or len(words & host_words[j]) < threshold * len(
+                words
+            ):
                 continue
-            score = round(float(scores[r, c]) / 100, 4)
+            score = round(fuzz.partial_ratio(own.compared[i], other.compared[j]) / 100, 4)
             if score >= threshold and (best is None or score > best[0]):
                 best = (score, j)
         if best is not None:

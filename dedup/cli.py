@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     inp.add_argument("--skip-empty", action="store_true",
                      help="skip articles with no words (listed in the report) instead of failing")  # fmt: skip
     det = parser.add_argument_group("detection (defaults are the library's)")
+    det.add_argument(
+        "--preset", choices=("default", "reuse"), default="default",
+        help="starting settings: default (copies, republications, containment) or reuse (rewritten "
+        "stories; slower, for thousands of articles); the options below override it",
+    )  # fmt: skip
     for name, kind, text in (
         ("shingle_size", int, "words per shingle"),
         ("num_perm", int, "MinHash permutations"),
@@ -74,8 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("boilerplate_min_docs", int, "articles a line must recur in to be boilerplate"),
     ):
         det.add_argument(
-            "--" + name.replace("_", "-"), type=kind, default=getattr(_DEFAULTS, name),
-            metavar="N" if kind is int else "X", help=f"{text} (default: %(default)s)",
+            "--" + name.replace("_", "-"), type=kind, default=None,
+            metavar="N" if kind is int else "X", help=f"{text} (default: {getattr(_DEFAULTS, name)})",
         )  # fmt: skip
     return parser
 
@@ -100,7 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = DedupConfig(**{name: getattr(args, name) for name in DedupConfig.option_names()})
+    given = {n: getattr(args, n) for n in DedupConfig.option_names() if getattr(args, n) is not None}
+    config = DedupConfig.reuse(**given) if args.preset == "reuse" else DedupConfig(**given)
     collection = read_inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
     result = find_duplicates(
         collection.articles,

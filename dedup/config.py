@@ -83,6 +83,27 @@ class DedupConfig:
                 f"duplicate_threshold ({self.duplicate_threshold})"
             )
 
+    @classmethod
+    def reuse(cls, **overrides: Any) -> DedupConfig:
+        """Settings for *rewritten* reuse (a newspaper rewording an agency story), not copies.
+
+        3-word shingles, every article sharing even one MinHash value a candidate (LSH bands of
+        one row), no containment pre-check, paragraphs matching at 0.6, and a pair reported from
+        30% coverage. Measured on COUNTER (Urdu agency → newspaper, 1,200 texts): wholly derived
+        pairs found 0.70 (defaults: 0.46) with 4.5% of independently written pairs reported
+        (defaults: 1.7%). It aligns nearly every pair of articles on a shared topic, so it is for
+        thousands of articles, not millions.
+        """
+        preset: dict[str, Any] = {
+            "shingle_size": 3,
+            "candidate_threshold": 0.05,
+            "min_candidate_containment": 0.0,
+            "paragraph_threshold": 0.6,
+            "duplicate_threshold": 0.6,
+            "partial_threshold": 0.3,
+        }
+        return cls(**{**preset, **overrides})
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -10,7 +10,8 @@ A paragraph longer than :data:`MAX_PARAGRAPH_CHARS` (a wall of text, such as a w
 without line breaks under a headline) is also split into sentence groups.
 
 Sentence groups: sentences end at ``. ! ?`` followed by a space or, after a lower-case letter or
-digit or a closing quote, glued to the next capital (``said.The``, ``$1bn.US``; not ``U.S.``), and at ``۔ ؟ ।`` (Urdu, Arabic, Hindi full stops and question mark) with or
+digit or a closing quote, glued to the next capital (``said.The``, ``$1bn.US``, ``AOL.For``; not
+``U.S.``), and at ``۔ ؟ ।`` (Urdu, Arabic, Hindi full stops and question mark) with or
 without a space, since those scripts have no capitals. A sentence shorter than
 :data:`MIN_SENTENCE_CHARS` is joined to the one before it, so that "Mr." or a one-word quote does
 not become a unit of its own.
@@ -29,6 +30,7 @@ _SENTENCE_END = re.compile(
     r"(?<=[\u06d4\u061f\u0964])\s*"  # Urdu/Arabic/Hindi full stop or question mark
     r"|(?<=[.!?])\s+"  # a terminator and a space
     r"|(?<=[a-z0-9%)'\"\u2019\u201d][.!?])(?=[\"'\u201c\u2018]?[A-Z])"  # glued: "said.The", "$1bn.US"
+    r"|(?<=[A-Z][A-Z][.!?])(?=[\"'\u201c\u2018]?[A-Z][a-z])"  # after an acronym: "AOL.For"
 )
 
 

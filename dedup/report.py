@@ -104,7 +104,8 @@ def _pair_lines(pair: Pair) -> list[str]:
         f"a covered by b {_pct(pair.coverage_a_by_b)}, b covered by a {_pct(pair.coverage_b_by_a)}",
         f"      shingles: jaccard {pair.jaccard:.2f}, a in b {pair.containment_a_in_b:.2f}, "
         f"b in a {pair.containment_b_in_a:.2f} (MinHash estimate {pair.minhash_jaccard:.2f})",
-        f"      paragraphs: {len(al.matches)} matched, {len(al.only_a)} only in a, "
+        f"      paragraphs: {len(al.matches)} matched, "
+        f"{len(al.a_inside_b) + len(al.b_inside_a)} inside a longer one, {len(al.only_a)} only in a, "
         f"{len(al.only_b)} only in b, {len(al.ignored_a) + len(al.ignored_b)} too short or boilerplate",
     ]
 
@@ -121,6 +122,14 @@ def _explain_lines(pair: Pair, text_a: str, text_b: str) -> list[str]:
         lines.append(f"      a[{match.a}] ~ b[{match.b}]  score {match.score:.2f}  {state}")
         columns = zip_longest(textwrap.wrap(marked_a, COLUMN), textwrap.wrap(marked_b, COLUMN), fillvalue="")
         lines += [f"        {x:<{COLUMN}} | {y}" for x, y in columns]
+    for m in al.a_inside_b:
+        lines.append(
+            f"      a[{m.a}] inside b[{m.b}]  score {m.score:.2f}: {textwrap.shorten(paragraphs_a[m.a], 70)}"
+        )
+    for m in al.b_inside_a:
+        lines.append(
+            f"      b[{m.b}] inside a[{m.a}]  score {m.score:.2f}: {textwrap.shorten(paragraphs_b[m.b], 70)}"
+        )
     for label, indices, paragraphs in (
         ("only in a (dropped by b)", al.only_a, paragraphs_a),
         ("only in b (added by b)", al.only_b, paragraphs_b),

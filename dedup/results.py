@@ -58,6 +58,8 @@ class Pair:
             "coverage_b_by_a": self.coverage_b_by_a,
             "alignment": {
                 "matches": [[m.a, m.b, m.score] for m in al.matches],
+                "a_inside_b": [[m.a, m.b, m.score] for m in al.a_inside_b],
+                "b_inside_a": [[m.a, m.b, m.score] for m in al.b_inside_a],
                 "only_in_a": list(al.only_a),
                 "only_in_b": list(al.only_b),
                 "ignored_in_a": list(al.ignored_a),

@@ -69,3 +69,26 @@ def test_word_diff_marks_changed_words_only():
     assert changed_left[0] == "demilitarized" and len(changed_left) == 2
     assert changed_right[0] == "demilitarisation" and len(changed_right) == 2
     assert changed_left[1].rstrip(".") in {"said", "Shoygu"}
+
+
+def test_sentences_of_a_summary_are_found_inside_longer_paragraphs():
+    article = (
+        "Profits at the carmaker rose by a fifth in the last quarter of the year. Sales in Asia doubled "
+        "while European demand stayed flat, the company said in a statement on Monday. Its shares "
+        "closed two percent higher in Frankfurt, and the board proposed a larger dividend for the year "
+        "to be voted on by shareholders at the annual meeting in May.\n\n"
+        "The chief executive said the new electric model would reach showrooms in the spring. Analysts "
+        "had expected a smaller rise after a difficult summer for the whole industry. Trade unions "
+        "welcomed the plan but asked for guarantees on jobs at the two older plants in the north, "
+        "which build the combustion engines the company wants to phase out."
+    )
+    summary = (
+        "Analysts had expected a smaller rise after a difficult summer for the whole industry. "
+        "Sales in Asia doubled while European demand stayed flat, the company said in a statement on Monday."
+    )
+    result = align(article, summary)
+    assert (1, 0) in [(m.a, m.b) for m in result.b_inside_a]  # summary sentence 0 inside paragraph 1
+    assert {m.b for m in result.matches} | {m.b for m in result.b_inside_a} == {0, 1}
+    assert result.only_b == ()
+    assert result.coverage_b_by_a == 1.0
+    assert align(summary, article) == result.mirrored()

@@ -1,8 +1,11 @@
 """Every benchmark program runs in its --quick mode, so none of them rots."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -19,3 +22,29 @@ def test_candidate_recall_quick():
     assert proc.returncode == 0, proc.stderr
     line = next(x for x in proc.stdout.splitlines() if x.startswith("MinHashLSH") and " 0.1 " in x)
     assert line.split()[3] == "1.0"  # the default setting reaches the seed pair for every seed
+
+
+DATA = BENCHMARKS.parent.parent / "shared" / "data"
+
+
+def test_quality_quick_runs_and_measures_the_seeds():
+    proc = run("quality.py", "--quick", "--only", "seeds")
+    assert proc.returncode == 0, proc.stderr
+    assert "| seeds | pairs | [['000', '001']] |" in proc.stdout
+
+
+@pytest.mark.skipif(
+    not (DATA / "counter_urdu_news_reuse").is_dir(), reason=f"shared data not found at {DATA}"
+)
+def test_quality_quick_on_real_data(tmp_path):
+    out = tmp_path / "quality.json"
+    proc = run("quality.py", "--quick", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["bbc_summaries"]["dedup"]["summaries linked"] >= 0.95
+    assert (
+        results["identical"]["reuters21578"]["dedup"]["identical groups found"].split("/")[0]
+        == (results["identical"]["reuters21578"]["dedup"]["identical groups found"].split("/")[1])
+    )
+    assert results["furniture"]["dedup"]["furniture-only pairs"] == 0
+    assert "| COUNTER | WD pairs found |" in proc.stdout

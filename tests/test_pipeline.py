@@ -131,3 +131,10 @@ def test_json_has_schema_and_documented_fields(seeds):
 )
 def test_decision_rule(coverages, expected):
     assert classify(*coverages, DedupConfig()) == expected
+
+
+def test_reuse_preset_keeps_overrides_and_the_seed_result(seeds):
+    config = DedupConfig.reuse(seed=5)
+    assert (config.shingle_size, config.paragraph_threshold, config.seed) == (3, 0.6, 5)
+    result = find_duplicates(seeds, config=config)
+    assert [(p.a, p.b) for p in result.pairs] == [(SEED_A, SEED_B)]
