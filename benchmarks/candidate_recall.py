@@ -18,7 +18,7 @@ from pathlib import Path
 
 from datasketch import MinHashLSHEnsemble
 
-from dedup.candidates import candidate_pairs, lsh_bands
+from dedup.candidates import lsh_bands, lsh_pairs
 from dedup.shingles import text_shingles
 from dedup.signatures import signature_matrix, to_lean_minhash
 
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in range(1, seeds + 1):
             matrix = signature_matrix(shingles, args.num_perm, seed)
             if name == "MinHashLSH":
-                pairs = set(candidate_pairs(matrix, threshold=threshold, seed=seed))
+                pairs = set(lsh_pairs(matrix, threshold=threshold, seed=seed))
             else:
                 pairs = ensemble_pairs(shingles, matrix, seed, threshold)
             found += (0, 1) in pairs

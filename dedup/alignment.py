@@ -37,9 +37,9 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
-from .normalize import normalize
-from .paragraphs import paragraph_lines, split_paragraphs
-from .shingles import tokenize
+from .normalize import normalize, normalize_lines
+from .paragraphs import split_paragraphs
+from .shingles import stable_hash, tokenize
 
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_MIN_PARAGRAPH_CHARS = 25
@@ -108,16 +108,21 @@ class PreparedText:
 def prepare(
     text: str,
     *,
-    boilerplate: frozenset[str] = frozenset(),
+    boilerplate: frozenset[int] = frozenset(),
     min_paragraph_chars: int = DEFAULT_MIN_PARAGRAPH_CHARS,
 ) -> PreparedText:
-    """Split ``text`` into paragraphs and compute what alignment compares for each."""
+    """Split ``text`` into paragraphs and compute what alignment compares for each.
+
+    ``boilerplate`` holds the :func:`~dedup.shingles.stable_hash` of normalized boilerplate lines.
+    """
     paragraphs = tuple(split_paragraphs(text))
     compared = []
     ignored = set()
     for index, paragraph in enumerate(paragraphs):
-        lines = (normalize(line) for line in paragraph_lines(paragraph))
-        kept = " ".join(line for line in lines if line and line not in boilerplate)
+        lines = normalize_lines(paragraph)
+        kept = " ".join(
+            line for line in lines if line and not (boilerplate and stable_hash(line) in boilerplate)
+        )
         compared.append(kept)
         if len(kept) < min_paragraph_chars or not tokenize(kept):
             ignored.add(index)
@@ -254,16 +259,19 @@ def align(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     min_paragraph_chars: int = DEFAULT_MIN_PARAGRAPH_CHARS,
-    boilerplate: frozenset[str] = frozenset(),
+    boilerplate: Iterable[str] = (),
 ) -> Alignment:
     """Align the paragraphs of two texts; see the module docstring.
+
+    ``boilerplate`` lines (compared normalized) are left out of both texts.
 
     >>> result = align("The same opening paragraph.\\n\\nOnly here.", "The same opening paragraph!")
     >>> [(m.a, m.b) for m in result.matches]
     [(0, 0)]
     """
-    a = prepare(text_a, boilerplate=boilerplate, min_paragraph_chars=min_paragraph_chars)
-    b = prepare(text_b, boilerplate=boilerplate, min_paragraph_chars=min_paragraph_chars)
+    hashes = frozenset(stable_hash(normalize(line)) for line in boilerplate)
+    a = prepare(text_a, boilerplate=hashes, min_paragraph_chars=min_paragraph_chars)
+    b = prepare(text_b, boilerplate=hashes, min_paragraph_chars=min_paragraph_chars)
     return align_prepared(a, b, threshold=threshold)
 
 

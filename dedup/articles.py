@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -33,26 +33,18 @@ ArticlesInput: TypeAlias = (
 )
 
 
-def coerce_articles(articles: ArticlesInput) -> list[Article]:
-    """Turn any accepted input shape into a list of :class:`Article`, sorted by id.
+def iter_articles(articles: ArticlesInput) -> Iterator[Article]:
+    """Every accepted input shape as a stream of :class:`Article`.
 
     Accepted: :class:`Article` objects, ``(id, text)`` pairs, a mapping id → text, or plain
     strings (ids are then their positions 0..n-1). Raises :class:`InputError` naming the id or
-    position for a non-string text, a bad id or a duplicate id.
+    position for a non-string text or a bad id (duplicate ids are caught by the pipeline).
     """
     if isinstance(articles, str | bytes):
         raise InputError("articles must be a collection of articles, got a single string")
     items: Iterable[Any] = articles.items() if isinstance(articles, Mapping) else articles
-    out: list[Article] = []
-    seen: set[ArticleId] = set()
     for position, item in enumerate(items):
-        article = _coerce_one(position, item)
-        if article.id in seen:
-            raise InputError(f"article {article.id!r}: duplicate id")
-        seen.add(article.id)
-        out.append(article)
-    out.sort(key=lambda a: id_key(a.id))
-    return out
+        yield _coerce_one(position, item)
 
 
 def _coerce_one(position: int, item: object) -> Article:
@@ -74,4 +66,4 @@ def _coerce_one(position: int, item: object) -> Article:
         )
     if not isinstance(text, str):
         raise InputError(f"article {article_id!r}: text must be a string, got {type(text).__name__}")
-    return Article(article_id, text, dict(meta))
+    return Article(article_id, text, meta)

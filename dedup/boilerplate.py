@@ -10,40 +10,48 @@ carrying a line hold:
 2. A line in at least ``min_docs`` articles is *frequent*.
 3. A frequent line is *boilerplate* when, in the articles carrying it, frequent lines are the
    minority of the text: the median share of characters in frequent lines, over the first
-   :data:`SAMPLE` carriers by id, is below one half. Furniture and footers surround different
-   main texts; a republished story *is* the main text of its copies.
+   :data:`SAMPLE` carriers, is below one half. Furniture and footers surround different main
+   texts; a republished story *is* the main text of its copies.
 
-Boilerplate lines are removed from paragraphs before alignment, so they neither match nor count
-toward coverage; a paragraph made only of them is reported as ignored. Known limit: a shared
+Lines are compared by their 64-bit hash (:func:`dedup.shingles.stable_hash` of the normalized
+line). Boilerplate lines are removed from paragraphs before alignment, so they neither match nor
+count toward coverage; a paragraph made only of them is reported as ignored. Known limit: a shared
 footer longer than the articles it is attached to looks exactly like a story republished under
 different headlines, and is kept as text.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
-from statistics import median
+import numpy as np
 
 SAMPLE = 16
 
 
-def find_boilerplate(line_sets: Sequence[frozenset[str]], *, min_docs: int) -> frozenset[str]:
-    """Normalized lines that are boilerplate in this collection.
+def find_boilerplate(
+    rows: np.ndarray, line_hashes: np.ndarray, line_chars: np.ndarray, *, min_docs: int
+) -> frozenset[int]:
+    """Hashes of the boilerplate lines of a collection.
 
-    ``line_sets[i]`` holds the normalized lines of article ``i`` (one per group of exact copies).
+    One entry per distinct line of an article: ``rows[k]`` is the article (one per group of exact
+    copies), ``line_hashes[k]`` the line's hash and ``line_chars[k]`` its length.
     """
-    frequency = Counter(line for lines in line_sets for line in lines)
-    frequent = {line for line, count in frequency.items() if count >= min_docs}
-    if not frequent:
+    if line_hashes.size == 0:
         return frozenset()
-    carriers: dict[str, list[float]] = {line: [] for line in frequent}
-    for lines in line_sets:
-        common = lines & frequent
-        if not common:
-            continue
-        share = sum(map(len, common)) / max(1, sum(map(len, lines)))
-        for line in common:
-            if len(carriers[line]) < SAMPLE:
-                carriers[line].append(share)
-    return frozenset(line for line, shares in carriers.items() if median(shares) < 0.5)
+    unique, inverse, counts = np.unique(line_hashes, return_inverse=True, return_counts=True)
+    frequent = counts[inverse] >= min_docs
+    if not frequent.any():
+        return frozenset()
+    weights = line_chars.astype(np.float64)
+    size = int(rows.max()) + 1
+    total = np.bincount(rows, weights=weights, minlength=size)
+    shared = np.bincount(rows, weights=weights * frequent, minlength=size)
+    share = shared / np.maximum(total, 1.0)
+    # for each frequent line, the shares of its first SAMPLE carriers (by row)
+    entries = np.flatnonzero(frequent)
+    order = entries[np.lexsort((rows[entries], inverse[entries]))]
+    groups = np.split(order, np.flatnonzero(np.diff(inverse[order])) + 1)
+    boilerplate = set()
+    for group in groups:
+        if np.median(share[rows[group[:SAMPLE]]]) < 0.5:
+            boilerplate.add(int(unique[inverse[group[0]]]))
+    return frozenset(boilerplate)

@@ -1,19 +1,33 @@
-"""Candidate pairs from datasketch's ``MinHashLSH`` over the signature matrix.
+"""Candidate pairs: articles worth aligning, from two sources.
 
-Every article is inserted under its row number and queried once; each query's answer is a set
-whose order depends on ``PYTHONHASHSEED``, so the pairs are collected into a set and returned
-sorted. The band layout ``(b, r)`` is datasketch's own optimum for ``threshold`` and is recorded
-in the result's parameters.
+1. **MinHash LSH bands.** The signature is cut into ``b`` bands of ``r`` rows, with ``(b, r)``
+   chosen by datasketch's own optimiser for the Jaccard threshold (:func:`lsh_bands`); two
+   articles are candidates when any band is equal. :func:`band_pairs` does this by sorting one
+   band at a time over the whole corpus (numpy), which gives exactly the pairs that datasketch's
+   ``MinHashLSH`` gives (:func:`lsh_pairs`, kept as the reference and tested against).
+2. **Sentence anchors.** MinHash finds pairs by Jaccard, which is small when a short text sits
+   inside a long one (an extractive summary, a wire story inside a longer page). Articles sharing
+   one sentence of 8+ words verbatim are candidates whatever their Jaccard (:func:`anchor_pairs`).
+
+Work is bounded: a band value or anchor shared by more than ``max_bucket`` articles (a template,
+site furniture) does not pair all of them; each is paired with its next few neighbours by id
+instead (:data:`CROWDED_WINDOW`), which keeps the group connected at linear cost.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import numpy as np
 from datasketch import MinHashLSH
 
 from .signatures import to_lean_minhash
+
+CROWDED_WINDOW = 4
+_U64 = np.uint64
+_BAND_MULTIPLIERS = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
+     0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9],
+    dtype=_U64,
+)  # fmt: skip
 
 
 def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
@@ -22,55 +36,95 @@ def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     return lsh.b, lsh.r
 
 
-def candidate_pairs(
-    signatures: np.ndarray, *, threshold: float, seed: int, rows: Iterator[int] | None = None
-) -> list[tuple[int, int]]:
-    """Sorted ``(i, j)`` row pairs, ``i < j``, that share at least one LSH band.
+def lsh_pairs(signatures: np.ndarray, *, threshold: float, seed: int) -> list[tuple[int, int]]:
+    """Reference implementation: sorted row pairs from datasketch's ``MinHashLSH``.
 
-    ``rows`` restricts the index to those rows (e.g. one per group of exact copies).
+    Each query's answer is a set whose order depends on ``PYTHONHASHSEED``; the pairs are
+    collected into a set and returned sorted.
     """
-    num_perm = signatures.shape[1]
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    selected = list(range(signatures.shape[0]) if rows is None else rows)
-    minhashes = {row: to_lean_minhash(signatures[row], seed) for row in selected}
+    lsh = MinHashLSH(threshold=threshold, num_perm=signatures.shape[1])
+    minhashes = [to_lean_minhash(row, seed) for row in signatures]
     with lsh.insertion_session() as session:
-        for row in selected:
-            session.insert(row, minhashes[row], check_duplication=False)
-    pairs: set[tuple[int, int]] = set()
-    for row in selected:
-        for other in lsh.query(minhashes[row]):
-            if other != row:
-                pairs.add((min(row, other), max(row, other)))
-    return sorted(pairs)
+        for row, minhash in enumerate(minhashes):
+            session.insert(row, minhash, check_duplication=False)
+    pairs = {(min(row, other), max(row, other)) for row, m in enumerate(minhashes) for other in lsh.query(m)}
+    return sorted((a, b) for a, b in pairs if a != b)
 
 
-def anchor_pairs(anchors: list[np.ndarray], *, max_bucket: int) -> tuple[list[tuple[int, int]], int]:
-    """Row pairs that share an anchor (the hash of a long normalized sentence), and the number of
-    anchors passed over because more than ``max_bucket`` rows share them.
+def _band_keys(block: np.ndarray) -> np.ndarray:
+    """One 64-bit key per row of a ``(n, r)`` block of signature values (equal rows, equal keys)."""
+    with np.errstate(over="ignore"):
+        key = np.zeros(block.shape[0], dtype=_U64)
+        for column in range(block.shape[1]):
+            key = (key ^ block[:, column].astype(_U64)) * _BAND_MULTIPLIERS[column % len(_BAND_MULTIPLIERS)]
+            key ^= key >> _U64(29)
+    return key
 
-    MinHash LSH finds pairs by Jaccard, which is small when a short text sits inside a long one
-    (an extractive summary, a wire story inside a longer article). One shared sentence of
-    :data:`dedup.shingles.ANCHOR_MIN_WORDS` words or more is direct evidence of reuse whatever
-    the lengths; a sentence shared by very many articles is furniture, not evidence.
+
+def _pairs_in_runs(
+    keys: np.ndarray, members: np.ndarray, order_key: np.ndarray, max_bucket: int
+) -> np.ndarray:
+    """Pairs ``(i, j)`` of ``members`` with equal ``keys``, as an ``(n, 2)`` array with i < j.
+
+    ``order_key`` orders members canonically (by id), so the crowded-run windows do not depend on
+    the input order.
     """
-    if not anchors:
-        return [], 0
-    rows = np.concatenate([np.full(len(a), row, dtype=np.int64) for row, a in enumerate(anchors)])
-    values = np.concatenate(anchors)
-    order = np.lexsort((rows, values))
-    values, rows = values[order], rows[order]
-    boundaries = np.flatnonzero(np.diff(values)) + 1
-    pairs: set[tuple[int, int]] = set()
-    crowded = 0
-    for bucket in np.split(rows, boundaries):
-        members = np.unique(bucket)
-        if len(members) < 2:
-            continue
-        if len(members) > max_bucket:
-            crowded += 1
-            continue
-        members_list = members.tolist()
-        for x in range(len(members_list)):
-            for y in range(x + 1, len(members_list)):
-                pairs.add((members_list[x], members_list[y]))
-    return sorted(pairs), crowded
+    order = np.lexsort((order_key, keys))
+    keys, members = keys[order], members[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
+    out = []
+    # runs of two, the common case, all at once
+    two = starts[sizes == 2]
+    if two.size:
+        out.append(np.stack([members[two], members[two + 1]], axis=1))
+    for start, size in zip(starts[sizes > 2], sizes[sizes > 2], strict=True):
+        run = members[start : start + size]
+        if size <= max_bucket:
+            i, j = np.triu_indices(size, k=1)
+        else:
+            i = np.repeat(np.arange(size), CROWDED_WINDOW)
+            j = i + np.tile(np.arange(1, CROWDED_WINDOW + 1), size)
+            keep = j < size
+            i, j = i[keep], j[keep]
+        out.append(np.stack([run[i], run[j]], axis=1))
+    if not out:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate(out).astype(np.int64)
+    return np.sort(pairs, axis=1)
+
+
+def _unique_pairs(chunks: list[np.ndarray], size: int) -> np.ndarray:
+    if not chunks:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate(chunks)
+    codes = np.unique(pairs[:, 0] * size + pairs[:, 1])
+    return np.stack([codes // size, codes % size], axis=1)
+
+
+def band_pairs(
+    signatures: np.ndarray, rows: np.ndarray, order_key: np.ndarray, *, bands: int, rows_per_band: int,
+    max_bucket: int,
+) -> np.ndarray:  # fmt: skip
+    """Sorted distinct pairs of ``rows`` (row numbers into ``signatures``) sharing a band."""
+    size = signatures.shape[0]
+    chunks = []
+    for band in range(bands):
+        block = signatures[rows, band * rows_per_band : (band + 1) * rows_per_band]
+        chunks.append(_pairs_in_runs(_band_keys(block), rows, order_key[rows], max_bucket))
+    return _unique_pairs(chunks, size)
+
+
+def anchor_pairs(
+    anchor_rows: np.ndarray, anchors: np.ndarray, order_key: np.ndarray, size: int, *, max_bucket: int
+) -> tuple[np.ndarray, int]:
+    """Sorted distinct row pairs sharing an anchor, and how many anchors were crowded.
+
+    ``anchor_rows[k]`` holds anchor ``anchors[k]`` (each anchor once per row).
+    """
+    if anchors.size == 0:
+        return np.empty((0, 2), dtype=np.int64), 0
+    _, counts = np.unique(anchors, return_counts=True)
+    crowded = int(np.count_nonzero(counts > max_bucket))
+    pairs = _pairs_in_runs(anchors, anchor_rows, order_key[anchor_rows], max_bucket)
+    return _unique_pairs([pairs], size), crowded

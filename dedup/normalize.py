@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 _PUNCTUATION = str.maketrans(
     {
@@ -29,7 +29,7 @@ _PUNCTUATION = str.maketrans(
         **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"),
     }
 )
-_WHITESPACE = re.compile(r"\s+")
+_FOLDED = re.compile("[" + re.escape("".join(chr(c) for c in _PUNCTUATION)) + "]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +48,21 @@ DEFAULT_NORMALIZE = NormalizeConfig()
 
 def normalize(text: str, config: NormalizeConfig = DEFAULT_NORMALIZE) -> str:
     """Return the normalized form of ``text`` (idempotent: normalizing twice changes nothing)."""
-    # One pass can expose new work for an earlier step (NFKC turns "＆amp;" into an entity,
-    # case folding can un-NFKC a letter); a second pass settles every case we know of.
+    # One pass can expose new work for an earlier step (NFKC turns "＆amp;" into an entity, case
+    # folding can un-NFKC a letter); such text gets another pass, checked cheaply.
     for _ in range(3):
-        result = _normalize_once(text, config)
-        if result == text:
+        text = _normalize_once(text, config)
+        if _is_stable(text, config):
             break
-        text = result
     return text
+
+
+def normalize_lines(text: str, config: NormalizeConfig = DEFAULT_NORMALIZE) -> list[str]:
+    """``[normalize(line) for line in text.split("\\n")]``, computed over the whole text at once."""
+    whole = normalize(text, replace(config, collapse_whitespace=False))
+    if not config.collapse_whitespace:
+        return whole.split("\n")
+    return [" ".join(line.split()) for line in whole.split("\n")]
 
 
 def _normalize_once(text: str, config: NormalizeConfig) -> str:
@@ -65,14 +72,29 @@ def _normalize_once(text: str, config: NormalizeConfig) -> str:
             if unescaped == text:
                 break
             text = unescaped
-    if config.nfkc:
+    if config.nfkc and not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     if config.fold_punctuation:
-        text = text.translate(_PUNCTUATION)
+        text = _FOLDED.sub(_fold, text)
     if config.casefold:
         text = text.casefold()
-        if config.nfkc:
+        if config.nfkc and not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
     if config.collapse_whitespace:
-        text = _WHITESPACE.sub(" ", text).strip()
+        text = " ".join(text.split())
     return text
+
+
+def _fold(match: re.Match[str]) -> str:
+    return _PUNCTUATION[ord(match.group())]
+
+
+def _is_stable(text: str, config: NormalizeConfig) -> bool:
+    """True when another pass would change nothing (each check is cheap)."""
+    if config.unescape_html and "&" in text and html.unescape(text) != text:
+        return False
+    if config.nfkc and not unicodedata.is_normalized("NFKC", text):
+        return False
+    if config.fold_punctuation and _FOLDED.search(text):
+        return False
+    return not (config.casefold and text.casefold() != text)

@@ -1,36 +1,56 @@
 """``find_duplicates``: the whole pipeline, stage by stage.
 
-articles → normalize and shingle → group exact copies → MinHash signatures → boilerplate lines
-→ LSH candidates → shingle pre-check → paragraph alignment → decision → story clusters.
+1. read and sketch every article (:mod:`dedup.sketch`), on all cores, streaming: texts go to a
+   :class:`~dedup.store.TextStore`, only the small sketches stay in memory;
+2. group exact copies by digest (each group is represented by its smallest id);
+3. boilerplate lines from the line hashes (:mod:`dedup.boilerplate`);
+4. candidates from LSH bands and sentence anchors (:mod:`dedup.candidates`);
+5. a cheap pre-check from the signatures (estimated containment), then paragraph alignment of
+   the surviving pairs, on all cores (:mod:`dedup.alignment`, :mod:`dedup.verification`);
+6. story clusters (:mod:`dedup.clustering`).
+
+Results do not depend on the input order, ``PYTHONHASHSEED`` or the number of workers.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import multiprocessing
+import os
 from collections import defaultdict
-from dataclasses import fields
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
+from functools import partial
 from importlib.metadata import version
+from itertools import islice
 from typing import Any, Literal
 
 import numpy as np
 from tqdm import tqdm
 
-from .alignment import PreparedText, align_prepared, prepare
-from .articles import Article, ArticlesInput, coerce_articles, id_key
+from .alignment import align_prepared, prepare
+from .articles import Article, ArticleId, ArticlesInput, id_key, iter_articles
 from .boilerplate import find_boilerplate
-from .candidates import anchor_pairs, candidate_pairs, lsh_bands
+from .candidates import anchor_pairs, band_pairs, lsh_bands
 from .clustering import cluster_pairs
 from .config import DedupConfig
 from .errors import InputError
-from .normalize import DEFAULT_NORMALIZE, normalize
-from .paragraphs import paragraph_lines, split_paragraphs, split_sentences
+from .normalize import DEFAULT_NORMALIZE
 from .results import DedupResult, Pair, Skipped
-from .shingles import ANCHOR_MIN_WORDS, sentence_anchors, shingle_hashes, tokenize
-from .signatures import DATASKETCH_VERSION, SCHEME, estimated_jaccard, signature_matrix
+from .shingles import ANCHOR_MIN_WORDS, text_shingles
+from .signatures import DATASKETCH_VERSION, SCHEME
+from .sketch import sketch
+from .store import TextStore
 from .verification import classify, shingle_overlap
 
 logger = logging.getLogger(__name__)
+
+CHUNK = 512
+"""Articles per task sent to a worker process (and candidate pairs per alignment task)."""
+PARALLEL_MIN_ARTICLES = 4000
+"""Below this many articles (when the count is known) everything runs in this process."""
+MAX_BUCKET = 64
+"""Articles sharing one band value or anchor beyond this are paired with neighbours only."""
 
 
 def find_duplicates(
@@ -39,16 +59,20 @@ def find_duplicates(
     config: DedupConfig | None = None,
     on_empty: Literal["skip", "error"] = "skip",
     progress: bool = False,
+    workers: int | None = None,
     **options: Any,
 ) -> DedupResult:
     """Find the articles of a collection that share text, and explain what they share.
 
     ``articles``: :class:`Article` objects, ``(id, text)`` pairs, a mapping id → text, or plain
-    strings (ids 0..n-1). Options are the fields of :class:`DedupConfig` (``shingle_size=5``,
-    ``num_perm=128``, ``seed=1``, ``candidate_threshold=0.1``, ``paragraph_threshold=0.8``,
-    ``duplicate_threshold=0.8``, ``partial_threshold=0.5``, ...), given as keywords or as one
-    ``config``. An article with no words is skipped and listed in ``result.skipped``, or raises
-    :class:`InputError` with ``on_empty="error"``. ``progress`` shows progress bars on stderr.
+    strings (ids 0..n-1); a list or mapping is used in place, any other iterable is streamed (its
+    texts are spilled to a temporary file until alignment). Options are the fields of
+    :class:`DedupConfig` (``shingle_size=5``, ``num_perm=128``, ``seed=1``,
+    ``candidate_threshold=0.1``, ``paragraph_threshold=0.8``, ``duplicate_threshold=0.8``,
+    ``partial_threshold=0.5``, ...), given as keywords or as one ``config``. An article with no
+    words is skipped and listed in ``result.skipped``, or raises :class:`InputError` with
+    ``on_empty="error"``. ``progress`` shows progress bars on stderr. ``workers`` is the number of
+    processes (default: all cores for large inputs); it never changes the result.
 
     >>> result = find_duplicates({"x": "one two three four five six", "y": "one two three four five six"})
     >>> [(p.a, p.b, p.kind) for p in result.pairs]
@@ -58,158 +82,298 @@ def find_duplicates(
         config = DedupConfig(**options)
     elif options:
         raise TypeError("pass either config or keyword options, not both")
-    items = coerce_articles(articles)
-    return _Run(config, on_empty, progress).run(items)
+    in_memory = isinstance(articles, Sequence | Mapping) and not isinstance(articles, str | bytes)
+    if workers is None:
+        small = in_memory and len(articles) < PARALLEL_MIN_ARTICLES  # type: ignore[arg-type]
+        workers = 1 if small else (os.cpu_count() or 1)
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    run = _Run(config, on_empty, progress, workers)
+    store = TextStore(spill=not in_memory)
+    try:
+        return run.run(iter_articles(articles), store)
+    finally:
+        store.close()
+
+
+@dataclass
+class _Sketches:
+    """The sketches of all articles, packed into flat arrays (row = article)."""
+
+    words: np.ndarray
+    shingles: np.ndarray
+    digests: np.ndarray
+    signatures: np.ndarray
+    anchor_rows: np.ndarray
+    anchors: np.ndarray
+    line_rows: np.ndarray
+    line_hashes: np.ndarray
+    line_chars: np.ndarray
+
+
+def _sketch_chunk(texts: list[str], *, shingle_size: int, num_perm: int, seed: int) -> _Sketches:
+    sketches = [sketch(t, shingle_size=shingle_size, num_perm=num_perm, seed=seed) for t in texts]
+    local = np.arange(len(sketches))
+    return _Sketches(
+        words=np.array([s.words for s in sketches], dtype=np.int64),
+        shingles=np.array([s.shingles for s in sketches], dtype=np.int64),
+        digests=np.array([s.digest for s in sketches], dtype="V16"),
+        signatures=np.stack([s.signature for s in sketches])
+        if sketches
+        else np.empty((0, num_perm), np.uint32),
+        anchor_rows=np.repeat(local, [len(s.anchors) for s in sketches]),
+        anchors=np.concatenate([s.anchors for s in sketches] or [np.empty(0, np.uint64)]),
+        line_rows=np.repeat(local, [len(s.line_hashes) for s in sketches]),
+        line_hashes=np.concatenate([s.line_hashes for s in sketches] or [np.empty(0, np.uint64)]),
+        line_chars=np.concatenate([s.line_chars for s in sketches] or [np.empty(0, np.uint32)]),
+    )
+
+
+def _concat(batches: list[_Sketches], num_perm: int) -> _Sketches:
+    offsets = np.cumsum([0] + [len(b.words) for b in batches])
+    if not batches:
+        return _sketch_chunk([], shingle_size=1, num_perm=num_perm, seed=1)
+    return _Sketches(
+        words=np.concatenate([b.words for b in batches]),
+        shingles=np.concatenate([b.shingles for b in batches]),
+        digests=np.concatenate([b.digests for b in batches]),
+        signatures=np.concatenate([b.signatures for b in batches]),
+        anchor_rows=np.concatenate([b.anchor_rows + o for b, o in zip(batches, offsets, strict=False)]),
+        anchors=np.concatenate([b.anchors for b in batches]),
+        line_rows=np.concatenate([b.line_rows + o for b, o in zip(batches, offsets, strict=False)]),
+        line_hashes=np.concatenate([b.line_hashes for b in batches]),
+        line_chars=np.concatenate([b.line_chars for b in batches]),
+    )
+
+
+def _align_chunk(
+    tasks: list[tuple[int, bool, str, str]], *, config: DedupConfig, boilerplate: frozenset[int]
+) -> list[tuple[int, Any]]:
+    """Align pairs; each task is ``(index, exact copies?, text a, text b)``."""
+    cache: dict[str, Any] = {}
+
+    def prepared(text: str) -> Any:
+        if text not in cache:
+            cache[text] = prepare(
+                text, boilerplate=boilerplate, min_paragraph_chars=config.min_paragraph_chars
+            )
+        return cache[text]
+
+    out: list[tuple[int, Any]] = []
+    for index, exact, text_a, text_b in tasks:
+        alignment = align_prepared(prepared(text_a), prepared(text_b), threshold=config.paragraph_threshold)
+        if exact:
+            out.append((index, (alignment, None)))
+            continue
+        overlap = shingle_overlap(
+            text_shingles(text_a, config.shingle_size), text_shingles(text_b, config.shingle_size)
+        )
+        out.append((index, (alignment, overlap)))
+    return out
 
 
 class _Run:
     """State of one run; each method is one stage."""
 
-    def __init__(self, config: DedupConfig, on_empty: str, progress: bool) -> None:
+    def __init__(self, config: DedupConfig, on_empty: str, progress: bool, workers: int) -> None:
         self.config = config
         self.on_empty = on_empty
         self.progress = progress
+        self.workers = workers
+        self._pool: Any = None
 
-    def _bar(self, iterable: Any, desc: str, total: int | None = None) -> Any:
-        return tqdm(iterable, desc=desc, total=total, disable=not self.progress, unit="art", leave=False)
+    def _bar(self, desc: str, total: int | None = None) -> Any:
+        return tqdm(desc=desc, total=total, disable=not self.progress, unit="art", leave=False)
 
-    def run(self, items: list[Article]) -> DedupResult:
+    def _map(self, fn: Any, chunks: Iterable[Any]) -> Iterator[Any]:
+        """``fn`` over ``chunks`` in order, in worker processes when there are several."""
+        if self.workers == 1:
+            return map(fn, chunks)
+        if self._pool is None:
+            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+        return self._pool.imap(fn, chunks)
+
+    def run(self, items: Iterator[Article], store: TextStore) -> DedupResult:
+        try:
+            return self._run(items, store)
+        finally:
+            if self._pool is not None:
+                self._pool.terminate()
+
+    def _read(
+        self, items: Iterator[Article], store: TextStore
+    ) -> tuple[list[ArticleId], list[str], _Sketches]:
         cfg = self.config
-        skipped: list[Skipped] = []
-        kept: list[Article] = []
-        shingles: list[np.ndarray] = []
-        digests: list[bytes] = []
-        for article in self._bar(items, "shingling"):
-            normalized = normalize(article.text)
-            tokens = tokenize(normalized)
-            if not tokens:
-                where = article.meta.get("source")
-                prefix = f"{where}: " if where else ""
-                if self.on_empty == "error":
-                    raise InputError(f"{prefix}article {article.id!r} is empty (no words)")
-                skipped.append(Skipped(str(article.id), "empty: no words"))
-                continue
-            kept.append(article)
-            shingles.append(shingle_hashes(tokens, cfg.shingle_size))
-            digests.append(hashlib.blake2b(" ".join(tokens).encode(), digest_size=16).digest())
+        ids: list[ArticleId] = []
+        sources: list[str] = []
+        seen: set[ArticleId] = set()
+
+        def chunks() -> Iterator[list[str]]:
+            while True:
+                batch = list(islice(items, CHUNK))
+                if not batch:
+                    return
+                texts = []
+                for article in batch:
+                    if article.id in seen:
+                        where = article.meta.get("source")
+                        raise InputError(
+                            f"{where + ': ' if where else ''}article {article.id!r}: duplicate id"
+                        )
+                    seen.add(article.id)
+                    ids.append(article.id)
+                    sources.append(str(article.meta.get("source", "")))
+                    store.add(article.text)
+                    texts.append(article.text)
+                yield texts
+
+        work = partial(_sketch_chunk, shingle_size=cfg.shingle_size, num_perm=cfg.num_perm, seed=cfg.seed)
+        batches = []
+        with self._bar("sketching") as bar:
+            for batch in self._map(work, chunks()):
+                batches.append(batch)
+                bar.update(len(batch.words))
+        return ids, sources, _concat(batches, cfg.num_perm)
+
+    def _run(self, items: Iterator[Article], store: TextStore) -> DedupResult:
+        cfg = self.config
+        ids, sources, sk = self._read(items, store)
+        count = len(ids)
+        rank = np.empty(count, dtype=np.int64)
+        rank[sorted(range(count), key=lambda r: id_key(ids[r]))] = np.arange(count)
+
+        empty = np.flatnonzero(sk.words == 0)
+        if empty.size and self.on_empty == "error":
+            row = int(empty[np.argmin(rank[empty])])
+            prefix = f"{sources[row]}: " if sources[row] else ""
+            raise InputError(f"{prefix}article {ids[row]!r} is empty (no words)")
+        skipped = sorted((Skipped(str(ids[r]), "empty: no words") for r in empty), key=lambda s: s.id)
+        kept = np.flatnonzero(sk.words > 0)
 
         # Exact copies (same words after normalization) collapse onto their smallest id.
-        leader_of: dict[bytes, int] = {}
+        by_digest = kept[np.lexsort((rank[kept], sk.digests[kept].view(np.uint64).reshape(-1, 2)[:, 1],
+                                     sk.digests[kept].view(np.uint64).reshape(-1, 2)[:, 0]))]  # fmt: skip
+        new_group = np.r_[True, sk.digests[by_digest][1:] != sk.digests[by_digest][:-1]]
+        group_leader = by_digest[new_group][np.cumsum(new_group) - 1]
+        leaders = np.sort(by_digest[new_group])
         copies: dict[int, list[int]] = defaultdict(list)
-        for row, digest in enumerate(digests):
-            if digest in leader_of:
-                copies[leader_of[digest]].append(row)
-            else:
-                leader_of[digest] = row
-        leaders = sorted(leader_of.values())
+        for row, leader in zip(
+            by_digest[~new_group].tolist(), group_leader[~new_group].tolist(), strict=True
+        ):
+            copies[leader].append(row)
+        is_leader = np.zeros(count, dtype=bool)
+        is_leader[leaders] = True
 
-        signatures = signature_matrix([shingles[row] for row in leaders], cfg.num_perm, cfg.seed)
-        paragraphs = [split_paragraphs(kept[row].text) for row in leaders]
-        line_sets = [
-            frozenset(normalize(line) for paragraph in units for line in paragraph_lines(paragraph))
-            for units in paragraphs
-        ]
-        anchors = [
-            sentence_anchors([s for paragraph in units for s in split_sentences(paragraph)])
-            for units in paragraphs
-        ]
-        boilerplate = find_boilerplate(line_sets, min_docs=cfg.boilerplate_min_docs)
+        lines = is_leader[sk.line_rows]
+        boilerplate = find_boilerplate(
+            sk.line_rows[lines],
+            sk.line_hashes[lines],
+            sk.line_chars[lines],
+            min_docs=cfg.boilerplate_min_docs,
+        )
         logger.debug("%d boilerplate lines", len(boilerplate))
 
-        prepared: dict[int, PreparedText] = {}
+        bands, rows_per_band = lsh_bands(cfg.candidate_threshold, cfg.num_perm)
+        lsh = band_pairs(
+            sk.signatures, leaders, rank, bands=bands, rows_per_band=rows_per_band, max_bucket=MAX_BUCKET
+        )
+        anchored = is_leader[sk.anchor_rows]
+        anchor, crowded = anchor_pairs(
+            sk.anchor_rows[anchored], sk.anchors[anchored], rank, count, max_bucket=cfg.anchor_max_docs
+        )
+        candidates = np.unique(np.concatenate([lsh, anchor]), axis=0) if len(lsh) + len(anchor) else lsh
+        survivors, estimates = self._precheck(candidates, sk, anchor)
 
-        def prepared_text(row: int) -> PreparedText:
-            if row not in prepared:
-                prepared[row] = prepare(
-                    kept[row].text,
-                    boilerplate=boilerplate,
-                    min_paragraph_chars=cfg.min_paragraph_chars,
-                )
-            return prepared[row]
-
-        pairs: list[Pair] = []
+        # (leader, copy) pairs of exact copies, then the candidate pairs, each ordered a < b by id
+        tasks: list[tuple[int, int, int, bool]] = []
         for leader, rows in copies.items():
-            for row in rows:
-                alignment = align_prepared(
-                    prepared_text(leader), prepared_text(row), threshold=cfg.paragraph_threshold
-                )
-                pairs.append(
-                    Pair(
-                        kept[leader].id,
-                        kept[row].id,
-                        "exact",
-                        None,
-                        1.0,
-                        1.0,
-                        1.0,
-                        1.0,
-                        alignment.coverage_a_by_b,
-                        alignment.coverage_b_by_a,
-                        alignment,
-                    )
-                )
-
-        lsh_candidates = candidate_pairs(signatures, threshold=cfg.candidate_threshold, seed=cfg.seed)
-        anchor_candidates, crowded_anchors = anchor_pairs(anchors, max_bucket=cfg.anchor_max_docs)
-        candidates = sorted(set(lsh_candidates) | set(anchor_candidates))
-        aligned = 0
-        for i, j in self._bar(candidates, "aligning", total=len(candidates)):
-            row_a, row_b = leaders[i], leaders[j]
-            if id_key(kept[row_b].id) < id_key(kept[row_a].id):
-                row_a, row_b = row_b, row_a
-                i, j = j, i
-            jaccard, c_ab, c_ba = shingle_overlap(shingles[row_a], shingles[row_b])
-            if max(c_ab, c_ba) < cfg.min_candidate_containment:
-                continue
-            aligned += 1
-            alignment = align_prepared(
-                prepared_text(row_a), prepared_text(row_b), threshold=cfg.paragraph_threshold
-            )
-            decision = classify(alignment.coverage_a_by_b, alignment.coverage_b_by_a, cfg)
-            if decision is None:
-                continue
-            kind, direction = decision
-            pairs.append(
-                Pair(
-                    kept[row_a].id,
-                    kept[row_b].id,
-                    kind,
-                    direction,
-                    round(estimated_jaccard(signatures[i], signatures[j]), 4),
-                    round(jaccard, 4),
-                    round(c_ab, 4),
-                    round(c_ba, 4),
-                    alignment.coverage_a_by_b,
-                    alignment.coverage_b_by_a,
-                    alignment,
-                )
-            )
+            tasks += [(leader, row, -1, True) for row in rows]
+        tasks += [(int(i), int(j), k, False) for k, (i, j) in enumerate(survivors)]
+        tasks = [(a, b, k, e) if rank[a] < rank[b] else (b, a, k, e) for a, b, k, e in tasks]
+        pairs = self._align(tasks, store, boilerplate, ids, estimates)
         pairs.sort(key=lambda p: (id_key(p.a), id_key(p.b)))
 
-        id_copies = {kept[leader].id: [kept[r].id for r in rows] for leader, rows in copies.items()}
-        lengths = {a.id: len(a.text) for a in kept}
+        id_copies = {ids[leader]: [ids[r] for r in rows] for leader, rows in copies.items()}
+        lengths = {ids[r]: int(sk.words[r]) for r in kept.tolist()}
         clusters = cluster_pairs([p for p in pairs if p.kind != "exact"], lengths, id_copies)
         kinds: dict[str, int] = defaultdict(int)
         for pair in pairs:
             kinds[pair.kind] += 1
         summary = {
-            "articles": len(items),
+            "articles": count,
             "compared": len(kept),
             "skipped": len(skipped),
             "distinct_texts": len(leaders),
             "boilerplate_lines": len(boilerplate),
             "candidate_pairs": len(candidates),
-            "candidate_pairs_lsh": len(lsh_candidates),
-            "candidate_pairs_anchor": len(anchor_candidates),
-            "anchors_shared_too_widely": crowded_anchors,
-            "aligned_pairs": aligned,
+            "candidate_pairs_lsh": len(lsh),
+            "candidate_pairs_anchor": len(anchor),
+            "anchors_shared_too_widely": crowded,
+            "aligned_pairs": len(survivors),
             "pairs": len(pairs),
             **{f"pairs_{kind}": kinds[kind] for kind in ("exact", "near_duplicate", "contained", "partial")},
             "clusters": len(clusters),
             "articles_in_clusters": sum(len(c.members) for c in clusters),
         }
-        skipped.sort(key=lambda s: s.id)
         return DedupResult(tuple(pairs), tuple(clusters), tuple(skipped), run_params(cfg), summary)
+
+    def _precheck(
+        self, candidates: np.ndarray, sk: _Sketches, anchor: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Candidates worth aligning, and their MinHash Jaccard estimates.
+
+        The shared shingles are estimated from the signatures and the shingle counts
+        (``J (|A| + |B|) / (1 + J)``); a pair whose estimated containment is below
+        ``min_candidate_containment`` both ways is dropped, unless it shares an anchor sentence.
+        """
+        if len(candidates) == 0:
+            return candidates, np.empty(0)
+        estimates = np.empty(len(candidates))
+        for start in range(0, len(candidates), 65536):
+            block = candidates[start : start + 65536]
+            equal = sk.signatures[block[:, 0]] == sk.signatures[block[:, 1]]
+            estimates[start : start + 65536] = equal.mean(axis=1)
+        size_a, size_b = sk.shingles[candidates[:, 0]], sk.shingles[candidates[:, 1]]
+        common = estimates * (size_a + size_b) / (1 + estimates)
+        containment = np.maximum(common / np.maximum(size_a, 1), common / np.maximum(size_b, 1))
+        keep = containment >= self.config.min_candidate_containment
+        if len(anchor):
+            size = len(sk.words)
+            keep |= np.isin(candidates[:, 0] * size + candidates[:, 1], anchor[:, 0] * size + anchor[:, 1])
+        return candidates[keep], estimates[keep]
+
+    def _align(
+        self, tasks: list[tuple[int, int, int, bool]], store: TextStore, boilerplate: frozenset[int],
+        ids: list[ArticleId], estimates: np.ndarray,
+    ) -> list[Pair]:  # fmt: skip
+        cfg = self.config
+        work = partial(_align_chunk, config=cfg, boilerplate=boilerplate)
+
+        def chunks() -> Iterator[list[tuple[int, bool, str, str]]]:
+            for start in range(0, len(tasks), CHUNK):
+                yield [(start + n, e, store.get(a), store.get(b))
+                       for n, (a, b, _, e) in enumerate(tasks[start : start + CHUNK])]  # fmt: skip
+
+        pairs: list[Pair] = []
+        with self._bar("aligning", total=len(tasks)) as bar:
+            for results in self._map(work, chunks()):
+                bar.update(len(results))
+                for index, (alignment, overlap) in results:
+                    a, b, k, exact = tasks[index]
+                    if exact:
+                        pairs.append(Pair(ids[a], ids[b], "exact", None, 1.0, 1.0, 1.0, 1.0,
+                                          alignment.coverage_a_by_b, alignment.coverage_b_by_a, alignment))  # fmt: skip
+                        continue
+                    decision = classify(alignment.coverage_a_by_b, alignment.coverage_b_by_a, cfg)
+                    if decision is None:
+                        continue
+                    jaccard, c_ab, c_ba = overlap
+                    pairs.append(
+                        Pair(ids[a], ids[b], decision[0], decision[1], round(float(estimates[k]), 4),
+                             round(jaccard, 4), round(c_ab, 4), round(c_ba, 4),
+                             alignment.coverage_a_by_b, alignment.coverage_b_by_a, alignment)
+                    )  # fmt: skip
+        return pairs
 
 
 def run_params(config: DedupConfig) -> dict[str, Any]:
@@ -219,13 +383,13 @@ def run_params(config: DedupConfig) -> dict[str, Any]:
         **config.to_dict(),
         "lsh_bands": bands,
         "lsh_rows_per_band": rows,
+        "lsh_max_bucket": MAX_BUCKET,
         "minhash_scheme": SCHEME,
         "anchor_min_words": ANCHOR_MIN_WORDS,
         "shingle_hash": "blake2b-64 per word, position-weighted sum, fmix64, folded to 32 bits",
         "normalization": [f.name for f in fields(DEFAULT_NORMALIZE) if getattr(DEFAULT_NORMALIZE, f.name)],
         "boilerplate_rule": (
-            f"line in >= {config.boilerplate_min_docs} distinct texts, "
-            "frequent lines under half of their text"
+            f"line in >= {config.boilerplate_min_docs} distinct texts, frequent lines under half of their text"
         ),
         "datasketch_version": DATASKETCH_VERSION,
         "rapidfuzz_version": version("rapidfuzz"),

@@ -75,7 +75,11 @@ def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:
     """Sorted distinct ``uint32`` hashes of the ``size``-word shingles of ``tokens``."""
     if not tokens:
         return np.empty(0, dtype=np.uint32)
-    token_hashes = np.fromiter((_token_hash(t) for t in tokens), dtype=_U64, count=len(tokens))
+    get = _TOKEN_CACHE.get
+    values = [get(t) for t in tokens]
+    if None in values:
+        values = [_token_hash(t) for t in tokens]
+    token_hashes = np.array(values, dtype=_U64)
     width = min(size, len(tokens))
     count = len(tokens) - width + 1
     combined = np.zeros(count, dtype=_U64)
@@ -88,18 +92,18 @@ def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:
 
 
 ANCHOR_MIN_WORDS = 8
-"""Sentences of at least this many words are anchors (see :func:`sentence_anchors`)."""
+"""Sentences of at least this many words are anchors (see :func:`anchor_hashes`)."""
 
 
-def sentence_anchors(sentences: list[str]) -> np.ndarray:
-    """Sorted distinct 64-bit hashes of the normalized sentences that have at least
+def stable_hash(text: str) -> int:
+    """A 64-bit BLAKE2b hash of a string, the same in every process and Python version."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def anchor_hashes(sentences: list[list[str]]) -> np.ndarray:
+    """Sorted distinct hashes of the sentences (given as their words) that have at least
     :data:`ANCHOR_MIN_WORDS` words: two articles sharing one have reused a sentence verbatim."""
-    values = set()
-    for sentence in sentences:
-        tokens = tokenize(normalize(sentence))
-        if len(tokens) >= ANCHOR_MIN_WORDS:
-            digest = hashlib.blake2b(" ".join(tokens).encode("utf-8"), digest_size=8).digest()
-            values.add(int.from_bytes(digest, "little"))
+    values = {stable_hash(" ".join(words)) for words in sentences if len(words) >= ANCHOR_MIN_WORDS}
     return np.array(sorted(values), dtype=np.uint64)
 
 

@@ -3,6 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dedup import NormalizeConfig, normalize
+from dedup.normalize import _PUNCTUATION
 
 GOLDEN = [
     ("Turkey\u2019s \u201cjoint will\u201d", 'turkey\'s "joint will"'),
@@ -50,5 +51,6 @@ def test_idempotent(text):
 @given(st.text(alphabet=st.characters(codec="utf-8")))
 def test_no_script_is_erased(text):
     # Letters of any script survive: the normalized text is empty only if the input had no letters.
-    if any(ch.isalpha() for ch in text):
+    # (modifier-letter apostrophes and primes are folded to "'" on purpose)
+    if any(ch.isalpha() and ord(ch) not in _PUNCTUATION for ch in text):
         assert any(ch.isalpha() for ch in normalize(text))

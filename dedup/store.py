@@ -1,0 +1,43 @@
+"""Keeping article texts until alignment needs them.
+
+Only candidate pairs are aligned, so most texts are never read again. A collection given as a
+list or mapping is already in memory, and its strings are only referenced; a streamed collection
+(a generator, a file being read) is spilled to an anonymous temporary file, so that memory does not
+grow with the text of a million articles, and read back by offset for the candidates.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from array import array
+
+
+class TextStore:
+    """Texts by row number, in memory or spilled to a temporary file."""
+
+    def __init__(self, *, spill: bool) -> None:
+        self._texts: list[str] | None = None if spill else []
+        self._file = tempfile.TemporaryFile() if spill else None  # noqa: SIM115 (closed by close())
+        self._offsets = array("q", [0])
+
+    def add(self, text: str) -> None:
+        if self._file is None:
+            assert self._texts is not None
+            self._texts.append(text)
+            return
+        data = text.encode("utf-8")
+        self._file.seek(self._offsets[-1])
+        self._file.write(data)
+        self._offsets.append(self._offsets[-1] + len(data))
+
+    def get(self, row: int) -> str:
+        if self._file is None:
+            assert self._texts is not None
+            return self._texts[row]
+        start, end = self._offsets[row], self._offsets[row + 1]
+        self._file.seek(start)
+        return self._file.read(end - start).decode("utf-8")
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
