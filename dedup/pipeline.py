@@ -282,7 +282,7 @@ class _Run:
             sk.anchor_rows[anchored], sk.anchors[anchored], rank, count, max_bucket=cfg.anchor_max_docs
         )
         candidates = np.unique(np.concatenate([lsh, anchor]), axis=0) if len(lsh) + len(anchor) else lsh
-        survivors, estimates = self._precheck(candidates, sk, anchor)
+        survivors, estimates = self._precheck(candidates, sk)
 
         # (leader, copy) pairs of exact copies, then the candidate pairs, each ordered a < b by id
         tasks: list[tuple[int, int, int, bool]] = []
@@ -317,14 +317,12 @@ class _Run:
         }
         return DedupResult(tuple(pairs), tuple(clusters), tuple(skipped), run_params(cfg), summary)
 
-    def _precheck(
-        self, candidates: np.ndarray, sk: _Sketches, anchor: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _precheck(self, candidates: np.ndarray, sk: _Sketches) -> tuple[np.ndarray, np.ndarray]:
         """Candidates worth aligning, and their MinHash Jaccard estimates.
 
         The shared shingles are estimated from the signatures and the shingle counts
         (``J (|A| + |B|) / (1 + J)``); a pair whose estimated containment is below
-        ``min_candidate_containment`` both ways is dropped, unless it shares an anchor sentence.
+        ``min_candidate_containment`` both ways is dropped.
         """
         if len(candidates) == 0:
             return candidates, np.empty(0)
@@ -337,9 +335,6 @@ class _Run:
         common = estimates * (size_a + size_b) / (1 + estimates)
         containment = np.maximum(common / np.maximum(size_a, 1), common / np.maximum(size_b, 1))
         keep = containment >= self.config.min_candidate_containment
-        if len(anchor):
-            size = len(sk.words)
-            keep |= np.isin(candidates[:, 0] * size + candidates[:, 1], anchor[:, 0] * size + anchor[:, 1])
         return candidates[keep], estimates[keep]
 
     def _align(

@@ -1,6 +1,7 @@
 """Sketching: everything the later stages need from one article, computed in one pass over it.
 
-The text is normalized once (line by line, :func:`dedup.normalize.normalize_lines`), and from that:
+The text is split into the units alignment compares (:func:`dedup.paragraphs.split_paragraphs`) and
+their lines normalized in one pass (:func:`dedup.normalize.normalize_lines`); from that:
 
 - the words, and a 128-bit digest of them: articles with equal digests are exact copies;
 - the MinHash signature of the word shingles (:mod:`dedup.signatures`) and the shingle count;
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .normalize import normalize_lines
+from .paragraphs import split_paragraphs
 from .shingles import anchor_hashes, shingle_hashes, stable_hash, tokenize
 from .signatures import signature
 
@@ -42,7 +44,8 @@ class Sketch:
 
 def sketch(text: str, *, shingle_size: int, num_perm: int, seed: int) -> Sketch:
     """The :class:`Sketch` of one raw text."""
-    lines = normalize_lines(text.replace("\r\n", "\n").replace("\r", "\n"))
+    # the lines of the alignment units, so that boilerplate lines are the lines alignment sees
+    lines = normalize_lines("\n".join(split_paragraphs(text)))
     sentences = [tokenize(piece) for line in lines if line for piece in _SENTENCE_BREAK.split(line)]
     tokens = [token for words in sentences for token in words]
     distinct = sorted(set(filter(None, lines)))
