@@ -39,7 +39,7 @@ from rapidfuzz.distance import Indel
 
 from .normalize import normalize, normalize_lines
 from .paragraphs import split_paragraphs
-from .shingles import stable_hash, tokenize
+from .shingles import sequence_hash, tokenize
 
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_MIN_PARAGRAPH_CHARS = 25
@@ -113,7 +113,7 @@ def prepare(
 ) -> PreparedText:
     """Split ``text`` into paragraphs and compute what alignment compares for each.
 
-    ``boilerplate`` holds the :func:`~dedup.shingles.stable_hash` of normalized boilerplate lines.
+    ``boilerplate`` holds the :func:`~dedup.shingles.sequence_hash` of boilerplate lines' words.
     """
     paragraphs = tuple(split_paragraphs(text))
     compared = []
@@ -121,7 +121,9 @@ def prepare(
     for index, paragraph in enumerate(paragraphs):
         lines = normalize_lines(paragraph)
         kept = " ".join(
-            line for line in lines if line and not (boilerplate and stable_hash(line) in boilerplate)
+            line
+            for line in lines
+            if line and not (boilerplate and sequence_hash(tokenize(line)) in boilerplate)
         )
         compared.append(kept)
         if len(kept) < min_paragraph_chars or not tokenize(kept):
@@ -269,7 +271,7 @@ def align(
     >>> [(m.a, m.b) for m in result.matches]
     [(0, 0)]
     """
-    hashes = frozenset(stable_hash(normalize(line)) for line in boilerplate)
+    hashes = frozenset(sequence_hash(tokenize(normalize(line))) for line in boilerplate)
     a = prepare(text_a, boilerplate=hashes, min_paragraph_chars=min_paragraph_chars)
     b = prepare(text_b, boilerplate=hashes, min_paragraph_chars=min_paragraph_chars)
     return align_prepared(a, b, threshold=threshold)

@@ -13,8 +13,7 @@ carrying a line hold:
    :data:`SAMPLE` carriers, is below one half. Furniture and footers surround different main
    texts; a republished story *is* the main text of its copies.
 
-Lines are compared by their 64-bit hash (:func:`dedup.shingles.stable_hash` of the normalized
-line). Boilerplate lines are removed from paragraphs before alignment, so they neither match nor
+Lines are compared by the 64-bit hash of their words (:func:`dedup.shingles.sequence_hash`). Boilerplate lines are removed from paragraphs before alignment, so they neither match nor
 count toward coverage; a paragraph made only of them is reported as ignored. Known limit: a shared
 footer longer than the articles it is attached to looks exactly like a story republished under
 different headlines, and is kept as text.

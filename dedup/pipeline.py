@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -60,6 +61,7 @@ def find_duplicates(
     on_empty: Literal["skip", "error"] = "skip",
     progress: bool = False,
     workers: int | None = None,
+    timings: dict[str, float] | None = None,
     **options: Any,
 ) -> DedupResult:
     """Find the articles of a collection that share text, and explain what they share.
@@ -72,7 +74,9 @@ def find_duplicates(
     ``partial_threshold=0.5``, ...), given as keywords or as one ``config``. An article with no
     words is skipped and listed in ``result.skipped``, or raises :class:`InputError` with
     ``on_empty="error"``. ``progress`` shows progress bars on stderr. ``workers`` is the number of
-    processes (default: all cores for large inputs); it never changes the result.
+    processes (default: all cores for large inputs); it never changes the result. A ``timings``
+    dict, if given, receives the seconds each stage took (kept out of the result, which must not
+    depend on the machine).
 
     >>> result = find_duplicates({"x": "one two three four five six", "y": "one two three four five six"})
     >>> [(p.a, p.b, p.kind) for p in result.pairs]
@@ -88,7 +92,7 @@ def find_duplicates(
         workers = 1 if small else (os.cpu_count() or 1)
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
-    run = _Run(config, on_empty, progress, workers)
+    run = _Run(config, on_empty, progress, workers, timings if timings is not None else {})
     store = TextStore(spill=not in_memory)
     try:
         return run.run(iter_articles(articles), store)
@@ -175,12 +179,21 @@ def _align_chunk(
 class _Run:
     """State of one run; each method is one stage."""
 
-    def __init__(self, config: DedupConfig, on_empty: str, progress: bool, workers: int) -> None:
+    def __init__(
+        self, config: DedupConfig, on_empty: str, progress: bool, workers: int, timings: dict[str, float]
+    ) -> None:
         self.config = config
+        self.timings = timings
+        self._clock = time.perf_counter()
         self.on_empty = on_empty
         self.progress = progress
         self.workers = workers
         self._pool: Any = None
+
+    def _lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round(now - self._clock, 3)
+        self._clock = now
 
     def _bar(self, desc: str, total: int | None = None) -> Any:
         return tqdm(desc=desc, total=total, disable=not self.progress, unit="art", leave=False)
@@ -238,6 +251,7 @@ class _Run:
     def _run(self, items: Iterator[Article], store: TextStore) -> DedupResult:
         cfg = self.config
         ids, sources, sk = self._read(items, store)
+        self._lap("read_and_sketch")
         count = len(ids)
         rank = np.empty(count, dtype=np.int64)
         rank[sorted(range(count), key=lambda r: id_key(ids[r]))] = np.arange(count)
@@ -264,6 +278,7 @@ class _Run:
         is_leader = np.zeros(count, dtype=bool)
         is_leader[leaders] = True
 
+        self._lap("exact_copies")
         lines = is_leader[sk.line_rows]
         boilerplate = find_boilerplate(
             sk.line_rows[lines],
@@ -273,6 +288,7 @@ class _Run:
         )
         logger.debug("%d boilerplate lines", len(boilerplate))
 
+        self._lap("boilerplate")
         bands, rows_per_band = lsh_bands(cfg.candidate_threshold, cfg.num_perm)
         lsh = band_pairs(
             sk.signatures, leaders, rank, bands=bands, rows_per_band=rows_per_band, max_bucket=MAX_BUCKET
@@ -282,7 +298,9 @@ class _Run:
             sk.anchor_rows[anchored], sk.anchors[anchored], rank, count, max_bucket=cfg.anchor_max_docs
         )
         candidates = np.unique(np.concatenate([lsh, anchor]), axis=0) if len(lsh) + len(anchor) else lsh
+        self._lap("candidates")
         survivors, estimates = self._precheck(candidates, sk)
+        self._lap("precheck")
 
         # (leader, copy) pairs of exact copies, then the candidate pairs, each ordered a < b by id
         tasks: list[tuple[int, int, int, bool]] = []
@@ -292,10 +310,12 @@ class _Run:
         tasks = [(a, b, k, e) if rank[a] < rank[b] else (b, a, k, e) for a, b, k, e in tasks]
         pairs = self._align(tasks, store, boilerplate, ids, estimates)
         pairs.sort(key=lambda p: (id_key(p.a), id_key(p.b)))
+        self._lap("align")
 
         id_copies = {ids[leader]: [ids[r] for r in rows] for leader, rows in copies.items()}
         lengths = {ids[r]: int(sk.words[r]) for r in kept.tolist()}
         clusters = cluster_pairs([p for p in pairs if p.kind != "exact"], lengths, id_copies)
+        self._lap("cluster")
         kinds: dict[str, int] = defaultdict(int)
         for pair in pairs:
             kinds[pair.kind] += 1

@@ -71,21 +71,31 @@ def _fmix64(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> _U64(33))
 
 
-def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:
-    """Sorted distinct ``uint32`` hashes of the ``size``-word shingles of ``tokens``."""
-    if not tokens:
-        return np.empty(0, dtype=np.uint32)
+def token_hashes(tokens: list[str]) -> np.ndarray:
+    """The 64-bit hash of every token (``uint64``), from a per-process cache."""
     get = _TOKEN_CACHE.get
     values = [get(t) for t in tokens]
     if None in values:
         values = [_token_hash(t) for t in tokens]
-    token_hashes = np.array(values, dtype=_U64)
+    return np.array(values, dtype=_U64)
+
+
+def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:
+    """Sorted distinct ``uint32`` hashes of the ``size``-word shingles of ``tokens``."""
+    return shingles_of_hashes(token_hashes(tokens), size)
+
+
+def shingles_of_hashes(token_hashes: np.ndarray, size: int) -> np.ndarray:
+    """:func:`shingle_hashes` from the tokens' hashes."""
+    if token_hashes.size == 0:
+        return np.empty(0, dtype=np.uint32)
+    tokens = token_hashes
     width = min(size, len(tokens))
     count = len(tokens) - width + 1
     combined = np.zeros(count, dtype=_U64)
     with np.errstate(over="ignore"):
         for position in range(width):
-            combined += token_hashes[position : position + count] * _POSITION_MULTIPLIERS[position]
+            combined += tokens[position : position + count] * _POSITION_MULTIPLIERS[position]
         mixed = _fmix64(combined)
     folded = (mixed ^ (mixed >> _U64(32))).astype(np.uint32)
     return np.unique(folded)
@@ -95,15 +105,40 @@ ANCHOR_MIN_WORDS = 8
 """Sentences of at least this many words are anchors (see :func:`anchor_hashes`)."""
 
 
-def stable_hash(text: str) -> int:
-    """A 64-bit BLAKE2b hash of a string, the same in every process and Python version."""
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+_SEQUENCE_MULTIPLIER = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2**64
+_SEQUENCE_INVERSE = pow(_SEQUENCE_MULTIPLIER, -1, 1 << 64)
+
+
+def _powers(base: int, count: int) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return np.cumprod(np.r_[_U64(1), np.full(max(count - 1, 0), base, dtype=_U64)], dtype=_U64)[:count]
+
+
+def segment_hashes(token_hashes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per run ``token_hashes[start:end]`` of words (a sentence, a line).
+
+    ``sum(h[k] * M**(k - start))`` in wrapping 64-bit arithmetic, mixed with the MurmurHash3
+    finalizer; computed for all runs at once from prefix sums, and equal to
+    :func:`sequence_hash` of the same words.
+    """
+    n = token_hashes.size
+    with np.errstate(over="ignore"):
+        weighted = token_hashes * _powers(_SEQUENCE_MULTIPLIER, n)
+        prefix = np.r_[_U64(0), np.cumsum(weighted, dtype=_U64)]
+        inverse = _powers(_SEQUENCE_INVERSE, n + 1)
+        return _fmix64((prefix[ends] - prefix[starts]) * inverse[starts])
+
+
+def sequence_hash(tokens: list[str]) -> int:
+    """The hash of one word sequence (see :func:`segment_hashes`)."""
+    hashes = token_hashes(tokens)
+    return int(segment_hashes(hashes, np.array([0]), np.array([hashes.size]))[0])
 
 
 def anchor_hashes(sentences: list[list[str]]) -> np.ndarray:
     """Sorted distinct hashes of the sentences (given as their words) that have at least
     :data:`ANCHOR_MIN_WORDS` words: two articles sharing one have reused a sentence verbatim."""
-    values = {stable_hash(" ".join(words)) for words in sentences if len(words) >= ANCHOR_MIN_WORDS}
+    values = {sequence_hash(words) for words in sentences if len(words) >= ANCHOR_MIN_WORDS}
     return np.array(sorted(values), dtype=np.uint64)
 
 

@@ -1,13 +1,14 @@
 """Sketching: everything the later stages need from one article, computed in one pass over it.
 
 The text is split into the units alignment compares (:func:`dedup.paragraphs.split_paragraphs`) and
-their lines normalized in one pass (:func:`dedup.normalize.normalize_lines`); from that:
+their lines normalized in one pass (:func:`dedup.normalize.normalize_lines`). One regular-expression
+scan then yields the words together with sentence ends (``. ! ?`` before a space, ``۔ ؟ ।``) and
+line ends, every word is hashed once, and from those hashes, with numpy:
 
-- the words, and a 128-bit digest of them: articles with equal digests are exact copies;
+- a 128-bit digest of the words: articles with equal digests are exact copies;
 - the MinHash signature of the word shingles (:mod:`dedup.signatures`) and the shingle count;
-- anchors: hashes of the sentences of 8+ words (sentences end at ``. ! ? ۔ ؟ ।`` followed by a
-  space, or at a line end), for the anchor candidates of :mod:`dedup.candidates`;
-- the distinct normalized lines, as hashes with their lengths, for :mod:`dedup.boilerplate`.
+- anchors: hashes of the sentences of 8+ words, for the anchor candidates of :mod:`dedup.candidates`;
+- the distinct lines, as hashes of their words with their lengths, for :mod:`dedup.boilerplate`.
 
 A sketch is a few hundred bytes whatever the article's length, so a million of them fit in memory
 when the texts do not; texts are fetched again only for candidate pairs.
@@ -23,10 +24,11 @@ import numpy as np
 
 from .normalize import normalize_lines
 from .paragraphs import split_paragraphs
-from .shingles import anchor_hashes, shingle_hashes, stable_hash, tokenize
+from .shingles import _MARKS, ANCHOR_MIN_WORDS, segment_hashes, shingles_of_hashes, token_hashes
 from .signatures import signature
 
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?\u06d4\u061f\u0964])\s+|(?<=[\u06d4\u061f\u0964])")
+# words, sentence ends (empty matches) and line ends, in text order
+_SCAN = re.compile(rf"[\w{_MARKS}]+|(?<=[.!?])(?=\s|$)|(?<=[\u06d4\u061f\u0964])|\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,20 +44,35 @@ class Sketch:
     line_chars: np.ndarray
 
 
+def _runs(segment_of_word: np.ndarray, min_words: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Segments (by id) with at least ``min_words`` words: their ids, first word and end."""
+    ids, first, counts = np.unique(segment_of_word, return_index=True, return_counts=True)
+    keep = counts >= min_words
+    return ids[keep], first[keep], first[keep] + counts[keep]
+
+
 def sketch(text: str, *, shingle_size: int, num_perm: int, seed: int) -> Sketch:
     """The :class:`Sketch` of one raw text."""
-    # the lines of the alignment units, so that boilerplate lines are the lines alignment sees
     lines = normalize_lines("\n".join(split_paragraphs(text)))
-    sentences = [tokenize(piece) for line in lines if line for piece in _SENTENCE_BREAK.split(line)]
-    tokens = [token for words in sentences for token in words]
-    distinct = sorted(set(filter(None, lines)))
-    shingles = shingle_hashes(tokens, shingle_size)
+    items = _SCAN.findall("\n".join(lines))
+    words = [item for item in items if item and item != "\n"]
+    hashes = token_hashes(words)
+    # for every word: how many sentence/line ends, and how many line ends, come before it
+    kinds = np.array([0 if not item else (2 if item == "\n" else 1) for item in items], dtype=np.int8)
+    is_word = kinds == 1
+    breaks = np.cumsum(kinds != 1)[is_word]
+    line_of = np.cumsum(kinds == 2)[is_word]
+    _, starts, ends = _runs(breaks, ANCHOR_MIN_WORDS)
+    anchors = np.unique(segment_hashes(hashes, starts, ends))
+    line_ids, starts, ends = _runs(line_of, 1)
+    line_hashes, first = np.unique(segment_hashes(hashes, starts, ends), return_index=True)
+    shingles = shingles_of_hashes(hashes, shingle_size)
     return Sketch(
-        words=len(tokens),
-        digest=hashlib.blake2b(" ".join(tokens).encode("utf-8"), digest_size=16).digest(),
+        words=len(words),
+        digest=hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=16).digest(),
         signature=signature(shingles, num_perm, seed),
         shingles=len(shingles),
-        anchors=anchor_hashes(sentences),
-        line_hashes=np.array([stable_hash(line) for line in distinct], dtype=np.uint64),
-        line_chars=np.array([len(line) for line in distinct], dtype=np.uint32),
+        anchors=anchors,
+        line_hashes=line_hashes,
+        line_chars=np.array([len(lines[i]) for i in line_ids[first]], dtype=np.uint32),
     )

@@ -4,7 +4,7 @@ import numpy as np
 
 from dedup import find_duplicates
 from dedup.boilerplate import find_boilerplate
-from dedup.shingles import stable_hash
+from dedup.shingles import sequence_hash, tokenize
 
 FOOTER = (
     "Copyright 2019 Example Media Group. All rights reserved. This material may not be published, "
@@ -68,12 +68,12 @@ def boilerplate_of(line_sets, min_docs=5):
     for row, lines in enumerate(line_sets):
         for line in sorted(lines):
             rows.append(row)
-            hashes.append(stable_hash(line))
+            hashes.append(sequence_hash(tokenize(line)))
             chars.append(len(line))
     found = find_boilerplate(
         np.array(rows), np.array(hashes, dtype=np.uint64), np.array(chars, dtype=np.uint32), min_docs=min_docs
     )
-    return {line for lines in line_sets for line in lines if stable_hash(line) in found}
+    return {line for lines in line_sets for line in lines if sequence_hash(tokenize(line)) in found}
 
 
 def test_rare_lines_are_never_boilerplate():

@@ -1,0 +1,360 @@
+"""Speed and memory of dedup against datasketch's own paths, measured side by side in one run.
+
+A reproducible corpus of N news-like articles (about 2.5 KB each) is written once as JSON Lines
+and cached: sentences of real news under the shared data folder (BBC News, Reuters-21578, the
+2017 multi-outlet articles), every fourth word replaced by a word drawn for that article so that
+unrelated articles share no more phrases than real ones do, grouped into paragraphs; a known
+share of articles (``--planted``, default 10%) are republications of an earlier article with one
+paragraph dropped, one added and a few words changed. Without the data, words come from a fixed
+Zipf-distributed vocabulary instead.
+
+Each measurement runs in a fresh process (so its peak RSS is its own), on the same corpus file:
+
+- ``naive``: datasketch as most people write it: one ``MinHash`` per article fed shingle by
+  shingle with ``update``, inserted into ``MinHashLSH`` (on the first ``--naive-sample`` articles);
+- ``batch``: datasketch's batch path, ``MinHash.bulk`` + ``MinHashLSH`` insertion session (first
+  ``--batch-sample`` articles);
+- ``floor``: reading, tokenizing and hashing the shingles only, the cost of touching the text;
+- ``dedup``: ``find_duplicates`` end to end on all N (read → sketches → candidates → alignment →
+  clusters), streaming from the file, on every core; its candidate stage (read, sketch, band)
+  is timed on its own too.
+
+    python benchmarks/speed.py                      # 20k articles
+    python benchmarks/speed.py --sizes 20000 200000 1000000
+    python benchmarks/speed.py --quick              # 2k articles, seconds (a test runs this)
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import html
+import json
+import os
+import platform
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT.parent / "shared" / "data"
+CORPUS_VERSION = 2
+SENTENCES_PER_ARTICLE = 28
+
+
+# ----------------------------------------------------------------------------- corpus
+
+
+def sentence_pool(data: Path) -> list[str]:
+    """Sentences (40-300 characters) of the real news under ``data``, in a fixed order."""
+    from dedup.paragraphs import split_paragraphs, split_sentences
+
+    texts: list[str] = []
+    for path in sorted(glob.glob(str(data / "bbc_news" / "*" / "*.txt"))):
+        texts.append(Path(path).read_bytes().decode("utf-8", errors="replace"))
+    for path in sorted(glob.glob(str(data / "reuters21578" / "reut2-*.sgm"))):
+        raw = Path(path).read_text(encoding="latin-1")
+        texts += [html.unescape(m) for m in re.findall(r"<BODY>(.*?)</BODY>", raw, re.S)]
+    pool = []
+    for text in texts:
+        for paragraph in split_paragraphs(text):
+            pool += [s for s in split_sentences(" ".join(paragraph.split())) if 40 <= len(s) <= 300]
+    return pool
+
+
+def zipf_pool(seed: int = 0) -> list[str]:
+    """Fallback: sentences of words from a fixed Zipf-distributed vocabulary."""
+    rng = random.Random(seed)
+    vocabulary = [f"w{n}" for n in range(20000)]
+    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
+    return [
+        " ".join(rng.choices(vocabulary, weights, k=rng.randint(12, 30))).capitalize() + "."
+        for _ in range(50000)
+    ]
+
+
+def fresh_article(rng: random.Random, pool: list[str], words: list[str]) -> list[str]:
+    """Paragraphs of a new article: pool sentences with every fourth word replaced."""
+    sentences = []
+    for sentence in rng.sample(pool, SENTENCES_PER_ARTICLE):
+        tokens = sentence.split()
+        for position in range(rng.randrange(4), len(tokens), 4):
+            tokens[position] = rng.choice(words)
+        sentences.append(" ".join(tokens))
+    paragraphs, start = [], 0
+    while start < len(sentences):
+        size = rng.randint(1, 3)
+        paragraphs.append(" ".join(sentences[start : start + size]))
+        start += size
+    return paragraphs
+
+
+def republish(rng: random.Random, paragraphs: list[str], pool: list[str], words: list[str]) -> list[str]:
+    """An edited copy: one paragraph dropped, one new paragraph added, three words changed."""
+    copy = list(paragraphs)
+    if len(copy) > 2:
+        del copy[rng.randrange(len(copy))]
+    copy.insert(rng.randrange(len(copy) + 1), " ".join(fresh_article(rng, pool, words)[:1]))
+    for _ in range(3):
+        index = rng.randrange(len(copy))
+        tokens = copy[index].split()
+        tokens[rng.randrange(len(tokens))] = rng.choice(words)
+        copy[index] = " ".join(tokens)
+    return copy
+
+
+def build_corpus(path: Path, n: int, seed: int, planted: float, data: Path) -> list[list[int]]:
+    """Write ``n`` articles to ``path`` (JSON Lines) and return the planted (original, copy) pairs."""
+    pool = sentence_pool(data) if data.is_dir() else []
+    if len(pool) < 1000:
+        pool = zipf_pool(seed)
+    words = sorted({w for s in pool[:20000] for w in s.split()})
+    rng = random.Random(seed)
+    recent: list[tuple[int, list[str]]] = []
+    pairs = []
+    with path.open("w", encoding="utf-8") as out:
+        for index in range(n):
+            if recent and rng.random() < planted:
+                original, paragraphs = recent[rng.randrange(len(recent))]
+                paragraphs = republish(rng, paragraphs, pool, words)
+                pairs.append([original, index])
+            else:
+                paragraphs = fresh_article(rng, pool, words)
+            recent.append((index, paragraphs))
+            if len(recent) > 2000:
+                recent.pop(0)
+            out.write(json.dumps({"id": f"a{index:07d}", "text": "\n\n".join(paragraphs)}) + "\n")
+    return pairs
+
+
+def corpus(n: int, seed: int, planted: float, data: Path, cache: Path) -> tuple[Path, list[list[int]]]:
+    """The cached corpus file for these settings, built if missing."""
+    cache.mkdir(parents=True, exist_ok=True)
+    stem = f"corpus-v{CORPUS_VERSION}-{n}-{seed}-{planted}-{'real' if data.is_dir() else 'zipf'}"
+    path, truth = cache / f"{stem}.jsonl", cache / f"{stem}.planted.json"
+    if not path.exists() or not truth.exists():
+        pairs = build_corpus(path, n, seed, planted, data)
+        truth.write_text(json.dumps(pairs))
+    return path, json.loads(truth.read_text())
+
+
+def read(path: Path, limit: int | None = None) -> Iterator[tuple[str, str]]:
+    with path.open(encoding="utf-8") as lines:
+        for count, line in enumerate(lines):
+            if limit is not None and count >= limit:
+                return
+            record = json.loads(line)
+            yield record["id"], record["text"]
+
+
+# ----------------------------------------------------------------------------- measurements
+
+
+def shingle_strings(text: str) -> list[bytes]:
+    words = text.lower().split()
+    return [" ".join(words[i : i + 5]).encode() for i in range(max(1, len(words) - 4))]
+
+
+def measure_naive(path: Path, sample: int) -> dict[str, Any]:
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=0.1, num_perm=128)
+    start = time.perf_counter()
+    count = 0
+    for article_id, text in read(path, sample):
+        minhash = MinHash(num_perm=128)
+        for shingle in shingle_strings(text):
+            minhash.update(shingle)
+        lsh.insert(article_id, minhash)
+        count += 1
+    return {"articles": count, "seconds": time.perf_counter() - start}
+
+
+def measure_batch(path: Path, sample: int) -> dict[str, Any]:
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=0.1, num_perm=128)
+    start = time.perf_counter()
+    items = list(read(path, sample))
+    minhashes = MinHash.bulk([shingle_strings(text) for _, text in items], num_perm=128)
+    with lsh.insertion_session() as session:
+        for (article_id, _), minhash in zip(items, minhashes, strict=True):
+            session.insert(article_id, minhash, check_duplication=False)
+    return {"articles": len(items), "seconds": time.perf_counter() - start}
+
+
+def measure_floor(path: Path, sample: int | None) -> dict[str, Any]:
+    from dedup.shingles import shingle_hashes, tokenize
+
+    start = time.perf_counter()
+    count = 0
+    for _, text in read(path, sample):
+        shingle_hashes(tokenize(text.lower()), 5)
+        count += 1
+    return {"articles": count, "seconds": time.perf_counter() - start}
+
+
+def measure_dedup(path: Path, planted: list[list[int]], workers: int | None) -> dict[str, Any]:
+    from dedup import find_duplicates
+
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    result = find_duplicates(read(path), timings=timings, workers=workers or None)
+    seconds = time.perf_counter() - start
+    found = {(str(p.a), str(p.b)) for p in result.pairs}
+    hits = sum((f"a{a:07d}", f"a{b:07d}") in found for a, b in planted)
+    return {
+        "articles": result.summary["articles"],
+        "seconds": seconds,
+        "candidate_stage_seconds": timings["read_and_sketch"]
+        + timings["exact_copies"]
+        + timings["candidates"],
+        "timings": timings,
+        "summary": result.summary,
+        "planted_pairs": len(planted),
+        "planted_found": hits,
+    }
+
+
+def child(args: argparse.Namespace) -> int:
+    """Run one measurement in this (fresh) process and print it as JSON with the peak RSS."""
+    path = Path(args.child_path)
+    planted = json.loads(Path(args.child_truth).read_text()) if args.child_truth else []
+    if args.child == "naive":
+        out = measure_naive(path, args.naive_sample)
+    elif args.child == "batch":
+        out = measure_batch(path, args.batch_sample)
+    elif args.child == "floor":
+        out = measure_floor(path, args.floor_sample or None)
+    else:
+        out = measure_dedup(path, planted, args.workers)
+    peak_kb = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    out["peak_rss_mb"] = round(peak_kb / 1024, 1)
+    out["per_second"] = round(out["articles"] / out["seconds"], 1)
+    print(json.dumps(out))
+    return 0
+
+
+def run_child(kind: str, path: Path, truth: Path | None, args: argparse.Namespace) -> dict[str, Any]:
+    command = [
+        sys.executable, __file__, "--child", kind, "--child-path", str(path),
+        "--naive-sample", str(args.naive_sample), "--batch-sample", str(args.batch_sample),
+    ]  # fmt: skip
+    if args.floor_sample:
+        command += ["--floor-sample", str(args.floor_sample)]
+    if truth is not None:
+        command += ["--child-truth", str(truth)]
+    if args.workers:
+        command += ["--workers", str(args.workers)]
+    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"speed: the {kind} measurement failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
+        "platform": platform.platform(),
+        **{p: version(p) for p in ("dedup", "datasketch", "numpy", "rapidfuzz")},
+    }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20000], help="corpus sizes (default: 20000)")
+    parser.add_argument("--quick", action="store_true", help="one corpus of 2,000 articles, small samples")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--planted", type=float, default=0.1, help="share of planted republications")
+    parser.add_argument("--naive-sample", type=int, default=2000)
+    parser.add_argument("--batch-sample", type=int, default=10000)
+    parser.add_argument("--floor-sample", type=int, default=0, help="articles for the floor (default: all)")
+    parser.add_argument("--workers", type=int, default=0, help="dedup processes (default: all cores)")
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("DEDUP_DATA", DEFAULT_DATA)))
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "dedup-speed")
+    parser.add_argument("--json", type=Path, help="write the results as JSON here")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child-path", help=argparse.SUPPRESS)
+    parser.add_argument("--child-truth", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return child(args)
+    if args.quick:
+        args.sizes, args.naive_sample, args.batch_sample = [2000], 300, 1000
+    if not args.data.is_dir():
+        print(f"note: {args.data} not found: the corpus is built from a Zipf vocabulary", file=sys.stderr)
+    info = machine()
+    print(f"machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}; dedup {info['dedup']}, "
+          f"datasketch {info['datasketch']}, numpy {info['numpy']}, rapidfuzz {info['rapidfuzz']}")  # fmt: skip
+    rows = []
+    for size in args.sizes:
+        path, _ = corpus(size, args.seed, args.planted, args.data, args.cache)
+        truth = path.with_suffix(".planted.json")
+        measured = {kind: run_child(kind, path, truth if kind == "dedup" else None, args)
+                    for kind in ("naive", "batch", "floor", "dedup")}  # fmt: skip
+        dedup = measured["dedup"]
+        candidate_rate = dedup["articles"] / dedup["candidate_stage_seconds"]
+        row = {
+            "articles": size,
+            "mean_chars": round(path.stat().st_size / size),
+            **{f"{k}_per_s": measured[k]["per_second"] for k in measured},
+            "dedup_candidate_stage_per_s": round(candidate_rate, 1),
+            "dedup_seconds": round(dedup["seconds"], 1),
+            "dedup_peak_rss_mb": dedup["peak_rss_mb"],
+            "naive_peak_rss_mb": measured["naive"]["peak_rss_mb"],
+            "candidate_stage_vs_naive": round(candidate_rate / measured["naive"]["per_second"], 1),
+            "end_to_end_vs_naive": round(dedup["per_second"] / measured["naive"]["per_second"], 1),
+            "end_to_end_vs_batch": round(dedup["per_second"] / measured["batch"]["per_second"], 1),
+            "end_to_end_vs_floor": round(dedup["per_second"] / measured["floor"]["per_second"], 2),
+            "planted_found": f"{dedup['planted_found']}/{dedup['planted_pairs']}",
+            "timings": dedup["timings"],
+            "summary": dedup["summary"],
+        }
+        rows.append(row)
+        print(json.dumps({k: v for k, v in row.items() if k not in ("timings", "summary")}), file=sys.stderr)
+    header = ("articles", "naive/s", "batch/s", "floor/s", "dedup candidates/s", "dedup end-to-end/s",
+              "end-to-end s", "peak RSS MB", "candidates vs naive", "end-to-end vs naive", "end-to-end vs floor",
+              "planted found")  # fmt: skip
+    print("| " + " | ".join(header) + " |")
+    print("|" + " --- |" * len(header))
+    for r in rows:
+        cells = (r["articles"], r["naive_per_s"], r["batch_per_s"], r["floor_per_s"],
+                 r["dedup_candidate_stage_per_s"], r["dedup_per_s"], r["dedup_seconds"], r["dedup_peak_rss_mb"],
+                 f"{r['candidate_stage_vs_naive']}x", f"{r['end_to_end_vs_naive']}x", r["end_to_end_vs_floor"],
+                 r["planted_found"])  # fmt: skip
+        print("| " + " | ".join(map(str, cells)) + " |")
+    for r in rows:
+        print(f"stages at {r['articles']}: " + ", ".join(f"{k} {v:.2f}s" for k, v in r["timings"].items()))
+    if len(rows) > 1:
+        base = rows[0]
+        for r in rows[1:]:
+            ratio = r["dedup_seconds"] / base["dedup_seconds"]
+            print(
+                f"time ratio {r['articles']} / {base['articles']}: {ratio:.2f} (size ratio {r['articles'] / base['articles']:.0f})"
+            )
+    if args.json:
+        args.json.write_text(json.dumps({"machine": info, "rows": rows}, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
