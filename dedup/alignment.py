@@ -99,6 +99,8 @@ class PreparedText:
     compared: tuple[str, ...]
     words: tuple[tuple[str, ...], ...]
     ignored: frozenset[int]
+    all_words: tuple[str, ...] = ()
+    """Every word of the text, boilerplate included (what shingles are made of)."""
 
     @property
     def compared_chars(self) -> int:
@@ -116,20 +118,29 @@ def prepare(
     ``boilerplate`` holds the :func:`~dedup.shingles.sequence_hash` of boilerplate lines' words.
     """
     paragraphs = tuple(split_paragraphs(text))
+    all_lines = normalize_lines("\n".join(paragraphs))
+    if len(all_lines) != sum(p.count("\n") + 1 for p in paragraphs):  # an entity decoded to a newline
+        all_lines = [line for p in paragraphs for line in normalize_lines(p)]
+        paragraphs = tuple(p.replace("\n", " ") if "&" in p else p for p in paragraphs)
     compared = []
     ignored = set()
+    all_words: list[str] = []
+    position = 0
     for index, paragraph in enumerate(paragraphs):
-        lines = normalize_lines(paragraph)
-        kept = " ".join(
-            line
-            for line in lines
-            if line and not (boilerplate and sequence_hash(tokenize(line)) in boilerplate)
-        )
-        compared.append(kept)
-        if len(kept) < min_paragraph_chars or not tokenize(kept):
+        count = paragraph.count("\n") + 1
+        kept = []
+        for line in all_lines[position : position + count]:
+            tokens = tokenize(line)
+            all_words += tokens
+            if line and not (boilerplate and sequence_hash(tokens) in boilerplate):
+                kept.append(line)
+        position += count
+        text_kept = " ".join(kept)
+        compared.append(text_kept)
+        if len(text_kept) < min_paragraph_chars or not tokenize(text_kept):
             ignored.add(index)
     words = tuple(tuple(tokenize(text)) for text in compared)
-    return PreparedText(paragraphs, tuple(compared), words, frozenset(ignored))
+    return PreparedText(paragraphs, tuple(compared), words, frozenset(ignored), tuple(all_words))
 
 
 def align_prepared(a: PreparedText, b: PreparedText, *, threshold: float) -> Alignment:

@@ -21,6 +21,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 _PUNCTUATION = str.maketrans(
     {
@@ -59,10 +60,15 @@ def normalize(text: str, config: NormalizeConfig = DEFAULT_NORMALIZE) -> str:
 
 def normalize_lines(text: str, config: NormalizeConfig = DEFAULT_NORMALIZE) -> list[str]:
     """``[normalize(line) for line in text.split("\\n")]``, computed over the whole text at once."""
-    whole = normalize(text, replace(config, collapse_whitespace=False))
+    whole = normalize(text, _keep_newlines(config))
     if not config.collapse_whitespace:
         return whole.split("\n")
     return [" ".join(line.split()) for line in whole.split("\n")]
+
+
+@lru_cache(maxsize=16)
+def _keep_newlines(config: NormalizeConfig) -> NormalizeConfig:
+    return replace(config, collapse_whitespace=False)
 
 
 def _normalize_once(text: str, config: NormalizeConfig) -> str:

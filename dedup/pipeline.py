@@ -38,7 +38,7 @@ from .config import DedupConfig
 from .errors import InputError
 from .normalize import DEFAULT_NORMALIZE
 from .results import DedupResult, Pair, Skipped
-from .shingles import ANCHOR_MIN_WORDS, text_shingles
+from .shingles import ANCHOR_MIN_WORDS, shingle_hashes
 from .signatures import DATASKETCH_VERSION, SCHEME
 from .sketch import sketch
 from .store import TextStore
@@ -163,15 +163,20 @@ def _align_chunk(
             )
         return cache[text]
 
+    shingle_cache: dict[str, np.ndarray] = {}
+
+    def shingles(text: str) -> np.ndarray:
+        if text not in shingle_cache:
+            shingle_cache[text] = shingle_hashes(list(prepared(text).all_words), config.shingle_size)
+        return shingle_cache[text]
+
     out: list[tuple[int, Any]] = []
     for index, exact, text_a, text_b in tasks:
         alignment = align_prepared(prepared(text_a), prepared(text_b), threshold=config.paragraph_threshold)
         if exact:
             out.append((index, (alignment, None)))
             continue
-        overlap = shingle_overlap(
-            text_shingles(text_a, config.shingle_size), text_shingles(text_b, config.shingle_size)
-        )
+        overlap = shingle_overlap(shingles(text_a), shingles(text_b))
         out.append((index, (alignment, overlap)))
     return out
 

@@ -109,9 +109,20 @@ _SEQUENCE_MULTIPLIER = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2**64
 _SEQUENCE_INVERSE = pow(_SEQUENCE_MULTIPLIER, -1, 1 << 64)
 
 
+_POWER_TABLES: dict[int, np.ndarray] = {}
+
+
 def _powers(base: int, count: int) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return np.cumprod(np.r_[_U64(1), np.full(max(count - 1, 0), base, dtype=_U64)], dtype=_U64)[:count]
+    """``base ** k`` for k < count, modulo 2**64 (tables cached and grown by doubling)."""
+    table = _POWER_TABLES.get(base)
+    if table is None or table.size < count:
+        size = max(4096, 1 << max(count - 1, 1).bit_length())
+        with np.errstate(over="ignore"):
+            steps = np.full(size, base, dtype=_U64)
+            steps[0] = 1
+            table = np.cumprod(steps, dtype=_U64)
+        _POWER_TABLES[base] = table
+    return table[:count]
 
 
 def segment_hashes(token_hashes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -123,8 +134,8 @@ def segment_hashes(token_hashes: np.ndarray, starts: np.ndarray, ends: np.ndarra
     """
     n = token_hashes.size
     with np.errstate(over="ignore"):
-        weighted = token_hashes * _powers(_SEQUENCE_MULTIPLIER, n)
-        prefix = np.r_[_U64(0), np.cumsum(weighted, dtype=_U64)]
+        prefix = np.zeros(n + 1, dtype=_U64)
+        np.cumsum(token_hashes * _powers(_SEQUENCE_MULTIPLIER, n), dtype=_U64, out=prefix[1:])
         inverse = _powers(_SEQUENCE_INVERSE, n + 1)
         return _fmix64((prefix[ends] - prefix[starts]) * inverse[starts])
 

@@ -45,10 +45,15 @@ class Sketch:
 
 
 def _runs(segment_of_word: np.ndarray, min_words: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Segments (by id) with at least ``min_words`` words: their ids, first word and end."""
-    ids, first, counts = np.unique(segment_of_word, return_index=True, return_counts=True)
-    keep = counts >= min_words
-    return ids[keep], first[keep], first[keep] + counts[keep]
+    """Runs of equal (non-decreasing) segment ids with at least ``min_words`` words: their ids,
+    first word and end."""
+    if segment_of_word.size == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, empty
+    starts = np.flatnonzero(np.diff(segment_of_word, prepend=-1))
+    ends = np.append(starts[1:], segment_of_word.size)
+    keep = ends - starts >= min_words
+    return segment_of_word[starts[keep]], starts[keep], ends[keep]
 
 
 def sketch(text: str, *, shingle_size: int, num_perm: int, seed: int) -> Sketch:
