@@ -18,7 +18,7 @@ import logging
 import multiprocessing
 import os
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import partial
@@ -204,12 +204,23 @@ class _Run:
         return tqdm(desc=desc, total=total, disable=not self.progress, unit="art", leave=False)
 
     def _map(self, fn: Any, chunks: Iterable[Any]) -> Iterator[Any]:
-        """``fn`` over ``chunks`` in order, in worker processes when there are several."""
+        """``fn`` over ``chunks`` in order, in worker processes when there are several.
+
+        At most two chunks per worker are in flight, so a streamed input is read only as fast as
+        it is processed (``Pool.imap`` would read all of it into its task queue first).
+        """
         if self.workers == 1:
-            return map(fn, chunks)
+            yield from map(fn, chunks)
+            return
         if self._pool is None:
             self._pool = multiprocessing.get_context("fork").Pool(self.workers)
-        return self._pool.imap(fn, chunks)
+        pending: deque[Any] = deque()
+        for chunk in chunks:
+            pending.append(self._pool.apply_async(fn, (chunk,)))
+            if len(pending) >= 2 * self.workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
     def run(self, items: Iterator[Article], store: TextStore) -> DedupResult:
         try:

@@ -138,3 +138,43 @@ def test_reuse_preset_keeps_overrides_and_the_seed_result(seeds):
     assert (config.shingle_size, config.paragraph_threshold, config.seed) == (3, 0.6, 5)
     result = find_duplicates(seeds, config=config)
     assert [(p.a, p.b) for p in result.pairs] == [(SEED_A, SEED_B)]
+
+
+def corpus_with_copies(n=300):
+    """Synthetic articles, every fifth an edited republication of the one before."""
+    import random
+
+    rng = random.Random(4)
+    words = [f"w{k}" for k in range(3000)]
+    texts = {}
+    for i in range(n):
+        if i % 5 == 4:
+            paragraphs = texts[f"doc{i - 1:04d}"].split("\n\n")[1:] + [" ".join(rng.choices(words, k=30))]
+        else:
+            paragraphs = [" ".join(rng.choices(words, k=rng.randint(20, 40))) for _ in range(6)]
+        texts[f"doc{i:04d}"] = "\n\n".join(paragraphs)
+    return texts
+
+
+def test_worker_processes_and_streaming_do_not_change_the_result():
+    texts = corpus_with_copies()
+    reference = find_duplicates(texts, workers=1).to_json()
+    assert find_duplicates(texts, workers=2).to_json() == reference
+    streamed = ((k, v) for k, v in reversed(list(texts.items())))  # a generator: spilled to disk
+    assert find_duplicates(streamed, workers=2).to_json() == reference
+    assert len(find_duplicates(texts).pairs) == 60
+
+
+def test_timings_are_reported_outside_the_result(seeds):
+    timings = {}
+    result = find_duplicates(seeds, timings=timings)
+    assert {"read_and_sketch", "candidates", "align"} <= timings.keys()
+    assert "timings" not in result.to_json()
+
+
+def test_ten_thousand_copies_cost_linear_work():
+    text = "A wire story paragraph that many outlets copied word for word.\n\nAnd its second paragraph, also copied."
+    result = find_duplicates({f"c{i:05d}": text for i in range(10000)})
+    assert result.summary["distinct_texts"] == 1
+    assert len(result.pairs) == 9999  # each copy paired with the smallest id, not all 50 million pairs
+    assert [len(c.members) for c in result.clusters] == [10000]
