@@ -124,7 +124,17 @@ def anchor_pairs(
     """
     if anchors.size == 0:
         return np.empty((0, 2), dtype=np.int64), 0
-    _, counts = np.unique(anchors, return_counts=True)
+    # keep only anchors held by two rows or more (few), before the heavier pairing
+    order = np.argsort(anchors, kind="stable")
+    ordered = anchors[order]
+    shared = np.zeros(ordered.size, dtype=bool)
+    same = ordered[1:] == ordered[:-1]
+    shared[1:] |= same
+    shared[:-1] |= same
+    keep = order[shared]
+    del order, ordered, shared, same
+    values, rows = anchors[keep], anchor_rows[keep]
+    _, counts = np.unique(values, return_counts=True)
     crowded = int(np.count_nonzero(counts > max_bucket))
-    pairs = _pairs_in_runs(anchors, anchor_rows, order_key[anchor_rows], max_bucket)
+    pairs = _pairs_in_runs(values, rows, order_key[rows], max_bucket)
     return _unique_pairs([pairs], size), crowded

@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     out.add_argument("--explain", action="store_true",
                      help="text format: show each pair's paragraphs side by side, differing words marked")  # fmt: skip
+    out.add_argument("--workers", type=int, default=None, metavar="N",
+                     help="processes to use (default: all cores for large inputs; never changes the result)")  # fmt: skip
     out.add_argument("--fail-on-duplicates", action="store_true", help="exit with 1 when any pair is found")
     out.add_argument("--version", action="version", version=f"dedup {__version__}")
     inp = parser.add_argument_group("input")
@@ -113,6 +115,7 @@ def _run(args: argparse.Namespace) -> int:
         config=config,
         on_empty="skip" if args.skip_empty else "error",
         progress=sys.stderr.isatty(),
+        workers=args.workers,
     )
     if collection.skipped:
         skipped = tuple(sorted((*result.skipped, *collection.skipped), key=lambda s: s.id))

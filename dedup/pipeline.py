@@ -18,6 +18,11 @@ import logging
 import multiprocessing
 import os
 import time
+
+try:
+    import resource
+except ImportError:  # not on Windows
+    resource = None  # type: ignore[assignment]
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -35,7 +40,7 @@ from .boilerplate import find_boilerplate
 from .candidates import anchor_pairs, band_pairs, lsh_bands
 from .clustering import cluster_pairs
 from .config import DedupConfig
-from .errors import InputError
+from .errors import ConfigError, InputError
 from .normalize import DEFAULT_NORMALIZE
 from .results import DedupResult, Pair, Skipped
 from .shingles import ANCHOR_MIN_WORDS, shingle_hashes
@@ -91,7 +96,7 @@ def find_duplicates(
         small = in_memory and len(articles) < PARALLEL_MIN_ARTICLES  # type: ignore[arg-type]
         workers = 1 if small else (os.cpu_count() or 1)
     if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
+        raise ConfigError(f"workers must be at least 1, got {workers}")
     run = _Run(config, on_empty, progress, workers, timings if timings is not None else {})
     store = TextStore(spill=not in_memory)
     try:
@@ -117,7 +122,7 @@ class _Sketches:
 
 def _sketch_chunk(texts: list[str], *, shingle_size: int, num_perm: int, seed: int) -> _Sketches:
     sketches = [sketch(t, shingle_size=shingle_size, num_perm=num_perm, seed=seed) for t in texts]
-    local = np.arange(len(sketches))
+    local = np.arange(len(sketches), dtype=np.int32)
     return _Sketches(
         words=np.array([s.words for s in sketches], dtype=np.int64),
         shingles=np.array([s.shingles for s in sketches], dtype=np.int64),
@@ -134,20 +139,20 @@ def _sketch_chunk(texts: list[str], *, shingle_size: int, num_perm: int, seed: i
 
 
 def _concat(batches: list[_Sketches], num_perm: int) -> _Sketches:
-    offsets = np.cumsum([0] + [len(b.words) for b in batches])
+    """One :class:`_Sketches` from many, freeing each field of the batches once it is copied."""
     if not batches:
         return _sketch_chunk([], shingle_size=1, num_perm=num_perm, seed=1)
-    return _Sketches(
-        words=np.concatenate([b.words for b in batches]),
-        shingles=np.concatenate([b.shingles for b in batches]),
-        digests=np.concatenate([b.digests for b in batches]),
-        signatures=np.concatenate([b.signatures for b in batches]),
-        anchor_rows=np.concatenate([b.anchor_rows + o for b, o in zip(batches, offsets, strict=False)]),
-        anchors=np.concatenate([b.anchors for b in batches]),
-        line_rows=np.concatenate([b.line_rows + o for b, o in zip(batches, offsets, strict=False)]),
-        line_hashes=np.concatenate([b.line_hashes for b in batches]),
-        line_chars=np.concatenate([b.line_chars for b in batches]),
-    )
+    offsets = np.cumsum([0] + [len(b.words) for b in batches]).astype(np.int32)
+    merged = {}
+    for name in _Sketches.__dataclass_fields__:
+        parts = [getattr(b, name) for b in batches]
+        if name in ("anchor_rows", "line_rows"):
+            parts = [part + offset for part, offset in zip(parts, offsets, strict=False)]
+        for batch in batches:
+            setattr(batch, name, None)
+        merged[name] = np.concatenate(parts)
+        del parts
+    return _Sketches(**merged)
 
 
 def _align_chunk(
@@ -181,6 +186,15 @@ def _align_chunk(
     return out
 
 
+def _id_order(ids: list[ArticleId]) -> np.ndarray:
+    """Row numbers in id order (:func:`~dedup.articles.id_key`), with numpy when ids are uniform."""
+    if ids and all(isinstance(i, str) and "\x00" not in i for i in ids):
+        return np.argsort(np.array(ids), kind="stable")
+    if ids and all(isinstance(i, int) and -(2**62) < i < 2**62 for i in ids):
+        return np.argsort(np.array(ids, dtype=np.int64), kind="stable")
+    return np.array(sorted(range(len(ids)), key=lambda r: id_key(ids[r])), dtype=np.int64)
+
+
 class _Run:
     """State of one run; each method is one stage."""
 
@@ -199,6 +213,10 @@ class _Run:
         now = time.perf_counter()
         self.timings[stage] = round(now - self._clock, 3)
         self._clock = now
+        if resource is not None:  # peak memory so far, to see which stage sets it
+            self.timings[f"peak_rss_mb_after_{stage}"] = (
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+            )
 
     def _bar(self, desc: str, total: int | None = None) -> Any:
         return tqdm(desc=desc, total=total, disable=not self.progress, unit="art", leave=False)
@@ -270,7 +288,7 @@ class _Run:
         self._lap("read_and_sketch")
         count = len(ids)
         rank = np.empty(count, dtype=np.int64)
-        rank[sorted(range(count), key=lambda r: id_key(ids[r]))] = np.arange(count)
+        rank[_id_order(ids)] = np.arange(count)
 
         empty = np.flatnonzero(sk.words == 0)
         if empty.size and self.on_empty == "error":
