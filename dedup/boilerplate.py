@@ -36,21 +36,25 @@ def find_boilerplate(
     """
     if line_hashes.size == 0:
         return frozenset()
-    unique, inverse, counts = np.unique(line_hashes, return_inverse=True, return_counts=True)
-    frequent = counts[inverse] >= min_docs
-    if not frequent.any():
+    # frequent lines first, from one sort of the hashes: usually few, and the rest works on them
+    ordered = np.sort(line_hashes)
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    counts = np.diff(np.r_[starts, ordered.size])
+    frequent_values = ordered[starts[counts >= min_docs]]
+    del ordered, starts, counts
+    if frequent_values.size == 0:
         return frozenset()
-    weights = line_chars.astype(np.float64)
+    frequent = np.isin(line_hashes, frequent_values)
     size = int(rows.max()) + 1
-    total = np.bincount(rows, weights=weights, minlength=size)
-    shared = np.bincount(rows, weights=weights * frequent, minlength=size)
+    total = np.bincount(rows, weights=line_chars, minlength=size)
+    shared = np.bincount(rows[frequent], weights=line_chars[frequent], minlength=size)
     share = shared / np.maximum(total, 1.0)
     # for each frequent line, the shares of its first SAMPLE carriers (by row)
     entries = np.flatnonzero(frequent)
-    order = entries[np.lexsort((rows[entries], inverse[entries]))]
-    groups = np.split(order, np.flatnonzero(np.diff(inverse[order])) + 1)
+    order = entries[np.lexsort((rows[entries], line_hashes[entries]))]
+    groups = np.split(order, np.flatnonzero(np.diff(line_hashes[order])) + 1)
     boilerplate = set()
     for group in groups:
         if np.median(share[rows[group[:SAMPLE]]]) < 0.5:
-            boilerplate.add(int(unique[inverse[group[0]]]))
+            boilerplate.add(int(line_hashes[group[0]]))
     return frozenset(boilerplate)

@@ -44,7 +44,11 @@ def _splitmix64(n: int, state: int = 0x5EED_D0D0) -> np.ndarray:
 
 
 _POSITION_MULTIPLIERS = _splitmix64(64)
-_TOKEN_CACHE: dict[str, int] = {}
+SENTENCE_END = 0x5E5E_5E5E_0000_0001
+"""Reserved hash of the empty match that :mod:`dedup.sketch` scans at a sentence end."""
+LINE_END = 0x5E5E_5E5E_0000_0002
+"""Reserved hash of a line end in :mod:`dedup.sketch`'s scan."""
+_TOKEN_CACHE: dict[str, int] = {"": SENTENCE_END, "\n": LINE_END}
 _TOKEN_CACHE_LIMIT = 2_000_000
 
 

@@ -5,7 +5,7 @@ their lines normalized in one pass (:func:`dedup.normalize.normalize_lines`). On
 scan then yields the words together with sentence ends (``. ! ?`` before a space, ``۔ ؟ ।``) and
 line ends, every word is hashed once, and from those hashes, with numpy:
 
-- a 128-bit digest of the words: articles with equal digests are exact copies;
+- a 128-bit digest of the words' hashes: articles with equal digests are exact copies;
 - the MinHash signature of the word shingles (:mod:`dedup.signatures`) and the shingle count;
 - anchors: hashes of the sentences of 8+ words, for the anchor candidates of :mod:`dedup.candidates`;
 - the distinct lines, as hashes of their words with their lengths, for :mod:`dedup.boilerplate`.
@@ -24,7 +24,15 @@ import numpy as np
 
 from .normalize import normalize_lines
 from .paragraphs import split_paragraphs
-from .shingles import _MARKS, ANCHOR_MIN_WORDS, segment_hashes, shingles_of_hashes, token_hashes
+from .shingles import (
+    _MARKS,
+    ANCHOR_MIN_WORDS,
+    LINE_END,
+    SENTENCE_END,
+    segment_hashes,
+    shingles_of_hashes,
+    token_hashes,
+)
 from .signatures import signature
 
 # words, sentence ends (empty matches) and line ends, in text order
@@ -59,22 +67,22 @@ def _runs(segment_of_word: np.ndarray, min_words: int) -> tuple[np.ndarray, np.n
 def sketch(text: str, *, shingle_size: int, num_perm: int, seed: int) -> Sketch:
     """The :class:`Sketch` of one raw text."""
     lines = normalize_lines("\n".join(split_paragraphs(text)))
-    items = _SCAN.findall("\n".join(lines))
-    words = [item for item in items if item and item != "\n"]
-    hashes = token_hashes(words)
+    # one hash per item; the two kinds of break have reserved hashes
+    every = token_hashes(_SCAN.findall("\n".join(lines)))
+    sentence_end, line_end = every == SENTENCE_END, every == LINE_END
+    is_word = ~(sentence_end | line_end)
+    hashes = every[is_word]
     # for every word: how many sentence/line ends, and how many line ends, come before it
-    kinds = np.array([0 if not item else (2 if item == "\n" else 1) for item in items], dtype=np.int8)
-    is_word = kinds == 1
-    breaks = np.cumsum(kinds != 1)[is_word]
-    line_of = np.cumsum(kinds == 2)[is_word]
+    breaks = np.cumsum(~is_word)[is_word]
+    line_of = np.cumsum(line_end)[is_word]
     _, starts, ends = _runs(breaks, ANCHOR_MIN_WORDS)
     anchors = np.unique(segment_hashes(hashes, starts, ends))
     line_ids, starts, ends = _runs(line_of, 1)
     line_hashes, first = np.unique(segment_hashes(hashes, starts, ends), return_index=True)
     shingles = shingles_of_hashes(hashes, shingle_size)
     return Sketch(
-        words=len(words),
-        digest=hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=16).digest(),
+        words=int(hashes.size),
+        digest=hashlib.blake2b(hashes.tobytes(), digest_size=16).digest(),
         signature=signature(shingles, num_perm, seed),
         shingles=len(shingles),
         anchors=anchors,
