@@ -149,7 +149,7 @@ def corpus_with_copies(n=300):
     texts = {}
     for i in range(n):
         if i % 5 == 4:
-            paragraphs = texts[f"doc{i - 1:04d}"].split("\n\n")[1:] + [" ".join(rng.choices(words, k=30))]
+            paragraphs = [*texts[f"doc{i - 1:04d}"].split("\n\n")[1:], " ".join(rng.choices(words, k=30))]
         else:
             paragraphs = [" ".join(rng.choices(words, k=rng.randint(20, 40))) for _ in range(6)]
         texts[f"doc{i:04d}"] = "\n\n".join(paragraphs)
