@@ -34,17 +34,20 @@ def find_boilerplate(
     One entry per distinct line of an article: ``rows[k]`` is the article (one per group of exact
     copies), ``line_hashes[k]`` the line's hash and ``line_chars[k]`` its length.
     """
-    if line_hashes.size == 0:
+    if line_hashes.size < min_docs:
         return frozenset()
-    # frequent lines first, from one sort of the hashes: usually few, and the rest works on them
+    # frequent lines first, from one sort of the hashes (a value at positions i and
+    # i + min_docs - 1 of the sorted hashes occurs min_docs times or more): usually few, and
+    # the rest works on them only
     ordered = np.sort(line_hashes)
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    counts = np.diff(np.r_[starts, ordered.size])
-    frequent_values = ordered[starts[counts >= min_docs]]
-    del ordered, starts, counts
+    step = min_docs - 1
+    frequent_values = np.unique(ordered[step:][ordered[step:] == ordered[: ordered.size - step]])
+    del ordered
     if frequent_values.size == 0:
         return frozenset()
-    frequent = np.isin(line_hashes, frequent_values)
+    slot = np.minimum(np.searchsorted(frequent_values, line_hashes), frequent_values.size - 1)
+    frequent = frequent_values[slot] == line_hashes
+    del slot
     size = int(rows.max()) + 1
     total = np.bincount(rows, weights=line_chars, minlength=size)
     shared = np.bincount(rows[frequent], weights=line_chars[frequent], minlength=size)

@@ -313,13 +313,17 @@ class _Run:
         is_leader[leaders] = True
 
         self._lap("exact_copies")
-        lines = is_leader[sk.line_rows]
-        boilerplate = find_boilerplate(
-            sk.line_rows[lines],
-            sk.line_hashes[lines],
-            sk.line_chars[lines],
-            min_docs=cfg.boilerplate_min_docs,
-        )
+        if len(leaders) == len(kept):  # no exact copies: no need to copy the line arrays
+            line_rows, line_hashes, line_chars = sk.line_rows, sk.line_hashes, sk.line_chars
+        else:
+            lines = is_leader[sk.line_rows]
+            line_rows, line_hashes, line_chars = (
+                sk.line_rows[lines],
+                sk.line_hashes[lines],
+                sk.line_chars[lines],
+            )
+        boilerplate = find_boilerplate(line_rows, line_hashes, line_chars, min_docs=cfg.boilerplate_min_docs)
+        del line_rows, line_hashes, line_chars
         logger.debug("%d boilerplate lines", len(boilerplate))
 
         self._lap("boilerplate")
