@@ -48,3 +48,14 @@ def test_quality_quick_on_real_data(tmp_path):
     )
     assert results["furniture"]["dedup"]["furniture-only pairs"] == 0
     assert "| COUNTER | WD pairs found |" in proc.stdout
+
+
+def test_speed_quick_measures_every_path_and_finds_the_planted_copies(tmp_path):
+    out = tmp_path / "speed.json"
+    proc = run("speed.py", "--quick", "--cache", str(tmp_path / "cache"), "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    row = json.loads(out.read_text(encoding="utf-8"))["rows"][0]
+    assert row["articles"] == 2000
+    assert all(row[f"{k}_per_s"] > 0 for k in ("naive", "batch", "floor", "dedup"))
+    found, planted = map(int, row["planted_found"].split("/"))
+    assert planted > 100 and found == planted
