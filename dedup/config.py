@@ -35,7 +35,8 @@ class DedupConfig:
         candidates too, whatever their Jaccard (a summary inside its article, a wire story inside
         a long page); a sentence shared by more articles than this is furniture and is not used.
         ``min_candidate_containment`` (0.05): pre-check before alignment; a candidate pair whose
-        exact shingle containment is below this both ways is not aligned.
+        shingle containment, estimated from the signatures and shingle counts, is below this both
+        ways is not aligned.
 
     Alignment and decision
         ``paragraph_threshold`` (0.8): rapidfuzz ``ratio`` (0..1) at which two paragraphs count

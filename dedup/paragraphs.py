@@ -64,8 +64,3 @@ def split_sentence_groups(text: str) -> list[str]:
         else:
             groups.append(sentence)
     return groups
-
-
-def paragraph_lines(paragraph: str) -> list[str]:
-    """The non-empty lines of one paragraph (boilerplate is detected line by line)."""
-    return [line.strip() for line in paragraph.split("\n") if line.strip()]
