@@ -253,7 +253,7 @@ class _Run:
         cfg = self.config
         ids: list[ArticleId] = []
         sources: list[str] = []
-        seen: set[ArticleId] = set()
+        row_of: dict[ArticleId, int] = {}
 
         def chunks() -> Iterator[list[str]]:
             while True:
@@ -262,14 +262,16 @@ class _Run:
                     return
                 texts = []
                 for article in batch:
-                    if article.id in seen:
-                        where = article.meta.get("source")
-                        raise InputError(
-                            f"{where + ': ' if where else ''}article {article.id!r}: duplicate id"
-                        )
-                    seen.add(article.id)
+                    source = str(article.meta.get("source", ""))
+                    first = row_of.setdefault(article.id, len(ids))
+                    if first != len(ids):
+                        if source:
+                            raise InputError(
+                                f"{source}: duplicate id {article.id!r} (first seen at {sources[first]})"
+                            )
+                        raise InputError(f"article {article.id!r}: duplicate id")
                     ids.append(article.id)
-                    sources.append(str(article.meta.get("source", "")))
+                    sources.append(source)
                     store.add(article.text)
                     texts.append(article.text)
                 yield texts
@@ -299,8 +301,9 @@ class _Run:
         kept = np.flatnonzero(sk.words > 0)
 
         # Exact copies (same words after normalization) collapse onto their smallest id.
-        by_digest = kept[np.lexsort((rank[kept], sk.digests[kept].view(np.uint64).reshape(-1, 2)[:, 1],
-                                     sk.digests[kept].view(np.uint64).reshape(-1, 2)[:, 0]))]  # fmt: skip
+        halves = sk.digests[kept].view(np.uint64).reshape(-1, 2)
+        by_digest = kept[np.lexsort((rank[kept], halves[:, 1], halves[:, 0]))]
+        del halves
         new_group = np.r_[True, sk.digests[by_digest][1:] != sk.digests[by_digest][:-1]]
         group_leader = by_digest[new_group][np.cumsum(new_group) - 1]
         leaders = np.sort(by_digest[new_group])

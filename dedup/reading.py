@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from .articles import Article, ArticleId
+from .articles import Article
 from .errors import InputError
 from .results import Skipped
 
@@ -26,18 +26,16 @@ JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 
 @dataclass
 class Collection:
-    """Articles read from one or more inputs, plus what was passed over."""
+    """Articles read from one or more inputs, plus what was passed over.
+
+    Duplicate ids are caught by :func:`dedup.find_duplicates`, which names both locations from
+    ``meta["source"]``.
+    """
 
     articles: list[Article] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-    _sources: dict[ArticleId, str] = field(default_factory=dict)
 
     def add(self, article: Article) -> None:
-        source = str(article.meta.get("source", "?"))
-        first = self._sources.get(article.id)
-        if first is not None:
-            raise InputError(f"{source}: duplicate id {article.id!r} (first seen at {first})")
-        self._sources[article.id] = source
         self.articles.append(article)
 
 
