@@ -456,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
             "baseline": "datasketch MinHashLSH(threshold=0.5, num_perm=128), word 5-shingles, union-find",
             "quick": args.quick,
         },
-        "versions": {p: version(p) for p in ("dedup", "datasketch", "rapidfuzz", "numpy")},
+        "versions": {p: version(p) for p in ("newsdedup", "datasketch", "rapidfuzz", "numpy")},
         "machine": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
@@ -471,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = entry
         print(f"{name}: done in {seconds:.1f} s", file=sys.stderr)
     rows = table_rows(results)
-    print(f"dedup {results['versions']['dedup']} (commit {results['commit']}), datasketch "
+    print(f"dedup {results['versions']['newsdedup']} (commit {results['commit']}), datasketch "
           f"{results['versions']['datasketch']}, quick={args.quick}")  # fmt: skip
     print(markdown_table(rows))
     for corpus in ("bbc_news", "reuters21578"):

@@ -218,7 +218,7 @@ def measure_dedup(path: Path, planted: list[list[int]], workers: int | None) -> 
         + timings["exact_copies"]
         + timings["candidates"],
         "timings": timings,
-        "summary": result.summary,
+        "summary": result.summary.to_dict(),
         "planted_pairs": len(planted),
         "planted_found": hits,
     }
@@ -275,7 +275,7 @@ def machine() -> dict[str, Any]:
     return {
         "cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
         "platform": platform.platform(),
-        **{p: version(p) for p in ("dedup", "datasketch", "numpy", "rapidfuzz")},
+        **{p: version(p) for p in ("newsdedup", "datasketch", "numpy", "rapidfuzz")},
     }  # fmt: skip
 
 
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_dir():
         print(f"note: {args.data} not found: the corpus is built from a Zipf vocabulary", file=sys.stderr)
     info = machine()
-    print(f"machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}; dedup {info['dedup']}, "
+    print(f"machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}; dedup {info['newsdedup']}, "
           f"datasketch {info['datasketch']}, numpy {info['numpy']}, rapidfuzz {info['rapidfuzz']}")  # fmt: skip
     rows = []
     for size in args.sizes:

@@ -16,7 +16,7 @@ from .normalize import NormalizeConfig, normalize
 from .pipeline import find_duplicates
 from .results import SCHEMA, Cluster, DedupResult, Pair, Skipped
 
-__version__ = _version("dedup")
+__version__ = _version("newsdedup")
 
 __all__ = [
     "Alignment",

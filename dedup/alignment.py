@@ -39,7 +39,8 @@ from rapidfuzz.distance import Indel
 
 from .normalize import normalize, normalize_lines
 from .paragraphs import split_paragraphs
-from .shingles import sequence_hash, tokenize
+from .shingles import sequence_hash
+from .tokens import tokenize
 
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_MIN_PARAGRAPH_CHARS = 25
@@ -119,9 +120,6 @@ def prepare(
     """
     paragraphs = tuple(split_paragraphs(text))
     all_lines = normalize_lines("\n".join(paragraphs))
-    if len(all_lines) != sum(p.count("\n") + 1 for p in paragraphs):  # an entity decoded to a newline
-        all_lines = [line for p in paragraphs for line in normalize_lines(p)]
-        paragraphs = tuple(p.replace("\n", " ") if "&" in p else p for p in paragraphs)
     compared = []
     ignored = set()
     all_words: list[str] = []

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+import numpy as np
+
 from .errors import InputError
 
 ArticleId: TypeAlias = str | int
@@ -67,3 +69,45 @@ def _coerce_one(position: int, item: object) -> Article:
     if not isinstance(text, str):
         raise InputError(f"article {article_id!r}: text must be a string, got {type(text).__name__}")
     return Article(article_id, text, meta)
+
+
+class Ingest:
+    """Articles as they arrive: their ids and sources by row, duplicate ids refused."""
+
+    def __init__(self) -> None:
+        self.ids: list[ArticleId] = []
+        self.sources: list[str] = []
+        self._row_of: dict[ArticleId, int] = {}
+
+    def add(self, article: Article) -> int:
+        """The new article's row; :class:`InputError` naming both places for a repeated id."""
+        source = str(article.meta.get("source", ""))
+        row = self._row_of.setdefault(article.id, len(self.ids))
+        if row != len(self.ids):
+            if source:
+                raise InputError(f"{source}: duplicate id {article.id!r} (first seen at {self.sources[row]})")
+            raise InputError(f"article {article.id!r}: duplicate id")
+        self.ids.append(article.id)
+        self.sources.append(source)
+        return row
+
+    def where(self, row: int) -> str:
+        """``"source: "`` of a row, or nothing when it came without a source."""
+        return f"{self.sources[row]}: " if self.sources[row] else ""
+
+
+def id_ranks(ids: list[ArticleId]) -> np.ndarray:
+    """Each row's position in id order (:func:`id_key`); ties cannot occur, ids are unique.
+
+    Strings are sorted by Python (numpy would copy them into fixed-width cells: 4 bytes times
+    the longest id for every id), integers by numpy.
+    """
+    if ids and all(isinstance(i, int) and -(2**62) < i < 2**62 for i in ids):
+        order = np.argsort(np.array(ids, dtype=np.int64), kind="stable")
+    elif all(isinstance(i, str) for i in ids):
+        order = np.array(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)
+    else:
+        order = np.array(sorted(range(len(ids)), key=lambda r: id_key(ids[r])), dtype=np.int64)
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[order] = np.arange(len(ids))
+    return rank

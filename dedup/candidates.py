@@ -9,17 +9,33 @@
    inside a long one (an extractive summary, a wire story inside a longer page). Articles sharing
    one sentence of 8+ words verbatim are candidates whatever their Jaccard (:func:`anchor_pairs`).
 
-Work is bounded: a band value or anchor shared by more than ``max_bucket`` articles (a template,
-site furniture) does not pair all of them; each is paired with its next few neighbours by id
-instead (:data:`CROWDED_WINDOW`), which keeps the group connected at linear cost.
+Work is bounded: a band value shared by more than ``max_bucket`` articles (64), or an anchor
+shared by more than ``anchor_max_docs`` (50) — a template, site furniture — does not pair all of
+them: each carrier is paired with its next :data:`CROWDED_WINDOW` neighbours by id instead,
+which keeps a group of real copies connected at linear cost (crowded anchors are counted in the
+summary).
+
+Both sources sit behind one interface, :class:`CandidateIndex`: ``insert`` a batch of sketch-table
+rows, ``query`` a batch for its candidate pairs. :class:`BatchIndex` answers by sorting all rows at
+once (the self-join of a whole collection); :class:`MemoryIndex` keeps dictionaries of buckets and
+answers each batch against everything inserted before, as a persistent archive does.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Protocol
+
 import numpy as np
 from datasketch import MinHashLSH
 
+from .config import DedupConfig
 from .signatures import to_lean_minhash
+from .sketch import SketchTable
+
+MAX_BUCKET = 64
+"""Articles sharing one band value beyond this are paired with their neighbours only."""
 
 CROWDED_WINDOW = 4
 _U64 = np.uint64
@@ -138,3 +154,100 @@ def anchor_pairs(
     crowded = int(np.count_nonzero(counts > max_bucket))
     pairs = _pairs_in_runs(values, rows, order_key[rows], max_bucket)
     return _unique_pairs([pairs], size), crowded
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Candidate pairs (rows of a sketch table, ``(n, 2)``, each ``i < j``, sorted) and where
+    they came from."""
+
+    pairs: np.ndarray
+    from_bands: int
+    from_anchors: int
+    crowded_anchors: int
+
+
+class CandidateIndex(Protocol):
+    """Where candidates come from: rows of one sketch table, inserted and queried in batches.
+
+    ``query(table, rows)`` gives the pairs between ``rows`` and the inserted rows, and among
+    ``rows`` themselves, that share a band value or an anchor.
+    """
+
+    def insert(self, table: SketchTable, rows: np.ndarray) -> None: ...
+
+    def query(self, table: SketchTable, rows: np.ndarray) -> Candidates: ...
+
+
+class BatchIndex:
+    """The self-join of a whole collection by sorting (numpy), with bounded crowded buckets.
+
+    ``rank`` orders the table's rows by id: crowded buckets pair neighbours in id order, so the
+    answer never depends on the input order.
+    """
+
+    def __init__(self, config: DedupConfig, rank: np.ndarray) -> None:
+        self.bands, self.rows_per_band = lsh_bands(config.candidate_threshold, config.num_perm)
+        self.anchor_max_docs = config.anchor_max_docs
+        self.rank = rank
+        self._inserted = np.empty(0, dtype=np.int64)
+
+    def insert(self, table: SketchTable, rows: np.ndarray) -> None:
+        self._inserted = np.union1d(self._inserted, rows)
+
+    def query(self, table: SketchTable, rows: np.ndarray) -> Candidates:
+        everyone = np.union1d(self._inserted, rows)
+        lsh = band_pairs(
+            table.signatures, everyone, self.rank, bands=self.bands, rows_per_band=self.rows_per_band,
+            max_bucket=MAX_BUCKET,
+        )  # fmt: skip
+        member = np.zeros(len(table), dtype=bool)
+        member[everyone] = True
+        held = member[table.anchor_rows]
+        anchor, crowded = anchor_pairs(
+            table.anchor_rows[held],
+            table.anchors[held],
+            self.rank,
+            len(table),
+            max_bucket=self.anchor_max_docs,
+        )
+        pairs = np.unique(np.concatenate([lsh, anchor]), axis=0) if len(lsh) + len(anchor) else lsh
+        if len(rows) < len(everyone):  # keep the pairs that touch the queried rows
+            asked = np.zeros(len(table), dtype=bool)
+            asked[rows] = True
+            pairs = pairs[asked[pairs[:, 0]] | asked[pairs[:, 1]]]
+        return Candidates(pairs, len(lsh), len(anchor), crowded)
+
+
+class MemoryIndex:
+    """Buckets in dictionaries, filled batch by batch: each query is answered against everything
+    inserted before it. No crowded-bucket bound (a test double of the persistent archive)."""
+
+    def __init__(self, config: DedupConfig) -> None:
+        self.bands, self.rows_per_band = lsh_bands(config.candidate_threshold, config.num_perm)
+        self._buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
+
+    def _keys(self, table: SketchTable, row: int) -> list[tuple[int, int]]:
+        r = self.rows_per_band
+        keys = [(band, int(_band_keys(table.signatures[row : row + 1, band * r : (band + 1) * r])[0]))
+                for band in range(self.bands)]  # fmt: skip
+        anchors = table.anchors[table.anchor_rows == row]
+        return keys + [(-1, int(anchor)) for anchor in anchors.tolist()]
+
+    def insert(self, table: SketchTable, rows: np.ndarray) -> None:
+        for row in rows.tolist():
+            for key in self._keys(table, row):
+                self._buckets[key].append(row)
+
+    def query(self, table: SketchTable, rows: np.ndarray) -> Candidates:
+        found: dict[tuple[int, int], set[str]] = defaultdict(set)
+        batch: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for row in rows.tolist():
+            for key in self._keys(table, row):
+                for other in [*self._buckets.get(key, ()), *batch[key]]:
+                    if other != row:
+                        found[(min(row, other), max(row, other))].add("anchor" if key[0] < 0 else "band")
+                batch[key].append(row)
+        pairs = np.array(sorted(found), dtype=np.int64).reshape(-1, 2)
+        kinds = list(found.values())
+        return Candidates(pairs, sum("band" in k for k in kinds), sum("anchor" in k for k in kinds), 0)

@@ -15,7 +15,6 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
@@ -118,9 +117,7 @@ def _run(args: argparse.Namespace) -> int:
         workers=args.workers,
     )
     if collection.skipped:
-        skipped = tuple(sorted((*result.skipped, *collection.skipped), key=lambda s: s.id))
-        summary = {**result.summary, "skipped": len(skipped)}
-        result = replace(result, skipped=skipped, summary=summary)
+        result = result.with_skipped(collection.skipped)
     texts = {a.id: a.text for a in collection.articles}
     report = render(result, args.format, texts=texts, explain=args.explain)
     if args.output:

@@ -6,13 +6,18 @@ Steps, in this order (each can be switched off in :class:`NormalizeConfig`):
 1. ``unescape_html`` — HTML entities decoded (``&amp;`` → ``&``, ``&#8217;`` → ``’``), repeated
    while any remain, so double-escaped text comes out the same;
 2. ``nfkc`` — Unicode NFKC (full-width letters, ligatures, non-breaking spaces, ``…``);
-3. ``fold_punctuation`` — curly quotes and apostrophes to ``"`` and ``'``, every dash and minus
+3. ``remove_invisible`` — format characters (Unicode category Cf: zero-width space, joiner and
+   non-joiner, word joiner, soft hyphen, byte-order mark, direction marks) removed, so that text
+   laced with them reads as the same words;
+4. ``fold_punctuation`` — curly quotes and apostrophes to ``"`` and ``'``, every dash and minus
    to ``-``, guillemets to ``"``;
-4. ``casefold`` — :meth:`str.casefold` (Unicode-aware lower case, ``ß`` → ``ss``), then NFKC
+5. ``casefold`` — :meth:`str.casefold` (Unicode-aware lower case, ``ß`` → ``ss``), then NFKC
    again because case folding can leave text that is not NFKC;
-5. ``collapse_whitespace`` — runs of whitespace to one space, stripped at both ends.
+6. ``collapse_whitespace`` — runs of whitespace to one space, stripped at both ends.
 
-Works on any script: nothing here is specific to Latin letters. :func:`normalize` is idempotent.
+Works on any script: nothing here is specific to Latin letters. :func:`normalize` is idempotent,
+and :func:`normalize_lines` gives exactly the per-line result for a whole text at once (a line
+break decoded from an entity such as ``&#10;`` is a space, not a new line).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from .tokens import unicode_class
+
 _PUNCTUATION = str.maketrans(
     {
         **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u02bc\u0060\u00b4", "'"),
@@ -30,6 +37,8 @@ _PUNCTUATION = str.maketrans(
         **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"),
     }
 )
+_INVISIBLE = re.compile("[" + unicode_class(r"\p{Cf}", astral=True) + "]")
+_LINE_SLOT = "\ue001"  # stands for a line break while a whole text is normalized at once
 _FOLDED = re.compile("[" + re.escape("".join(chr(c) for c in _PUNCTUATION)) + "]")
 
 
@@ -39,6 +48,7 @@ class NormalizeConfig:
 
     unescape_html: bool = True
     nfkc: bool = True
+    remove_invisible: bool = True
     fold_punctuation: bool = True
     casefold: bool = True
     collapse_whitespace: bool = True
@@ -60,10 +70,12 @@ def normalize(text: str, config: NormalizeConfig = DEFAULT_NORMALIZE) -> str:
 
 def normalize_lines(text: str, config: NormalizeConfig = DEFAULT_NORMALIZE) -> list[str]:
     """``[normalize(line) for line in text.split("\\n")]``, computed over the whole text at once."""
-    whole = normalize(text, _keep_newlines(config))
+    if _LINE_SLOT in text:  # the placeholder is taken: line by line
+        return [normalize(line, config) for line in text.split("\n")]
+    whole = normalize(text.replace("\n", _LINE_SLOT), _keep_newlines(config))
     if not config.collapse_whitespace:
-        return whole.split("\n")
-    return [" ".join(line.split()) for line in whole.split("\n")]
+        return whole.split(_LINE_SLOT)
+    return [" ".join(line.split()) for line in whole.split(_LINE_SLOT)]
 
 
 @lru_cache(maxsize=16)
@@ -80,6 +92,8 @@ def _normalize_once(text: str, config: NormalizeConfig) -> str:
             text = unescaped
     if config.nfkc and not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
+    if config.remove_invisible and _INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", text)
     if config.fold_punctuation:
         text = _FOLDED.sub(_fold, text)
     if config.casefold:
@@ -100,6 +114,8 @@ def _is_stable(text: str, config: NormalizeConfig) -> bool:
     if config.unescape_html and "&" in text and html.unescape(text) != text:
         return False
     if config.nfkc and not unicodedata.is_normalized("NFKC", text):
+        return False
+    if config.remove_invisible and _INVISIBLE.search(text):
         return False
     if config.fold_punctuation and _FOLDED.search(text):
         return False

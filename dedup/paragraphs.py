@@ -12,55 +12,97 @@ without line breaks under a headline) is also split into sentence groups.
 Sentence groups: sentences end at ``. ! ?`` followed by a space or, after a lower-case letter or
 digit or a closing quote, glued to the next capital (``said.The``, ``$1bn.US``, ``AOL.For``; not
 ``U.S.``), and at ``۔ ؟ ।`` (Urdu, Arabic, Hindi full stops and question mark) with or
-without a space, since those scripts have no capitals. A sentence shorter than
+without a space, since those scripts have no capitals, and at the CJK full stop and full-width
+``！ ？``. This is the one definition of a sentence end: alignment splits walls of text with it,
+and :mod:`dedup.sketch` cuts its sentence anchors with it (:func:`mark_sentences`). A sentence shorter than
 :data:`MIN_SENTENCE_CHARS` is joined to the one before it, so that "Mr." or a one-word quote does
 not become a unit of its own.
 
-Indices into the returned list are the paragraph numbers every report uses.
+Indices into the returned list are the paragraph numbers every report uses;
+:func:`paragraph_spans` gives where each unit lies in the raw text (for side-by-side views).
 """
 
 from __future__ import annotations
 
 import re
 
+from .tokens import SENTENCE_MARK
+
 MIN_SENTENCE_CHARS = 40
 MAX_PARAGRAPH_CHARS = 800
-_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+_BLANK_LINE = re.compile(r"(?:\r\n|\r(?!\n)|\n)[ \t\f\v]*(?:\r\n|\r(?!\n)|\n)")
 _SENTENCE_END = re.compile(
-    r"(?<=[\u06d4\u061f\u0964])\s*"  # Urdu/Arabic/Hindi full stop or question mark
+    r"(?<=[\u06d4\u061f\u0964\u0965\u3002\uff01\uff1f])\s*"  # Urdu/Arabic/Hindi/CJK stops, no space needed
     r"|(?<=[.!?])\s+"  # a terminator and a space
     r"|(?<=[a-z0-9%)'\"\u2019\u201d][.!?])(?=[\"'\u201c\u2018]?[A-Z])"  # glued: "said.The", "$1bn.US"
     r"|(?<=[A-Z][A-Z][.!?])(?=[\"'\u201c\u2018]?[A-Z][a-z])"  # after an acronym: "AOL.For"
 )
 
+Span = tuple[int, int]
+
+
+def paragraph_spans(text: str) -> list[Span]:
+    """``(start, end)`` of each unit of ``text`` (stripped, none empty), by the rules above."""
+    blocks = _pieces(_BLANK_LINE, text, 0, len(text))
+    if len(blocks) == 1:
+        lines = _pieces(_LINE_BREAK, text, *blocks[0])
+        blocks = lines if len(lines) > 1 else sentence_group_spans(text, *blocks[0])
+    units: list[Span] = []
+    for start, end in blocks:
+        if end - start > MAX_PARAGRAPH_CHARS and not _LINE_BREAK.search(text, start, end):
+            units.extend(sentence_group_spans(text, start, end))
+        else:
+            units.append((start, end))
+    return units
+
 
 def split_paragraphs(text: str) -> list[str]:
-    """Return the paragraphs of ``text`` (stripped, none empty), falling back as described above."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    paragraphs = [p.strip() for p in _BLANK_LINE.split(text) if p.strip()]
-    if len(paragraphs) == 1:
-        lines = [line.strip() for line in paragraphs[0].split("\n") if line.strip()]
-        paragraphs = lines if len(lines) > 1 else split_sentence_groups(paragraphs[0])
-    units: list[str] = []
-    for paragraph in paragraphs:
-        if len(paragraph) > MAX_PARAGRAPH_CHARS and "\n" not in paragraph:
-            units.extend(split_sentence_groups(paragraph))
-        else:
-            units.append(paragraph)
-    return units
+    """The units of ``text`` (line breaks written ``\\n``), as described above."""
+    return [_LINE_BREAK.sub("\n", text[start:end]) for start, end in paragraph_spans(text)]
+
+
+def _pieces(separator: re.Pattern[str], text: str, start: int, end: int) -> list[Span]:
+    """The non-empty, stripped pieces of ``text[start:end]`` between matches of ``separator``."""
+    spans = []
+    for match in separator.finditer(text, start, end):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, end))
+    return [stripped for span in spans if (stripped := _strip(text, *span))]
+
+
+def _strip(text: str, start: int, end: int) -> Span | None:
+    piece = text[start:end]
+    kept = piece.strip()
+    if not kept:
+        return None
+    start += len(piece) - len(piece.lstrip())
+    return start, start + len(kept)
 
 
 def split_sentences(text: str) -> list[str]:
     """The sentences of one block of text, as split by the rules above (none empty)."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    return [text[start:end] for start, end in _pieces(_SENTENCE_END, text, 0, len(text))]
+
+
+def sentence_group_spans(text: str, start: int, end: int) -> list[Span]:
+    """Sentences of ``text[start:end]``, a sentence shorter than :data:`MIN_SENTENCE_CHARS`
+    joined to the one before it."""
+    groups: list[Span] = []
+    for first, last in _pieces(_SENTENCE_END, text, start, end):
+        if groups and last - first < MIN_SENTENCE_CHARS:
+            groups[-1] = (groups[-1][0], last)
+        else:
+            groups.append((first, last))
+    return groups
 
 
 def split_sentence_groups(text: str) -> list[str]:
     """Split one block of text into sentences, joining very short ones to the previous one."""
-    groups: list[str] = []
-    for sentence in split_sentences(text):
-        if groups and len(sentence) < MIN_SENTENCE_CHARS:
-            groups[-1] = f"{groups[-1]} {sentence}"
-        else:
-            groups.append(sentence)
-    return groups
+    return [text[start:end] for start, end in sentence_group_spans(text, 0, len(text))]
+
+
+def mark_sentences(text: str) -> str:
+    """``text`` with :data:`~dedup.tokens.SENTENCE_MARK` before every sentence end's whitespace."""
+    return _SENTENCE_END.sub(SENTENCE_MARK + r"\g<0>", text)

@@ -37,7 +37,9 @@ def render(
 
 
 def render_jsonl(result: DedupResult) -> str:
-    records = [{"record": "run", "schema": SCHEMA, "params": result.params, "summary": result.summary}]
+    records = [
+        {"record": "run", "schema": SCHEMA, "params": result.params, "summary": result.summary.to_dict()}
+    ]
     records += [{"record": "cluster", **c.to_dict()} for c in result.clusters]
     records += [{"record": "pair", **p.to_dict()} for p in result.pairs]
     records += [{"record": "skipped", **s.to_dict()} for s in result.skipped]

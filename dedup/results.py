@@ -7,11 +7,11 @@ of one collection is byte-identical whatever the input order or ``PYTHONHASHSEED
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
-from .alignment import Alignment
-from .articles import ArticleId
+from .alignment import Alignment, Match
+from .articles import ArticleId, id_key
 
 SCHEMA = "dedup.result/1"
 
@@ -67,6 +67,23 @@ class Pair:
             },
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Pair:
+        al = data["alignment"]
+
+        def matches(key: str) -> tuple[Match, ...]:
+            return tuple(Match(a, b, score) for a, b, score in al[key])
+
+        alignment = Alignment(
+            matches=matches("matches"), a_inside_b=matches("a_inside_b"), b_inside_a=matches("b_inside_a"),
+            only_a=tuple(al["only_in_a"]), only_b=tuple(al["only_in_b"]), ignored_a=tuple(al["ignored_in_a"]),
+            ignored_b=tuple(al["ignored_in_b"]), coverage_a_by_b=data["coverage_a_by_b"],
+            coverage_b_by_a=data["coverage_b_by_a"],
+        )  # fmt: skip
+        return cls(
+            **{f.name: data[f.name] for f in fields(cls) if f.name != "alignment"}, alignment=alignment
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Cluster:
@@ -77,6 +94,10 @@ class Cluster:
 
     def to_dict(self) -> dict[str, Any]:
         return {"representative": self.representative, "members": list(self.members)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Cluster:
+        return cls(tuple(data["members"]), data["representative"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +112,37 @@ class Skipped:
 
 
 @dataclass(frozen=True, slots=True)
+class RunSummary:
+    """The counts of a run, stage by stage."""
+
+    articles: int = 0
+    compared: int = 0
+    skipped: int = 0
+    distinct_texts: int = 0
+    boilerplate_lines: int = 0
+    candidate_pairs: int = 0
+    candidate_pairs_lsh: int = 0
+    candidate_pairs_anchor: int = 0
+    anchors_shared_too_widely: int = 0
+    aligned_pairs: int = 0
+    pairs: int = 0
+    pairs_exact: int = 0
+    pairs_near_duplicate: int = 0
+    pairs_contained: int = 0
+    pairs_partial: int = 0
+    clusters: int = 0
+    articles_in_clusters: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    def __getitem__(self, name: str) -> int:
+        """``summary["pairs"]``, as in the JSON."""
+        value: int = getattr(self, name)
+        return value
+
+
+@dataclass(frozen=True, slots=True)
 class DedupResult:
     """The outcome of :func:`dedup.find_duplicates`."""
 
@@ -98,13 +150,13 @@ class DedupResult:
     clusters: tuple[Cluster, ...]
     skipped: tuple[Skipped, ...]
     params: dict[str, Any]
-    summary: dict[str, int] = field(default_factory=dict)
+    summary: RunSummary = field(default_factory=RunSummary)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
             "params": self.params,
-            "summary": self.summary,
+            "summary": self.summary.to_dict(),
             "clusters": [c.to_dict() for c in self.clusters],
             "pairs": [p.to_dict() for p in self.pairs],
             "skipped": [s.to_dict() for s in self.skipped],
@@ -113,3 +165,26 @@ class DedupResult:
     def to_json(self, *, indent: int | None = 2) -> str:
         """JSON text of :meth:`to_dict`, keys in a fixed order, UTF-8 characters kept."""
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DedupResult:
+        """The result a :meth:`to_dict` describes (:class:`ValueError` for another schema)."""
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"not a {SCHEMA} result (schema {data.get('schema')!r})")
+        return cls(
+            pairs=tuple(Pair.from_dict(p) for p in data["pairs"]),
+            clusters=tuple(Cluster.from_dict(c) for c in data["clusters"]),
+            skipped=tuple(Skipped(**s) for s in data["skipped"]),
+            params=data["params"],
+            summary=RunSummary(**data["summary"]),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> DedupResult:
+        """The result whose :meth:`to_json` is ``text``."""
+        return cls.from_dict(json.loads(text))
+
+    def with_skipped(self, more: tuple[Skipped, ...] | list[Skipped]) -> DedupResult:
+        """This result with ``more`` skipped inputs (files passed over before the run) listed."""
+        skipped = tuple(sorted((*self.skipped, *more), key=lambda s: id_key(s.id)))
+        return replace(self, skipped=skipped, summary=replace(self.summary, skipped=len(skipped)))

@@ -1,7 +1,6 @@
 """Word shingles of normalized text, hashed to 32-bit integers.
 
-Tokens are runs of word characters of any script (combining marks of Latin, Cyrillic, Hebrew,
-Arabic, Devanagari and Bengali stay inside their word). Each distinct token is hashed once with
+Tokens are the words of :func:`dedup.tokens.tokenize` (any script). Each distinct token is hashed once with
 BLAKE2b (stable across processes and ``PYTHONHASHSEED``); a shingle of ``k`` consecutive tokens is
 hashed by a position-weighted sum of its token hashes in wrapping 64-bit arithmetic, mixed with the
 MurmurHash3 finalizer and folded to 32 bits, all vectorized with numpy. A text with fewer than
@@ -14,17 +13,12 @@ signatures and the exact Jaccard / containment of verified pairs.
 from __future__ import annotations
 
 import hashlib
-import re
 
 import numpy as np
 
 from .normalize import normalize
+from .tokens import LINE_BREAK, SENTENCE_MARK, tokenize
 
-_MARKS = (
-    "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
-    "\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963\u0981-\u0983\u09bc-\u09d7"
-)
-_TOKEN = re.compile(rf"[\w{_MARKS}]+")
 _U64 = np.uint64
 # Odd 64-bit multipliers, one per position in a shingle (up to 64 words): fixed forever, since
 # they define every stored shingle hash. Generated once from a fixed-seed SplitMix64 sequence.
@@ -45,16 +39,11 @@ def _splitmix64(n: int, state: int = 0x5EED_D0D0) -> np.ndarray:
 
 _POSITION_MULTIPLIERS = _splitmix64(64)
 SENTENCE_END = 0x5E5E_5E5E_0000_0001
-"""Reserved hash of the empty match that :mod:`dedup.sketch` scans at a sentence end."""
+"""Reserved hash of a sentence mark in :mod:`dedup.sketch`'s scan."""
 LINE_END = 0x5E5E_5E5E_0000_0002
 """Reserved hash of a line end in :mod:`dedup.sketch`'s scan."""
-_TOKEN_CACHE: dict[str, int] = {"": SENTENCE_END, "\n": LINE_END}
+_TOKEN_CACHE: dict[str, int] = {SENTENCE_MARK: SENTENCE_END, LINE_BREAK: LINE_END}
 _TOKEN_CACHE_LIMIT = 2_000_000
-
-
-def tokenize(normalized_text: str) -> list[str]:
-    """Words of an already normalized text."""
-    return _TOKEN.findall(normalized_text)
 
 
 def _token_hash(token: str) -> int:

@@ -41,3 +41,9 @@ class TextStore:
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
+
+    def __enter__(self) -> TextStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

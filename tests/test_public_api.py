@@ -16,4 +16,4 @@ def test_all_is_sorted_and_is_exactly_the_public_namespace():
 def test_version_comes_from_installed_metadata():
     from importlib.metadata import version
 
-    assert dedup.__version__ == version("dedup")
+    assert dedup.__version__ == version("newsdedup")

@@ -1,0 +1,91 @@
+"""Words of normalized text, in every script.
+
+A *word* is a run of word characters as the ``regex`` package defines them (Unicode ``\\w``:
+letters, digits, connector punctuation and the combining marks that belong inside a word, so the
+vowel signs and viramas of Tamil, Kannada, Malayalam, Gurmukhi, Gujarati, Devanagari and Bengali,
+Arabic and Urdu diacritics and Hebrew points stay in their word).
+
+Scripts written without spaces between words — Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar
+— have no word runs to find. There a unit is an overlapping *character bigram* (the indexing unit
+of Lucene's CJK analyzer): "北京大学" gives "北京", "京大", "大学"; a run of one character is that
+character. In Thai, Lao, Khmer and Myanmar a character is a grapheme cluster (a letter with its
+vowel signs and tone marks), so a mark is never split from its letter.
+
+The character classes are read from the ``regex`` package's Unicode tables once, at import, and
+compiled into a standard-library pattern (a fast bitmap class over the Basic Multilingual Plane),
+so the hot path of :mod:`dedup.sketch` stays one ``re`` scan per article; text with characters
+beyond that plane or in a script without spaces is scanned with ``regex`` itself, by the same rules.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+import regex
+
+SENTENCE_MARK = "\ue000"
+"""Marks a sentence end in text given to :func:`scan` (see :func:`dedup.paragraphs.mark_sentences`)."""
+LINE_BREAK = "\n"
+
+_NO_SPACE_SCRIPTS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\u30fc\uff70"
+_CLUSTERED_SCRIPTS = regex.compile(r"[\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
+
+
+def unicode_class(pattern: str, *, astral: bool = False) -> str:
+    """A standard-library character class body holding every code point that the ``regex``
+    pattern ``pattern`` (one character) matches: in the Basic Multilingual Plane, and with
+    ``astral`` also in planes 1, 2 and 14."""
+    ranges = [(0, 0xD800), (0xE000, 0x10000)]
+    if astral:
+        ranges += [(0x10000, 0x30000), (0xE0000, 0xE1000)]
+    parts = []
+    for low, high in ranges:
+        block = "".join(map(chr, range(low, high)))
+        for match in regex.finditer(f"(?V1)(?:{pattern})+", block):
+            first, last = match.group()[0], match.group()[-1]
+            parts.append(re.escape(first) + ("-" + re.escape(last) if last != first else ""))
+    return "".join(parts)
+
+
+# Text with no character outside these two BMP classes (nearly all text) is scanned by the
+# standard library; anything else by the slower ``regex`` patterns below, with the same rules.
+_WORD_BMP = unicode_class(f"[\\w--[{_NO_SPACE_SCRIPTS}]]")
+_SPECIAL = re.compile(f"[{unicode_class(f'[{_NO_SPACE_SCRIPTS}]')}\U00010000-\U0010ffff]")
+_WORDS = re.compile(f"[{_WORD_BMP}]+")
+_SCAN = re.compile(f"[{_WORD_BMP}]+|{LINE_BREAK}|{SENTENCE_MARK}")
+_MIXED = regex.compile(
+    f"(?V1)([{_NO_SPACE_SCRIPTS}]+)|[\\w--[{_NO_SPACE_SCRIPTS}]]+|{LINE_BREAK}|{SENTENCE_MARK}"
+)
+
+
+def tokenize(normalized_text: str) -> list[str]:
+    """Words of an already normalized text (bigrams in scripts without spaces)."""
+    if not _SPECIAL.search(normalized_text):
+        return _WORDS.findall(normalized_text)
+    return [t for t in _scan_mixed(normalized_text) if t not in (LINE_BREAK, SENTENCE_MARK)]
+
+
+def scan(normalized_text: str) -> list[str]:
+    """Words, line breaks and sentence marks of a normalized text, in text order."""
+    if not _SPECIAL.search(normalized_text):
+        return _SCAN.findall(normalized_text)
+    return _scan_mixed(normalized_text)
+
+
+def _scan_mixed(text: str) -> list[str]:
+    out: list[str] = []
+    for match in _MIXED.finditer(text):
+        if match.lastindex is None:
+            out.append(match.group())
+        else:
+            out += bigrams(match.group())
+    return out
+
+
+def bigrams(run: str) -> list[str]:
+    """The units of a run of a script written without spaces (see the module docstring)."""
+    chars = regex.findall(r"\X", run) if _CLUSTERED_SCRIPTS.search(run) else list(run)
+    if len(chars) < 2:
+        return chars
+    return [a + b for a, b in pairwise(chars)]
