@@ -12,9 +12,11 @@ from .alignment import Alignment, Match, align
 from .articles import Article
 from .config import DedupConfig
 from .errors import ConfigError, DedupError, InputError
+from .explanation import PairExplanation, explain
 from .normalize import NormalizeConfig, normalize
 from .pipeline import find_duplicates
-from .results import SCHEMA, Cluster, DedupResult, Pair, Skipped
+from .results import SCHEMA, Cluster, DedupResult, Pair, RunSummary, Skipped
+from .sketch import SketchTable
 
 __version__ = _version("newsdedup")
 
@@ -30,10 +32,14 @@ __all__ = [
     "Match",
     "NormalizeConfig",
     "Pair",
+    "PairExplanation",
+    "RunSummary",
     "SCHEMA",
+    "SketchTable",
     "Skipped",
     "__version__",
     "align",
+    "explain",
     "find_duplicates",
     "normalize",
 ]

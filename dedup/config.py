@@ -33,14 +33,17 @@ class DedupConfig:
         false reports.
         ``anchor_max_docs`` (50): articles that share a verbatim sentence of 8 words or more are
         candidates too, whatever their Jaccard (a summary inside its article, a wire story inside
-        a long page); a sentence shared by more articles than this is furniture and is not used.
+        a long page); a sentence shared by more articles than this (furniture, a template) does
+        not pair all of its carriers: each is paired with its next 4 by id only, and the sentence
+        is counted in the summary's ``anchors_shared_too_widely``.
         ``min_candidate_containment`` (0.05): pre-check before alignment; a candidate pair whose
         shingle containment, estimated from the signatures and shingle counts, is below this both
         ways is not aligned.
 
     Alignment and decision
-        ``paragraph_threshold`` (0.8): rapidfuzz ``ratio`` (0..1) at which two paragraphs count
-        as the same paragraph, possibly edited.
+        ``paragraph_threshold`` (0.8): score (0..1) at which two paragraphs count as the same
+        paragraph, possibly edited: their longest common word subsequence over the shorter one's
+        word count, never over less than a third of the longer one's (:mod:`dedup.alignment`).
         ``min_paragraph_chars`` (25): shorter paragraphs ("AP", "Loading...", a two-word
         heading) are neither matched nor counted in coverage.
         ``duplicate_threshold`` (0.8): coverage at which an article counts as (nearly) wholly

@@ -1,5 +1,10 @@
 """Rendering a :class:`DedupResult`: a readable report (optionally with the alignment side by
-side), JSON, JSON Lines or CSV. Pure functions from a result to text; nothing here prints."""
+side), JSON, JSON Lines or CSV. Pure functions from a result to text; nothing here prints.
+
+With the articles' texts and ``explain``, every format but CSV shows each pair's paragraphs as
+:func:`dedup.explanation.explain` describes them: side by side in the text report, as a
+``paragraphs`` list (numbers, offsets, texts, shared words) in each JSON / JSON Lines pair.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,10 @@ import json
 import textwrap
 from collections.abc import Mapping
 from itertools import zip_longest
+from typing import Any
 
-from .alignment import word_diff
 from .articles import ArticleId
-from .paragraphs import split_paragraphs
+from .explanation import PairExplanation, Row, explain
 from .results import SCHEMA, DedupResult, Pair
 
 COLUMN = 52
@@ -27,21 +32,31 @@ def render(
     result: DedupResult, fmt: str, *, texts: Mapping[ArticleId, str] | None = None, explain: bool = False
 ) -> str:
     """The result in ``fmt`` (``text``, ``json``, ``jsonl`` or ``csv``)."""
+    texts = texts if explain else None
     if fmt == "json":
-        return result.to_json() + "\n"
+        data = result.to_dict()
+        data["pairs"] = [_pair_dict(p, texts) for p in result.pairs]
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "jsonl":
-        return render_jsonl(result)
+        return render_jsonl(result, texts=texts)
     if fmt == "csv":
         return render_csv(result)
-    return render_text(result, texts=texts if explain else None)
+    return render_text(result, texts=texts)
 
 
-def render_jsonl(result: DedupResult) -> str:
+def _pair_dict(pair: Pair, texts: Mapping[ArticleId, str] | None) -> dict[str, Any]:
+    data = pair.to_dict()
+    if texts is not None:
+        data["paragraphs"] = explain(pair, texts[pair.a], texts[pair.b]).to_dict()["rows"]
+    return data
+
+
+def render_jsonl(result: DedupResult, *, texts: Mapping[ArticleId, str] | None = None) -> str:
     records = [
         {"record": "run", "schema": SCHEMA, "params": result.params, "summary": result.summary.to_dict()}
     ]
     records += [{"record": "cluster", **c.to_dict()} for c in result.clusters]
-    records += [{"record": "pair", **p.to_dict()} for p in result.pairs]
+    records += [{"record": "pair", **_pair_dict(p, texts)} for p in result.pairs]
     records += [{"record": "skipped", **s.to_dict()} for s in result.skipped]
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
 
@@ -89,7 +104,7 @@ def render_text(result: DedupResult, *, texts: Mapping[ArticleId, str] | None = 
     for pair in result.pairs:
         lines += _pair_lines(pair)
         if texts is not None:
-            lines += _explain_lines(pair, texts[pair.a], texts[pair.b])
+            lines += _explain_lines(explain(pair, texts[pair.a], texts[pair.b]))
     if result.skipped:
         lines += ["", f"Skipped ({len(result.skipped)})"]
         lines += [f"  {item.id}: {item.reason}" for item in result.skipped]
@@ -112,33 +127,39 @@ def _pair_lines(pair: Pair) -> list[str]:
     ]
 
 
-def _explain_lines(pair: Pair, text_a: str, text_b: str) -> list[str]:
-    paragraphs_a, paragraphs_b = split_paragraphs(text_a), split_paragraphs(text_b)
-    al = pair.alignment
+def _explain_lines(explanation: PairExplanation) -> list[str]:
     lines = ["      alignment ([-word-]: only in a, {+word+}: only in b):"]
-    for match in al.matches:
-        left, right = word_diff(paragraphs_a[match.a], paragraphs_b[match.b])
-        marked_a = " ".join(w if same else f"[-{w}-]" for w, same in left)
-        marked_b = " ".join(w if same else f"{{+{w}+}}" for w, same in right)
-        state = "same" if match.score == 1.0 and marked_a == paragraphs_a[match.a] else "edited"
-        lines.append(f"      a[{match.a}] ~ b[{match.b}]  score {match.score:.2f}  {state}")
-        columns = zip_longest(textwrap.wrap(marked_a, COLUMN), textwrap.wrap(marked_b, COLUMN), fillvalue="")
-        lines += [f"        {x:<{COLUMN}} | {y}" for x, y in columns]
-    for m in al.a_inside_b:
-        lines.append(
-            f"      a[{m.a}] inside b[{m.b}]  score {m.score:.2f}: {textwrap.shorten(paragraphs_a[m.a], 70)}"
-        )
-    for m in al.b_inside_a:
-        lines.append(
-            f"      b[{m.b}] inside a[{m.a}]  score {m.score:.2f}: {textwrap.shorten(paragraphs_b[m.b], 70)}"
-        )
-    for label, indices, paragraphs in (
-        ("only in a (dropped by b)", al.only_a, paragraphs_a),
-        ("only in b (added by b)", al.only_b, paragraphs_b),
-        ("ignored in a", al.ignored_a, paragraphs_a),
-        ("ignored in b", al.ignored_b, paragraphs_b),
-    ):
-        side = label[-1] if label.startswith("ignored") else label.split()[2]
-        for index in indices:
-            lines.append(f"      {label}: {side}[{index}] {textwrap.shorten(paragraphs[index], 90)}")
+    for row in explanation.rows:
+        lines += _row_lines(row)
     return lines
+
+
+_LABELS = {
+    "only_a": "only in a (dropped by b)",
+    "only_b": "only in b (added by b)",
+    "ignored_a": "ignored in a",
+    "ignored_b": "ignored in b",
+}
+
+
+def _row_lines(row: Row) -> list[str]:
+    a, b = row.a, row.b
+    if row.kind == "match" and a and b:
+        marked_a = " ".join(w if same else f"[-{w}-]" for w, same in a.words)
+        marked_b = " ".join(w if same else f"{{+{w}+}}" for w, same in b.words)
+        head = (
+            f"      a[{a.index}] ~ b[{b.index}]  score {row.score:.2f}  {'edited' if row.edited else 'same'}"
+        )
+        columns = zip_longest(textwrap.wrap(marked_a, COLUMN), textwrap.wrap(marked_b, COLUMN), fillvalue="")
+        return [head] + [f"        {x:<{COLUMN}} | {y}" for x, y in columns]
+    if row.kind == "a_inside_b" and a and b:
+        return [
+            f"      a[{a.index}] inside b[{b.index}]  score {row.score:.2f}: {textwrap.shorten(a.text, 70)}"
+        ]
+    if row.kind == "b_inside_a" and a and b:
+        return [
+            f"      b[{b.index}] inside a[{a.index}]  score {row.score:.2f}: {textwrap.shorten(b.text, 70)}"
+        ]
+    side, name = (a, "a") if a else (b, "b")
+    assert side is not None
+    return [f"      {_LABELS[row.kind]}: {name}[{side.index}] {textwrap.shorten(side.text, 90)}"]

@@ -1,9 +1,19 @@
 import numpy as np
 
 from conftest import SEED_A, SEED_B
-from dedup.candidates import CROWDED_WINDOW, anchor_pairs, band_pairs, lsh_bands, lsh_pairs
+from dedup import DedupConfig
+from dedup.candidates import (
+    CROWDED_WINDOW,
+    BatchIndex,
+    MemoryIndex,
+    anchor_pairs,
+    band_pairs,
+    lsh_bands,
+    lsh_pairs,
+)
 from dedup.shingles import anchor_hashes, shingle_hashes, text_shingles, tokenize
 from dedup.signatures import signature_matrix
+from dedup.sketch import SketchSettings, SketchTable
 
 
 def bands(matrix, threshold=0.1, order=None, max_bucket=64):
@@ -68,3 +78,51 @@ def test_anchors_pair_articles_sharing_a_long_sentence_and_skip_crowded_ones():
 def test_short_sentences_are_not_anchors():
     assert anchors_of("only seven words in this one here").size == 0
     assert anchors_of("eight words here is a sentence long enough").dtype == np.uint64
+
+
+def corpus_table(n=120, seed=5):
+    """Articles from a shared vocabulary, every third a partial copy of the one before."""
+    rng = np.random.default_rng(seed)
+    words = [f"w{k}" for k in range(4000)]
+    texts = []
+    for i in range(n):
+        if i % 3 == 2:
+            base = texts[-1].split(". ")
+            texts.append(
+                ". ".join(
+                    [*base[: rng.integers(2, len(base))], "an added closing sentence of ten words here"]
+                )
+            )
+        else:
+            texts.append(". ".join(" ".join(rng.choice(words, 12)) for _ in range(8)))
+    return SketchTable.build(texts, SketchSettings(5, 128, 1), [f"d{i:03d}" for i in range(n)])
+
+
+def as_set(candidates):
+    return {tuple(p) for p in candidates.pairs.tolist()}
+
+
+def test_the_batch_and_the_incremental_index_give_the_same_candidates():
+    table = corpus_table()
+    rows = np.arange(len(table))
+    batch = BatchIndex(DedupConfig(), rows)
+    batch.insert(table, rows)
+    expected = as_set(batch.query(table, rows))
+    assert len(expected) >= 40
+    # the incremental index sees the articles in batches: each queried, then inserted
+    incremental = MemoryIndex(DedupConfig())
+    found = set()
+    for part in np.array_split(np.random.default_rng(2).permutation(rows), 7):
+        found |= as_set(incremental.query(table, part))
+        incremental.insert(table, part)
+    assert found == expected
+
+
+def test_a_batch_query_keeps_only_pairs_touching_the_queried_rows():
+    table = corpus_table()
+    rows = np.arange(len(table))
+    index = BatchIndex(DedupConfig(), rows)
+    index.insert(table, rows[:60])
+    everything = as_set(index.query(table, rows))
+    asked = rows[60:]
+    assert as_set(index.query(table, asked)) == {(i, j) for i, j in everything if i >= 60 or j >= 60}

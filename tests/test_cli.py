@@ -178,3 +178,57 @@ def test_console_script_is_installed():
     assert exe is not None, "the dedup console script is not installed"
     proc = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
     assert proc.stdout.strip() == f"dedup {dedup.__version__}"
+
+
+def test_a_single_txt_file_is_one_article(tmp_path):
+    proc = run_cli(str(FIXTURES / SEED_A), str(FIXTURES / SEED_B), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert pairs_of(proc.stdout) == [(SEED_A, SEED_B, "contained")]
+    alone = run_cli(str(FIXTURES / SEED_A), "--format", "json")
+    assert json.loads(alone.stdout)["summary"]["compared"] == 1
+
+
+def test_preset_reuse_reaches_the_library():
+    proc = run_cli(str(FIXTURES), "--preset", "reuse", "--format", "json")
+    params = json.loads(proc.stdout)["params"]
+    settings = (params["shingle_size"], params["paragraph_threshold"], params["partial_threshold"])
+    assert settings == (3, 0.6, 0.3)
+    assert pairs_of(proc.stdout) == [(SEED_A, SEED_B, "contained")]
+
+
+def test_an_unwritable_output_file_gives_one_line(tmp_path):
+    proc = run_cli(str(FIXTURES), "-o", str(tmp_path / "no-such-dir" / "out.txt"))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "out.txt: cannot write" in proc.stderr
+
+
+def test_explain_puts_paragraph_texts_and_offsets_in_json():
+    proc = run_cli(str(FIXTURES), "--format", "json", "--explain")
+    pair = json.loads(proc.stdout)["pairs"][0]
+    rows = pair["paragraphs"]
+    texts = fixture_texts()
+    first = next(r for r in rows if r["kind"] == "match")
+    a = first["a"]
+    assert texts[SEED_A][a["start"] : a["end"]] == a["text"]
+    assert first["edited"] and ["demilitarized", False] not in first["a"]["words"]
+    assert {r["kind"] for r in rows} >= {"match", "only_a", "only_b", "ignored_b"}
+    assert sum(r["kind"] == "match" for r in rows) == len(pair["alignment"]["matches"])
+
+
+def test_internal_errors_and_interrupts_give_one_line(monkeypatch, capsys):
+    from dedup import cli
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("something broke")
+
+    monkeypatch.setattr(cli, "find_duplicates", broken)
+    assert cli.main([str(FIXTURES)]) == 3
+    err = capsys.readouterr().err
+    assert err == "dedup: internal error: RuntimeError: something broke (DEDUP_DEBUG=1 shows more)\n"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "find_duplicates", interrupted)
+    assert cli.main([str(FIXTURES)]) == 130
+    assert capsys.readouterr().err == "dedup: interrupted\n"

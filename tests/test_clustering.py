@@ -1,5 +1,8 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
 from dedup import Alignment, Pair
-from dedup.clustering import cluster_pairs
+from dedup.clustering import STRONG_KINDS, cluster_pairs
 
 EMPTY = Alignment((), (), (), (), (), 0.0, 0.0)
 
@@ -18,8 +21,10 @@ def test_a_chain_does_not_merge_its_ends():
 def test_a_long_chain_splits_into_stories():
     links = [pair(x, y) for x, y in ["AB", "BC", "CD", "DE"]]
     clusters = cluster_pairs(links, dict.fromkeys("ABCDE", 10), {})
-    members = [set(c.members) for c in clusters]
-    assert all(not ({"A", "C"} <= m or {"A", "E"} <= m or {"B", "D"} <= m) for m in members)
+    # B (two links, smallest id among the best connected) takes A, but not C (linked to one of
+    # two members); C then takes D, but not E: stories of two, never A with C or B with D
+    assert [c.members for c in clusters] == [("A", "B"), ("C", "D")]
+    assert not any({"A", "C"} <= set(c.members) or {"B", "D"} <= set(c.members) for c in clusters)
 
 
 def test_a_triangle_is_one_story_and_the_longest_is_representative():
@@ -33,3 +38,31 @@ def test_partial_pairs_do_not_cluster_and_exact_copies_join():
         [pair("A", "B", kind="partial", cov=0.6)], {"A": 1, "B": 1, "C": 1}, {"A": ["C"]}
     )
     assert [c.members for c in clusters] == [("A", "C")]
+
+
+NODES = "ABCDEFGH"
+LINKS = st.lists(
+    st.tuples(st.sampled_from(NODES), st.sampled_from(NODES), st.sampled_from(["near_duplicate", "contained",
+              "partial"]), st.floats(0.5, 1.0)).filter(lambda t: t[0] < t[1]),
+    unique_by=lambda t: (t[0], t[1]),
+)  # fmt: skip
+
+
+@given(LINKS, st.dictionaries(st.sampled_from(NODES), st.integers(1, 100)))
+def test_clusters_never_chain(links, lengths):
+    pairs = [pair(a, b, kind, cov) for a, b, kind, cov in links]
+    clusters = cluster_pairs(pairs, {n: lengths.get(n, 10) for n in NODES}, {})
+    strong = {frozenset((p.a, p.b)) for p in pairs if p.kind in STRONG_KINDS}
+    seen = [m for c in clusters for m in c.members]
+    assert len(seen) == len(set(seen))  # each article in one story at most
+    for cluster in clusters:
+        assert len(cluster.members) >= 2 and cluster.representative in cluster.members
+        others = [m for m in cluster.members if m != cluster.representative]
+        # every member is linked by a strong pair to the representative ...
+        assert all(frozenset((m, cluster.representative)) in strong for m in others)
+        # ... and to more than half of the members that joined before it (strongest link first)
+        strength = {frozenset((p.a, p.b)): p.coverage_a_by_b for p in pairs}
+        joined = sorted(others, key=lambda m: (-strength[frozenset((m, cluster.representative))], m))
+        for k, member in enumerate(joined):
+            before = [cluster.representative, *joined[:k]]
+            assert 2 * sum(frozenset((member, x)) in strong for x in before) > len(before)

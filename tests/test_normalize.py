@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dedup import NormalizeConfig, normalize
-from dedup.normalize import _PUNCTUATION
+from dedup.normalize import _PUNCTUATION, normalize_lines
 
 GOLDEN = [
     ("Turkey\u2019s \u201cjoint will\u201d", 'turkey\'s "joint will"'),
@@ -48,9 +48,40 @@ def test_idempotent(text):
     assert normalize(once) == once
 
 
-@given(st.text(alphabet=st.characters(codec="utf-8")))
-def test_no_script_is_erased(text):
-    # Letters of any script survive: the normalized text is empty only if the input had no letters.
-    # (modifier-letter apostrophes and primes are folded to "'" on purpose)
-    if any(ch.isalpha() and ord(ch) not in _PUNCTUATION for ch in text):
-        assert any(ch.isalpha() for ch in normalize(text))
+# letters that never combine with their neighbours under NFKC (no combining marks, no Hangul jamo)
+_STANDALONE = st.characters(
+    codec="utf-8", categories=("Lu", "Ll", "Lo", "Nd", "Zs", "Po"),
+    exclude_characters="".join(map(chr, [*range(0x1100, 0x1200), *range(0x3130, 0x3190), *range(0xA960, 0xA980),
+                                         *range(0xD7B0, 0xD800), *_PUNCTUATION])),
+)  # fmt: skip
+
+
+@given(st.text(alphabet=_STANDALONE))
+def test_every_letter_of_every_script_survives(text):
+    # each letter's own normalized form is found in the normalized text
+    normalized = normalize(text)
+    for ch in text:
+        if ch.isalpha():
+            assert normalize(ch) in normalized
+
+
+ENTITY_TEXT = st.lists(
+    st.sampled_from(["a", "B", " ", "\n", "\r", "&#10;", "&NewLine;", "&amp;", "amp;", "&", "#10;", "\u00ad",
+                     "\u200b", "\ufeff", "ß", "\ufb01", "’", "\u0301", "\uff06", "\u2028"])
+    | st.characters(codec="utf-8"),
+).map("".join)  # fmt: skip
+
+
+@given(ENTITY_TEXT)
+def test_normalize_lines_is_normalize_of_each_line(text):
+    assert normalize_lines(text) == [normalize(line) for line in text.split("\n")]
+
+
+def test_an_entity_decoded_to_a_line_break_is_a_space():
+    assert normalize_lines("line one&#10;still one\nline two") == ["line one still one", "line two"]
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u200c", "\u200d", "\u2060", "\u00ad", "\ufeff", "\u200e"])
+def test_invisible_format_characters_are_removed(mark):
+    laced = "".join(f"{w[:2]}{mark}{w[2:]} " for w in "wire copy laced with invisible marks".split())
+    assert normalize(laced) == "wire copy laced with invisible marks"

@@ -1,10 +1,11 @@
 import json
+import random
 
 import pytest
 from datasketch import MinHashLSH
 
 from conftest import SEED_A, SEED_B
-from dedup import Article, ConfigError, DedupConfig, InputError, find_duplicates
+from dedup import Article, ConfigError, DedupConfig, DedupResult, InputError, find_duplicates
 from dedup.verification import classify
 
 
@@ -168,8 +169,9 @@ def test_worker_processes_and_streaming_do_not_change_the_result():
 def test_timings_are_reported_outside_the_result(seeds):
     timings = {}
     result = find_duplicates(seeds, timings=timings)
-    assert {"read_and_sketch", "candidates", "align"} <= timings.keys()
-    assert "timings" not in result.to_json()
+    stages = ("read_and_sketch", "exact_copies", "boilerplate", "candidates", "precheck", "align", "cluster")
+    assert all(timings[stage] >= 0 for stage in stages)
+    assert result.to_json() == find_duplicates(seeds).to_json()  # the result does not carry them
 
 
 def test_ten_thousand_copies_cost_linear_work():
@@ -178,3 +180,116 @@ def test_ten_thousand_copies_cost_linear_work():
     assert result.summary["distinct_texts"] == 1
     assert len(result.pairs) == 9999  # each copy paired with the smallest id, not all 50 million pairs
     assert [len(c.members) for c in result.clusters] == [10000]
+
+
+def test_the_precheck_drops_candidates_below_the_containment_floor(seeds):
+    kept = find_duplicates(seeds)
+    assert kept.summary["candidate_pairs"] >= 1 and kept.summary["aligned_pairs"] >= 1
+    dropped = find_duplicates(seeds, min_candidate_containment=0.95)  # 000/001: about 0.7 estimated
+    assert dropped.summary["candidate_pairs"] == kept.summary["candidate_pairs"]
+    assert dropped.summary["aligned_pairs"] == 0 and dropped.pairs == ()
+
+
+def test_a_pair_found_only_by_a_shared_sentence(seeds):
+    # a two-sentence summary inside a long article: Jaccard far below the LSH threshold
+    article = seeds[SEED_B]
+    sentences = [s for p in article.split("\n\n") for s in p.split(". ") if len(s.split()) >= 12]
+    summary = ". ".join(sentences[:2]) + "."
+    result = find_duplicates({"article": article, "summary": summary}, candidate_threshold=0.9)
+    assert result.summary["candidate_pairs_lsh"] == 0
+    assert result.summary["candidate_pairs_anchor"] == 1
+    assert [(p.a, p.b, p.kind, p.direction) for p in result.pairs] == [
+        ("article", "summary", "contained", "b_in_a")
+    ]
+
+
+def test_crowded_band_buckets_stay_linear_in_the_full_pipeline():
+    # 300 one-word variants of one text: every band value is shared by all 300 (crowded)
+    base = corpus_with_copies(5)["doc0000"]
+    texts = {f"v{i:03d}": f"{base} variant{i}" for i in range(300)}
+    result = find_duplicates(texts)
+    assert result.summary["distinct_texts"] == 300
+    assert result.summary["candidate_pairs"] <= 300 * 2 * 4  # neighbours by id (bands, anchors), not 44,850
+    assert {p.kind for p in result.pairs} == {"near_duplicate"}
+    linked = {i for p in result.pairs for i in (p.a, p.b)}
+    assert linked == set(texts)
+
+
+def test_streamed_multibyte_texts_are_read_back_exactly():
+    texts = {"ur": "وزیر اعظم نے کہا کہ مذاکرات کامیاب رہے۔ " * 8, "zh": "北京大学的学生们在图书馆里学习。" * 8,
+             "emoji": "Breaking 🚨 news: the council 🏛️ voted on the budget today. " * 8}  # fmt: skip
+    copies = {f"{k}-copy": v for k, v in texts.items()}
+    streamed = iter(list({**texts, **copies}.items()))  # an iterator: spilled to a temporary file
+    result = find_duplicates(streamed)
+    assert [(p.a, p.b, p.kind) for p in result.pairs] == [(k, f"{k}-copy", "exact") for k in sorted(texts)]
+    assert result.to_json() == find_duplicates({**texts, **copies}).to_json()
+
+
+def test_integer_and_string_ids_sort_integers_first():
+    text = "A shared paragraph of words that is long enough to be compared across the two articles."
+    result = find_duplicates([("b", text), (10, text), (2, text), ("a", text)])
+    assert [(p.a, p.b) for p in result.pairs] == [(2, 10), (2, "a"), (2, "b")]
+    assert result.clusters[0].members == (2, 10, "a", "b")
+
+
+def test_on_empty_must_be_skip_or_error():
+    with pytest.raises(ConfigError, match="on_empty must be 'skip' or 'error', got 'bogus'"):
+        find_duplicates(["text"], on_empty="bogus")
+
+
+@pytest.mark.parametrize(
+    "articles", [[], ["", " "], iter([]), {}], ids=["list", "blank", "iterator", "mapping"]
+)
+def test_no_articles_to_compare_is_an_empty_result(articles):
+    result = find_duplicates(articles)
+    assert (result.pairs, result.clusters, result.summary["compared"]) == ((), (), 0)
+
+
+def test_the_json_result_round_trips(seeds):
+    result = find_duplicates({**seeds, "copy": seeds[SEED_A], "blank": " "})
+    assert DedupResult.from_json(result.to_json()) == result
+    assert DedupResult.from_json(result.to_json()).to_json() == result.to_json()
+
+
+def test_zero_width_characters_do_not_hide_a_copy(seeds):
+    laced = " ".join(w if k % 3 else f"{w[:1]}\u200b{w[1:]}" for k, w in enumerate(seeds[SEED_A].split(" ")))
+    result = find_duplicates({"original": seeds[SEED_A], "laced": laced.replace("e", "e\u00ad", 5)})
+    assert [(p.a, p.b, p.kind) for p in result.pairs] == [("laced", "original", "exact")]
+
+
+def templated_corpus(n=2000, seed=11):
+    """News-like articles: a templated lead (market report, council vote...), text of their own,
+    a shared footer; every tenth an edited republication of a recent one."""
+    rng = random.Random(seed)
+    vocabulary = [f"{stem}{k}" for stem in ("river", "vote", "trade", "storm", "court") for k in range(800)]
+    templates = [
+        "Shares of {c} rose {x} percent on {d} after the company reported quarterly results above forecasts.",
+        "The council of {p} voted {x} to {y} on {d} to approve a new budget for roads and schools.",
+        "Police in {p} said {x} people were detained on {d} after a protest near the central station.",
+    ]
+    footer = "Subscribe to our newsletter for the latest news from around the region every morning."
+    texts: dict[str, str] = {}
+    for i in range(n):
+        if i % 10 == 9:
+            source = texts[f"t{rng.randrange(max(0, i - 50), i):05d}"]
+            texts[f"t{i:05d}"] = source.replace(" on ", " early on ", 1) + "\n\nReporting by staff."
+            continue
+        lead = rng.choice(templates).format(c=f"Company{rng.randrange(300)}", p=f"city{rng.randrange(40)}",
+                                            x=rng.randrange(1, 90), y=rng.randrange(1, 90), d=f"day {rng.randrange(365)}")  # fmt: skip
+        own = [
+            " ".join(rng.choices(vocabulary, k=rng.randint(15, 30))) + "." for _ in range(rng.randint(3, 6))
+        ]
+        texts[f"t{i:05d}"] = "\n\n".join([lead, *own, footer])
+    return texts
+
+
+def test_thousands_of_templated_articles_give_the_same_bytes_in_any_order():
+    texts = templated_corpus()
+    items = list(texts.items())
+    reference = find_duplicates(items).to_json()
+    summary = json.loads(reference)["summary"]
+    assert summary["pairs"] >= 200 and summary["boilerplate_lines"] >= 1
+    shuffled = items[:]
+    random.Random(1).shuffle(shuffled)
+    assert find_duplicates(shuffled, workers=2).to_json() == reference
+    assert find_duplicates(list(reversed(items))).to_json() == reference

@@ -1,9 +1,23 @@
 import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from dedup import ConfigError, InputError
 from dedup.normalize import normalize
-from dedup.shingles import anchor_hashes, sequence_hash, text_shingles, tokenize
+from dedup.paragraphs import split_paragraphs, split_sentences
+from dedup.shingles import (
+    _fmix64,
+    anchor_hashes,
+    segment_hashes,
+    sequence_hash,
+    shingle_hashes,
+    text_shingles,
+    tokenize,
+)
 from dedup.signatures import signature
-from dedup.sketch import sketch
+from dedup.sketch import SketchSettings, SketchTable, sketch
+from dedup.tokens import SENTENCE_MARK
 
 TEXT = (
     "Turkey and Russia have a joint will to clear all terrorist groups. Talks went on in Moscow "
@@ -39,3 +53,101 @@ def test_exact_copies_share_a_digest_and_edits_do_not():
 
 def test_empty_text_has_no_words():
     assert sketch(" ... \n", shingle_size=5, num_perm=64, seed=2).words == 0
+
+
+def reference_sketch(text, shingle_size, num_perm, seed):
+    """The sketch from the single-purpose functions, line by line and sentence by sentence."""
+    units = split_paragraphs(text.replace(SENTENCE_MARK, ""))
+    raw_lines = [line for unit in units for line in unit.split("\n")]
+    lines = [normalize(line) for line in raw_lines]
+    words = [w for line in lines for w in tokenize(line)]
+    shingles = shingle_hashes(words, shingle_size)
+    sentences = [tokenize(normalize(s)) for line in raw_lines for s in split_sentences(line)]
+    line_hashes = {sequence_hash(tokenize(line)): len(line) for line in lines if tokenize(line)}
+    return {
+        "words": len(words),
+        "shingles": len(shingles),
+        "signature": signature(shingles, num_perm, seed).tolist(),
+        "anchors": anchor_hashes(sentences).tolist(),
+        "lines": sorted(line_hashes.items()),
+    }
+
+
+def fast_sketch(text, shingle_size, num_perm, seed):
+    s = sketch(text, shingle_size=shingle_size, num_perm=num_perm, seed=seed)
+    return {
+        "words": s.words,
+        "shingles": s.shingles,
+        "signature": s.signature.tolist(),
+        "anchors": s.anchors.tolist(),
+        "lines": list(zip(s.line_hashes.tolist(), s.line_chars.tolist(), strict=True)),
+    }
+
+
+NEWSY = st.lists(
+    st.sampled_from(["The", "minister", "said", "talks", "in", "Moscow", "U.S.", "AOL.", "went", "on"])
+    | st.sampled_from(
+        [" ", " ", "\n", "\n\n", ". ", "! ", ".", "۔", "।", "。", "&amp;", "&#10;", "\u200b", "\u00ad"]
+    )
+    | st.sampled_from(["北京大学", "ภาษาไทย", "தமிழ்நாடு", "وزیر", "Straße", "\ufb01le", "’", "—"])
+    | st.characters(codec="utf-8"),
+    max_size=120,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(NEWSY, st.integers(1, 6))
+def test_sketch_equals_the_reference_implementation(text, shingle_size):
+    assert fast_sketch(text, shingle_size, 32, 3) == reference_sketch(text, shingle_size, 32, 3)
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=40), st.data())
+def test_segment_hashes_equal_sequence_hashes(values, data):
+    hashes = np.array(values, dtype=np.uint64)
+    start = data.draw(st.integers(0, len(values)))
+    end = data.draw(st.integers(start, len(values)))
+    fast = segment_hashes(hashes, np.array([start]), np.array([end]))[0]
+    # sequence_hash over the same word hashes, by the definition sum(h[k] * M**(k - start))
+    expected = 0
+    for k, value in enumerate(values[start:end]):
+        expected = (expected + value * pow(0x9E3779B97F4A7C15, k, 2**64)) % 2**64
+    assert int(fast) == int(_fmix64(np.array([expected], dtype=np.uint64))[0])
+
+
+SETTINGS = SketchSettings(shingle_size=5, num_perm=64, seed=2)
+
+
+def table_of(texts, ids):
+    return SketchTable.build(texts, SETTINGS, ids)
+
+
+def test_a_sketch_table_round_trips_through_bytes():
+    table = table_of([TEXT, TEXT.upper(), "Nothing alike here at all.", ""], ["a", 7, "ü-id", "empty"])
+    again = SketchTable.from_bytes(table.to_bytes(), expect=SETTINGS)
+    assert again.ids == ["a", 7, "ü-id", "empty"]
+    assert again.settings == SETTINGS
+    for name in ("words", "shingles", "digests", "signatures", "anchor_rows", "anchors", "line_rows",
+                 "line_hashes", "line_chars"):  # fmt: skip
+        original, read = getattr(table, name), getattr(again, name)
+        assert original.dtype == read.dtype and np.array_equal(original, read), name
+
+
+def test_a_table_made_with_other_settings_is_refused_naming_both_values():
+    data = table_of([TEXT], ["a"]).to_bytes()
+    with pytest.raises(ConfigError, match="made with num_perm=64, this run uses num_perm=128"):
+        SketchTable.from_bytes(data, expect=SketchSettings(shingle_size=5, num_perm=128, seed=2))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda d: b"NOTASKTC" + d[8:], "not a dedup sketch table"),
+        (lambda d: d.replace(b"dedup-sketch/2", b"dedup-sketch/1"), "sketch_scheme is 'dedup-sketch/1'"),
+        (lambda d: d[:-10], "truncated in column"),
+        (lambda d: d[:20], "header is not valid JSON"),
+    ],
+    ids=["magic", "scheme", "truncated", "header"],
+)
+def test_a_damaged_or_foreign_table_is_an_input_error(damage, message):
+    with pytest.raises(InputError, match=message):
+        SketchTable.from_bytes(damage(table_of([TEXT], ["a"]).to_bytes()))

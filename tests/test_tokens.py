@@ -1,0 +1,93 @@
+"""Words in every script: real words stay whole, scripts without spaces become bigrams."""
+
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dedup import find_duplicates
+from dedup.normalize import normalize
+from dedup.tokens import LINE_BREAK, SENTENCE_MARK, scan, tokenize
+
+# real words, each with the vowel signs, viramas, diacritics or points its script writes inside it
+WHOLE_WORDS = {
+    "tamil": "தமிழ்நாடு",
+    "kannada": "ಕನ್ನಡ",
+    "malayalam": "മലയാളം",
+    "gurmukhi": "ਪੰਜਾਬੀ",
+    "gujarati": "ગુજરાતી",
+    "devanagari": "हिन्दी",
+    "bengali": "বাংলা",
+    "arabic-harakat": "اَلْعَرَبِيَّةُ",
+    "urdu": "پاکِستان",
+    "hebrew-points": "שָׁלוֹם",
+    "greek": "ελληνικά",
+    "russian": "заголовок",
+}
+
+
+@pytest.mark.parametrize("word", WHOLE_WORDS.values(), ids=WHOLE_WORDS.keys())
+def test_a_word_with_its_marks_is_one_token(word):
+    assert tokenize(normalize(word)) == [normalize(word)]
+    assert tokenize(normalize(f"{word} {word}.")) == [normalize(word)] * 2
+
+
+def test_han_and_kana_become_overlapping_bigrams():
+    assert tokenize("北京大学") == ["北京", "京大", "大学"]
+    assert tokenize("コーヒーを飲む") == ["コー", "ーヒ", "ヒー", "ーを", "を飲", "飲む"]
+    assert tokenize("中") == ["中"]
+    # a Latin word glued to Chinese is a word of its own
+    assert tokenize("iphone手机") == ["iphone", "手机"]
+
+
+def test_thai_bigrams_never_split_a_mark_from_its_letter():
+    thai = "ภาษาไทยน้ำใจ"  # "Thai language", "water", "heart": marks above and below letters
+    units = tokenize(thai)
+    assert units and all(unicodedata.category(u[0]) not in ("Mn", "Mc") for u in units)
+    assert set("".join(units)) == set(thai)
+
+
+def test_scan_gives_words_and_breaks_in_order():
+    assert scan(f"one two.{SENTENCE_MARK} three\nfour 北京") == [
+        "one", "two", SENTENCE_MARK, "three", LINE_BREAK, "four", "北京",
+    ]  # fmt: skip
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_characters=[SENTENCE_MARK])))
+def test_scan_is_tokenize_plus_breaks(text):
+    assert [t for t in scan(text) if t not in (LINE_BREAK, SENTENCE_MARK)] == tokenize(text)
+
+
+WIRE = [
+    "土耳其外交部长恰武什奥卢星期六在莫斯科表示，土耳其和俄罗斯有共同意愿清除叙利亚境内的所有恐怖组织。",
+    "恰武什奥卢在与俄罗斯外长拉夫罗夫会谈后对记者说，两国将继续在叙利亚问题上与伊朗保持密切合作，并共同维护叙利亚的领土完整和政治统一。",
+    "土耳其国防部长阿卡尔、情报机构负责人菲丹以及总统顾问卡林也参加了此次会议。俄方出席会议的有国防部长绍伊古和总参谋长格拉西莫夫。",
+    "会谈前，恰武什奥卢表示，此行的目的是就叙利亚局势的最新发展与俄方进行磋商，特别是美国宣布从叙利亚撤军之后的形势。",
+    "他说，双方将协调在叙利亚北部的行动，确保撤军过程不会造成权力真空，也不会让恐怖组织趁机扩大势力。",
+    "拉夫罗夫则表示，俄罗斯支持通过阿斯塔纳进程推动叙利亚问题的政治解决，并希望宪法委员会能够尽快开始工作。",
+]
+REPUBLISHED = [
+    "本报讯 据外电报道",
+    WIRE[0].replace("星期六", "周六"),
+    *WIRE[1:],
+    "分析人士认为，土俄两国近年来在叙利亚问题上的合作不断加深，但双方在库尔德武装问题上仍存在分歧。",
+]
+SAME_TOPIC = [
+    "俄罗斯总统普京与土耳其总统埃尔多安在莫斯科举行会晤，双方讨论了叙利亚局势和两国经贸合作。",
+    "普京在会后的新闻发布会上说，俄土两国在能源领域的合作进展顺利，土耳其溪天然气管道项目将按计划完工。",
+    "埃尔多安表示，土耳其希望与俄罗斯一道，在伊德利卜问题上落实此前达成的协议，防止当地局势进一步恶化。",
+    "两国元首还就美国从叙利亚撤军一事交换了意见，并同意加强两国军方和情报部门之间的沟通。",
+    "据悉，双方签署了多项合作文件，涉及旅游、文化和核能等领域。",
+]
+
+
+def test_a_chinese_copy_is_found_and_a_chinese_article_on_the_same_topic_is_not():
+    result = find_duplicates(
+        {"wire": "\n\n".join(WIRE), "paper": "\n\n".join(REPUBLISHED), "other": "\n\n".join(SAME_TOPIC)}
+    )
+    assert [(p.a, p.b) for p in result.pairs] == [("paper", "wire")]
+    pair = result.pairs[0]
+    assert pair.kind == "near_duplicate"  # the paper added a dateline and one paragraph
+    assert [(m.a, m.b) for m in pair.alignment.matches] == [(i + 1, i) for i in range(len(WIRE))]
+    assert pair.alignment.only_a == (len(REPUBLISHED) - 1,)
