@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -11,7 +12,9 @@ import numpy as np
 from .errors import InputError
 
 ArticleId: TypeAlias = str | int
-"""Ids are strings or integers; plain strings given without ids get 0, 1, 2, ..."""
+"""Ids are strings or integers; plain strings given without ids get 0, 1, 2, ... An integer and
+the string of its digits (``1`` and ``"1"``) print the same, so they count as the same id."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,16 +62,26 @@ def _coerce_one(position: int, item: object) -> Article:
     else:
         raise InputError(
             f"article at position {position}: expected an Article, an (id, text) pair or a string, "
-            f"got {type(item).__name__}"
+            f"got {_type_name(item)}"
         )
     if isinstance(article_id, bool) or not isinstance(article_id, str | int):
         raise InputError(
-            f"article at position {position}: id must be a string or an integer, "
-            f"got {type(article_id).__name__}"
+            f"article at position {position}: id must be a string or an integer, got {_type_name(article_id)}"
         )
     if not isinstance(text, str):
-        raise InputError(f"article {article_id!r}: text must be a string, got {type(text).__name__}")
+        raise InputError(f"article {article_id!r}: text must be a string, got {_type_name(text)}")
+    for name, value in (("id", article_id), ("text", text)):
+        bad = _SURROGATE.search(value) if isinstance(value, str) else None
+        if bad:
+            raise InputError(
+                f"article at position {position}: its {name} has a lone surrogate (\\u{ord(bad.group()):04x}) "
+                f"at character {bad.start()}, which no UTF-8 output can carry"
+            )
     return Article(article_id, text, meta)
+
+
+def _type_name(value: object) -> str:
+    return "None" if value is None else type(value).__name__
 
 
 class Ingest:
@@ -77,19 +90,34 @@ class Ingest:
     def __init__(self) -> None:
         self.ids: list[ArticleId] = []
         self.sources: list[str] = []
-        self._row_of: dict[ArticleId, int] = {}
+        self.meta: list[Mapping[str, Any]] = []
+        self._row_of: dict[str, int] = {}
 
     def add(self, article: Article) -> int:
         """The new article's row; :class:`InputError` naming both places for a repeated id."""
         source = str(article.meta.get("source", ""))
-        row = self._row_of.setdefault(article.id, len(self.ids))
+        row = self._row_of.setdefault(str(article.id), len(self.ids))
         if row != len(self.ids):
+            first = self.ids[row]
+            same = "" if first == article.id else f" (the same as {first!r} when printed)"
             if source:
-                raise InputError(f"{source}: duplicate id {article.id!r} (first seen at {self.sources[row]})")
-            raise InputError(f"article {article.id!r}: duplicate id")
+                raise InputError(
+                    f"{source}: duplicate id {article.id!r}{same} (first seen at {self.sources[row]})"
+                )
+            raise InputError(f"article {article.id!r}: duplicate id{same}")
         self.ids.append(article.id)
         self.sources.append(source)
+        self.meta.append(article.meta)
         return row
+
+    def metadata(self, rows: Iterable[int]) -> dict[ArticleId, dict[str, Any]]:
+        """The metadata of these rows (where they have any besides their source), by id."""
+        out = {}
+        for row in rows:
+            extra = {k: v for k, v in self.meta[row].items() if k != "source"}
+            if extra:
+                out[self.ids[row]] = extra
+        return out
 
     def where(self, row: int) -> str:
         """``"source: "`` of a row, or nothing when it came without a source."""

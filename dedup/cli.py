@@ -5,17 +5,26 @@ Exit codes:
     1  duplicates were found and ``--fail-on-duplicates`` was given
     2  bad input or bad options: one line on stderr names the file, line or id and the problem
     3  an unexpected internal error (one line; set DEDUP_DEBUG=1 for the traceback)
-  130  interrupted
+  130  interrupted (SIGINT, Ctrl-C)
+  143  terminated (SIGTERM)
+
+On SIGINT or SIGTERM the command prints one line, stops its worker processes and exits at once;
+the ``-o`` file is written to a temporary name and renamed when complete, so an interrupted run
+never leaves a partial report.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import os
+import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 from . import __version__
 from .config import DedupConfig
@@ -25,7 +34,11 @@ from .reading import read_inputs
 from .report import render
 
 EXIT_OK, EXIT_FOUND, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
+FORMATS = ("text", "json", "jsonl", "csv")
+FORMAT_OF_SUFFIX = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 _DEFAULTS = DedupConfig()
+_pending_output: list[Path] = []  # temporary files to remove if the run is stopped
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,19 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dedup",
         description="Find near-duplicate news articles and show, paragraph by paragraph, what they share.",
         epilog="Exit codes: 0 done, 1 duplicates found with --fail-on-duplicates, 2 bad input or "
-        "options, 3 internal error, 130 interrupted.",
+        "options, 3 internal error, 130 interrupted, 143 terminated.",
     )
     parser.add_argument(
         "paths", nargs="+", metavar="PATH",
-        help="a directory of .txt files (recursive; id = relative path), a .txt, .jsonl or .csv "
-        "file, or - for JSON Lines on stdin",
+        help="a directory of .txt files (recursive, links followed; id = relative path), a .txt, "
+        ".jsonl, .json (an array) or .csv file, each also gzip-compressed (.gz), or - for JSON Lines on stdin",
     )  # fmt: skip
     out = parser.add_argument_group("output")
-    out.add_argument("--format", choices=("text", "json", "jsonl", "csv"), default="text",
-                     help="report format (default: text, a readable report)")  # fmt: skip
+    out.add_argument("--format", choices=FORMATS, default=None,
+                     help="report format (default: from the -o file's suffix .json/.jsonl/.csv, else text)")  # fmt: skip
     out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     out.add_argument("--explain", action="store_true",
-                     help="text format: show each pair's paragraphs side by side, differing words marked")  # fmt: skip
+                     help="show each pair's paragraphs: side by side in text, with texts and offsets in json/jsonl")  # fmt: skip
+    out.add_argument("--only", action="append", metavar="ID",
+                     help="report only the pairs and story groups of this article (repeatable)")  # fmt: skip
     out.add_argument("--workers", type=int, default=None, metavar="N",
                      help="processes to use (default: all cores for large inputs; never changes the result)")  # fmt: skip
     out.add_argument("--fail-on-duplicates", action="store_true", help="exit with 1 when any pair is found")
@@ -71,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("num_perm", int, "MinHash permutations"),
         ("seed", int, "MinHash seed"),
         ("candidate_threshold", float, "Jaccard threshold the LSH bands are tuned for"),
-        ("anchor_max_docs", int, "a sentence shared by more articles is not a candidate anchor"),
+        ("anchor_max_docs", int, "a sentence shared by more articles pairs each only with its next 4 by id"),
         ("min_candidate_containment", float, "candidates below this shingle containment are not aligned"),
         ("paragraph_threshold", float, "score at which two paragraphs match"),
         ("duplicate_threshold", float, "coverage for near_duplicate / contained"),
@@ -89,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="dedup: %(message)s")
+    previous = {sig: signal.signal(sig, _stop) for sig in EXIT_SIGNAL}
     try:
         return _run(args)
     except DedupError as error:
@@ -96,36 +112,94 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("dedup: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_SIGNAL[signal.SIGINT]
     except Exception as error:  # the one place that turns a bug into one line
         if os.environ.get("DEDUP_DEBUG"):
             raise
         print(f"dedup: internal error: {type(error).__name__}: {error} (DEDUP_DEBUG=1 shows more)",
               file=sys.stderr)  # fmt: skip
         return EXIT_INTERNAL
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    """SIGINT / SIGTERM: one line, no partial output, worker processes stopped, exit at once."""
+    for path in _pending_output:
+        path.unlink(missing_ok=True)
+    for child in multiprocessing.active_children():
+        child.kill()
+    word = "interrupted" if signum == signal.SIGINT else "terminated"
+    os.write(2, f"dedup: {word}\n".encode())
+    os._exit(EXIT_SIGNAL[signal.Signals(signum)])
 
 
 def _run(args: argparse.Namespace) -> int:
+    fmt = args.format or FORMAT_OF_SUFFIX.get(Path(args.output or "").suffix.lower(), "text")
+    if args.explain and fmt == "csv":
+        raise DedupError("--explain shows paragraphs in text, json and jsonl reports, not in csv")
+    if args.output:
+        _check_output(Path(args.output), args.paths)
     given = {n: getattr(args, n) for n in DedupConfig.option_names() if getattr(args, n) is not None}
     config = DedupConfig.reuse(**given) if args.preset == "reuse" else DedupConfig(**given)
     collection = read_inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
-    result = find_duplicates(
-        collection.articles,
-        config=config,
-        on_empty="skip" if args.skip_empty else "error",
-        progress=sys.stderr.isatty(),
-        workers=args.workers,
-    )
-    if collection.skipped:
-        result = result.with_skipped(collection.skipped)
+    try:
+        result = find_duplicates(collection.articles, config=config, progress=sys.stderr.isatty(),
+                                 on_empty="skip" if args.skip_empty else "error", workers=args.workers)  # fmt: skip
+    except DedupError as error:
+        hint = " (--skip-empty skips such articles)" if "is empty (no words)" in str(error) else ""
+        raise DedupError(f"{error}{hint}") from None
+    result = result.with_skipped(collection.skipped)
+    if result.summary.compared == 0:
+        print(f"dedup: note: no articles to compare in {', '.join(args.paths)}", file=sys.stderr)
+    if args.only:
+        result = result.only(args.only)
     texts = {a.id: a.text for a in collection.articles}
-    report = render(result, args.format, texts=texts, explain=args.explain)
-    if args.output:
-        try:
-            Path(args.output).write_text(report, encoding="utf-8")
-        except OSError as error:
-            print(f"dedup: error: {args.output}: cannot write: {error.strerror or error}", file=sys.stderr)
-            return EXIT_INPUT
-    else:
-        sys.stdout.write(report)
+    _write(render(result, fmt, texts=texts, explain=args.explain), args.output)
     return EXIT_FOUND if args.fail_on_duplicates and result.pairs else EXIT_OK
+
+
+def _check_output(path: Path, inputs: list[str]) -> None:
+    """Refuse, before the run, an output file that cannot be written or is one of the inputs."""
+    if path.is_dir():
+        raise DedupError(f"{path}: cannot write the report: it is a directory")
+    if not path.parent.is_dir():
+        raise DedupError(f"{path}: cannot write the report: no directory {str(path.parent)!r}")
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise DedupError(f"{path}: cannot write the report: permission denied")
+    for name in inputs:
+        if name == "-" or not Path(name).exists():
+            continue
+        source = Path(name).resolve()
+        target = path.resolve()
+        if target == source or (
+            source.is_dir() and target.suffix.lower() == ".txt" and source in target.parents
+        ):
+            raise DedupError(f"{path}: the report would overwrite or join the input {name}")
+
+
+def _write(report: str, output: str | None) -> None:
+    """The report to ``output`` (written whole, then renamed into place) or to stdout."""
+    if not output:
+        try:
+            sys.stdout.write(report)
+            sys.stdout.flush()
+        except OSError as error:
+            raise DedupError(f"cannot write to standard output: {error.strerror or error}") from None
+        return
+    target = Path(output)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    _pending_output.append(Path(temporary))
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(report)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as a plain open() would have made it
+        os.replace(temporary, target)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise DedupError(f"{output}: cannot write: {error.strerror or error}") from None
+    finally:
+        _pending_output.remove(Path(temporary))

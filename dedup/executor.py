@@ -39,7 +39,9 @@ class Executor(Protocol):
 
 
 def _ignore_interrupts() -> None:
+    """In a worker: Ctrl-C is the main process's to handle; SIGTERM ends the worker quietly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class LocalExecutor:

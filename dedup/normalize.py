@@ -38,8 +38,11 @@ _PUNCTUATION = str.maketrans(
     }
 )
 _INVISIBLE = re.compile("[" + unicode_class(r"\p{Cf}", astral=True) + "]")
-_LINE_SLOT = "\ue001"  # stands for a line break while a whole text is normalized at once
+
+_LINE_SLOT = "\x19"  # stands for a line break while a whole text is normalized at once (ASCII, not
+# whitespace, and no HTML entity decodes to it)
 _FOLDED = re.compile("[" + re.escape("".join(chr(c) for c in _PUNCTUATION)) + "]")
+_INVISIBLE_BMP = re.compile("[" + unicode_class(r"\p{Cf}") + "]")  # faster: a bitmap class
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +95,10 @@ def _normalize_once(text: str, config: NormalizeConfig) -> str:
             text = unescaped
     if config.nfkc and not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
-    if config.remove_invisible and _INVISIBLE.search(text):
-        text = _INVISIBLE.sub("", text)
+    if config.remove_invisible and not text.isascii():
+        invisible = _invisible(text)
+        if invisible.search(text):
+            text = invisible.sub("", text)
     if config.fold_punctuation:
         text = _FOLDED.sub(_fold, text)
     if config.casefold:
@@ -105,6 +110,12 @@ def _normalize_once(text: str, config: NormalizeConfig) -> str:
     return text
 
 
+def _invisible(text: str) -> re.Pattern[str]:
+    """The format-character pattern for ``text``: the faster BMP one unless it has astral characters."""
+    has_astral = len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text)
+    return _INVISIBLE if has_astral else _INVISIBLE_BMP
+
+
 def _fold(match: re.Match[str]) -> str:
     return _PUNCTUATION[ord(match.group())]
 
@@ -113,9 +124,11 @@ def _is_stable(text: str, config: NormalizeConfig) -> bool:
     """True when another pass would change nothing (each check is cheap)."""
     if config.unescape_html and "&" in text and html.unescape(text) != text:
         return False
+    if text.isascii():  # NFKC already, no format characters, nothing to fold
+        return not (config.casefold and text.lower() != text)
     if config.nfkc and not unicodedata.is_normalized("NFKC", text):
         return False
-    if config.remove_invisible and _INVISIBLE.search(text):
+    if config.remove_invisible and not text.isascii() and _invisible(text).search(text):
         return False
     if config.fold_punctuation and _FOLDED.search(text):
         return False

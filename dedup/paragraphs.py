@@ -32,11 +32,15 @@ MIN_SENTENCE_CHARS = 40
 MAX_PARAGRAPH_CHARS = 800
 _LINE_BREAK = re.compile(r"\r\n?|\n")
 _BLANK_LINE = re.compile(r"(?:\r\n|\r(?!\n)|\n)[ \t\f\v]*(?:\r\n|\r(?!\n)|\n)")
+_BLANK_LINE_N = re.compile(r"\n[ \t\f\v]*\n")  # the same, once line breaks are all "\n"
+_STOPS = "\u06d4\u061f\u0964\u0965\u3002\uff01\uff1f"  # Urdu/Arabic/Hindi/CJK: no space needed
+# a match starts at the terminator (one character, kept with its sentence), then the space after it
 _SENTENCE_END = re.compile(
-    r"(?<=[\u06d4\u061f\u0964\u0965\u3002\uff01\uff1f])\s*"  # Urdu/Arabic/Hindi/CJK stops, no space needed
-    r"|(?<=[.!?])\s+"  # a terminator and a space
+    f"[.!?{_STOPS}](?:"
+    f"(?<=[{_STOPS}])\\s*"
+    r"|\s+"  # a terminator and a space
     r"|(?<=[a-z0-9%)'\"\u2019\u201d][.!?])(?=[\"'\u201c\u2018]?[A-Z])"  # glued: "said.The", "$1bn.US"
-    r"|(?<=[A-Z][A-Z][.!?])(?=[\"'\u201c\u2018]?[A-Z][a-z])"  # after an acronym: "AOL.For"
+    r"|(?<=[A-Z][A-Z][.!?])(?=[\"'\u201c\u2018]?[A-Z][a-z]))"  # after an acronym: "AOL.For"
 )
 
 Span = tuple[int, int]
@@ -58,15 +62,32 @@ def paragraph_spans(text: str) -> list[Span]:
 
 
 def split_paragraphs(text: str) -> list[str]:
-    """The units of ``text`` (line breaks written ``\\n``), as described above."""
-    return [_LINE_BREAK.sub("\n", text[start:end]) for start, end in paragraph_spans(text)]
+    """The units of ``text`` (line breaks written ``\\n``), as described above: the texts of
+    :func:`paragraph_spans`, found faster with string methods (tested to agree)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    paragraphs = [p.strip() for p in _BLANK_LINE_N.split(text)]
+    paragraphs = [p for p in paragraphs if p]
+    if len(paragraphs) == 1:
+        lines = [line.strip() for line in paragraphs[0].split("\n")]
+        lines = [line for line in lines if line]
+        paragraphs = lines if len(lines) > 1 else split_sentence_groups(paragraphs[0])
+    units: list[str] = []
+    for paragraph in paragraphs:
+        if len(paragraph) > MAX_PARAGRAPH_CHARS and "\n" not in paragraph:
+            units.extend(split_sentence_groups(paragraph))
+        else:
+            units.append(paragraph)
+    return units
 
 
 def _pieces(separator: re.Pattern[str], text: str, start: int, end: int) -> list[Span]:
-    """The non-empty, stripped pieces of ``text[start:end]`` between matches of ``separator``."""
+    """The non-empty, stripped pieces of ``text[start:end]`` between matches of ``separator``
+    (a sentence end's terminator stays with the sentence before it)."""
+    keep = 1 if separator is _SENTENCE_END else 0
     spans = []
     for match in separator.finditer(text, start, end):
-        spans.append((start, match.start()))
+        spans.append((start, match.start() + keep))
         start = match.end()
     spans.append((start, end))
     return [stripped for span in spans if (stripped := _strip(text, *span))]
@@ -105,4 +126,9 @@ def split_sentence_groups(text: str) -> list[str]:
 
 def mark_sentences(text: str) -> str:
     """``text`` with :data:`~dedup.tokens.SENTENCE_MARK` before every sentence end's whitespace."""
-    return _SENTENCE_END.sub(SENTENCE_MARK + r"\g<0>", text)
+    out, last = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        out += [text[last : match.start() + 1], SENTENCE_MARK]
+        last = match.start() + 1
+    out.append(text[last:])
+    return "".join(out)

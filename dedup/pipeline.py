@@ -113,7 +113,8 @@ def find_duplicates(
         clusters = _clusters(pairs, table, kept, copies, ingest)
         clock.lap("cluster")
     summary = summarize(table, kept, copies, boilerplate, candidates, survivors, pairs, clusters)
-    return DedupResult(tuple(pairs), tuple(clusters), skipped, run_params(config), summary)
+    meta = _shown_metadata(pairs, clusters, ingest)
+    return DedupResult(tuple(pairs), tuple(clusters), skipped, run_params(config), summary, meta)
 
 
 def _settings(config: DedupConfig | None, options: dict[str, Any], on_empty: str) -> DedupConfig:
@@ -181,6 +182,12 @@ def _clusters(
     id_copies = {ids[leader]: [ids[r] for r in rows] for leader, rows in copies.copies.items()}
     lengths = {ids[r]: int(table.words[r]) for r in kept.tolist()}
     return cluster_pairs([p for p in pairs if p.kind != "exact"], lengths, id_copies)
+
+
+def _shown_metadata(pairs: list[Pair], clusters: list[Cluster], ingest: Ingest) -> dict[Any, dict[str, Any]]:
+    """The metadata given with the articles that the result shows."""
+    shown = {i for p in pairs for i in (p.a, p.b)} | {m for c in clusters for m in c.members}
+    return ingest.metadata(r for r, i in enumerate(ingest.ids) if i in shown)
 
 
 def summarize(

@@ -1,16 +1,24 @@
-"""Reading articles from files: a directory of ``.txt`` files, JSONL, CSV, or JSONL on stdin.
+"""Reading articles from files: a directory of ``.txt`` files, JSONL, a JSON array, CSV (each
+optionally gzip-compressed, ``.gz``), or JSONL on stdin.
 
 Every problem is an :class:`InputError` whose message starts with the file (and line) it is
-about. Files that are deliberately passed over (not ``.txt`` inside a directory) are returned as
-:class:`Skipped` entries, never dropped silently. Each article's ``meta["source"]`` records where
-it came from (``path`` or ``path:line``).
+about. Files that are deliberately passed over — not ``.txt`` inside a directory, FIFOs, devices
+and sockets (never opened), a folder reached again through a symbolic link — are returned as
+:class:`Skipped` entries, never dropped silently. Symbolic links to folders are followed. Each
+article's ``meta["source"]`` records where it came from (``path`` or ``path:line``; ``path:N``
+is the N-th element of a JSON array). Texts must be valid Unicode text: UTF-8 without NUL
+characters or lone surrogates (JSON's ``"\\ud800"`` escapes).
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
+import os
+import re
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +30,8 @@ from .errors import InputError
 from .results import Skipped
 
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+SUFFIXES = "a directory, .txt, .jsonl, .ndjson, .json, .csv (each also .gz) or -"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -55,49 +65,106 @@ def read_inputs(
             raise InputError(f"{name}: no such file or directory")
         if path.is_dir():
             _read_directory(path, collection)
-        elif path.suffix.lower() in JSONL_SUFFIXES:
-            with _open_binary(path) as stream:
-                for article in read_jsonl_stream(stream, name, id_field, text_field):
-                    collection.add(article)
-        elif path.suffix.lower() == ".csv":
-            for article in read_csv(path, id_field, text_field):
-                collection.add(article)
-        elif path.suffix.lower() == ".txt":
-            collection.add(Article(path.name, _read_text(path), {"source": name}))
         else:
-            raise InputError(
-                f"{name}: unsupported input (expected a directory, .txt, .jsonl, .ndjson, .csv or -)"
-            )
+            for article in read_file(path, name, id_field, text_field):
+                collection.add(article)
     return collection
 
 
-def _open_binary(path: Path) -> BinaryIO:
+def read_file(path: Path, name: str, id_field: str = "id", text_field: str = "text") -> Iterator[Article]:
+    """The articles of one file, by its suffix (``.gz`` is decompressed first)."""
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    compressed = suffixes[-1:] == [".gz"]
+    kind = suffixes[-2] if compressed and len(suffixes) == 2 else suffixes[-1] if suffixes else ""
+    if kind == ".txt":
+        return iter([Article(path.name.removesuffix(".gz") if compressed else path.name,
+                             _decode(_read_bytes(path, compressed), name), {"source": name})])  # fmt: skip
+    if kind in JSONL_SUFFIXES:
+        return _read_jsonl_file(path, name, compressed, id_field, text_field)
+    if kind == ".json":
+        return read_json_array(_read_bytes(path, compressed), name, id_field, text_field)
+    if kind == ".csv":
+        return read_csv_text(_decode(_read_bytes(path, compressed), name), name, id_field, text_field)
+    raise InputError(f"{name}: unsupported input (expected {SUFFIXES})")
+
+
+def _read_jsonl_file(
+    path: Path, name: str, compressed: bool, id_field: str, text_field: str
+) -> Iterator[Article]:
+    """JSON Lines streamed from a file (decompressed on the fly)."""
+    _check_regular(path)
     try:
-        return path.open("rb")
+        with gzip.open(path, "rb") if compressed else path.open("rb") as stream:
+            yield from read_jsonl_stream(stream, name, id_field, text_field)  # type: ignore[arg-type]
+    except OSError as error:  # gzip.BadGzipFile is an OSError too
+        raise InputError(f"{name}: cannot read: {error.strerror or error}") from None
+    except EOFError:
+        raise InputError(f"{name}: the gzip stream ends early (truncated file)") from None
+
+
+def _read_bytes(path: Path, compressed: bool) -> bytes:
+    _check_regular(path)
+    try:
+        data = path.read_bytes()
+        return gzip.decompress(data) if compressed else data
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror or error}") from None
+    except (EOFError, gzip.BadGzipFile) as error:
+        raise InputError(f"{path}: not a valid gzip file ({error})") from None
+
+
+def _check_regular(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        raise InputError(f"{path}: cannot read: {error.strerror or error}") from None
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{path}: not a regular file ({_file_kind(mode)})")
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):  # fmt: skip
+        if test(mode):
+            return kind
+    return "not a regular file"
 
 
 def _read_directory(root: Path, collection: Collection) -> None:
-    for path in sorted(root.rglob("*")):
-        if path.is_dir():
+    """Every ``.txt`` below ``root``, links to folders followed, each folder read once."""
+    seen: set[tuple[int, int]] = set()
+    for folder, subfolders, files in os.walk(root, followlinks=True):
+        info = os.stat(folder)
+        if (info.st_dev, info.st_ino) in seen:
+            collection.skipped.append(
+                Skipped(folder, "folder already read (a symbolic link loops back to it)")
+            )
+            subfolders.clear()
             continue
-        relative = path.relative_to(root).as_posix()
-        if path.suffix.lower() != ".txt":
-            collection.skipped.append(Skipped(str(root / relative), "not a .txt file"))
-            continue
-        collection.add(Article(relative, _read_text(path), {"source": str(path)}))
+        seen.add((info.st_dev, info.st_ino))
+        subfolders.sort()
+        for name in sorted(files):
+            _read_directory_file(root, Path(folder) / name, collection)
 
 
-def _read_text(path: Path) -> str:
+def _read_directory_file(root: Path, path: Path, collection: Collection) -> None:
+    relative = path.relative_to(root).as_posix()
+    if path.suffix.lower() != ".txt":
+        collection.skipped.append(Skipped(str(path), "not a .txt file"))
+        return
     try:
-        data = path.read_bytes()
+        mode = path.stat().st_mode
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror or error}") from None
-    return _decode(data, str(path))
+    if not stat.S_ISREG(mode):
+        collection.skipped.append(Skipped(str(path), f"not a regular file ({_file_kind(mode)})"))
+        return
+    collection.add(Article(relative, _decode(_read_bytes(path, False), str(path)), {"source": str(path)}))
 
 
 def _decode(data: bytes, where: str) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(data) >= 4 and data[1:4:2] == b"\x00\x00"):
+        raise InputError(f"{where}: looks like UTF-16 text; dedup reads UTF-8 (convert it, e.g. with iconv)")
     if b"\x00" in data:
         raise InputError(f"{where}: binary file (contains NUL bytes), expected UTF-8 text")
     try:
@@ -117,16 +184,39 @@ def read_jsonl_stream(stream: BinaryIO, name: str, id_field: str, text_field: st
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
-            raise InputError(f"{where}: not valid JSON ({error.msg} at column {error.colno})") from None
+            raise InputError(f"{where}: not valid JSON ({_json_problem(error)})") from None
         if not isinstance(record, dict):
-            raise InputError(f"{where}: expected a JSON object, got {type(record).__name__}")
+            raise InputError(f"{where}: expected a JSON object, got {_json_type(record)}")
         yield _record_article(record, where, id_field, text_field)
 
 
-def read_csv(path: Path, id_field: str, text_field: str) -> Iterator[Article]:
-    """Articles from a CSV file with a header row naming the id and text columns."""
-    with _open_binary(path) as raw:
-        text = _decode(raw.read(), str(path))
+def _json_problem(error: json.JSONDecodeError) -> str:
+    message = error.msg.removesuffix(" at")  # "Unterminated string starting at" + our position
+    return (
+        f"{message} at line {error.lineno} column {error.colno}"
+        if error.lineno > 1
+        else f"{message} at column {error.colno}"
+    )
+
+
+def read_json_array(data: bytes, name: str, id_field: str, text_field: str) -> Iterator[Article]:
+    """Articles from a JSON file holding one array of objects."""
+    try:
+        records = json.loads(_decode(data, name))
+    except json.JSONDecodeError as error:
+        raise InputError(f"{name}: not valid JSON ({_json_problem(error)})") from None
+    if not isinstance(records, list):
+        raise InputError(f"{name}: expected a JSON array of objects, got {_json_type(records)}")
+    for number, record in enumerate(records, start=1):
+        where = f"{name}:{number}"
+        if not isinstance(record, dict):
+            raise InputError(f"{where}: element {number} is not a JSON object, got {_json_type(record)}")
+        yield _record_article(record, where, id_field, text_field)
+
+
+def read_csv_text(text: str, name: str, id_field: str, text_field: str) -> Iterator[Article]:
+    """Articles from CSV text with a header row naming the id and text columns."""
+    path = name
     csv.field_size_limit(sys.maxsize)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
@@ -156,9 +246,23 @@ def _record_article(record: dict[str, object], where: str, id_field: str, text_f
     text = record[text_field]
     if not isinstance(text, str):
         raise InputError(f"{where}: field {text_field!r} must be a string, got {_json_type(text)}")
+    for field_name, value in ((id_field, article_id), (text_field, text)):
+        if isinstance(value, str):
+            _check_text(value, f"{where}: field {field_name!r}")
     meta = {k: v for k, v in record.items() if k not in (id_field, text_field)}
     meta["source"] = where
     return Article(article_id, text, meta)
+
+
+def _check_text(text: str, where: str) -> None:
+    """Refuse what no UTF-8 output can carry (lone surrogates) and NUL characters."""
+    bad = _SURROGATE.search(text)
+    if bad:
+        raise InputError(
+            f"{where} has a lone surrogate (\\u{ord(bad.group()):04x}) at character {bad.start()}"
+        )
+    if "\x00" in text:
+        raise InputError(f"{where} has a NUL character at character {text.index(chr(0))}")
 
 
 def _json_type(value: object) -> str:

@@ -24,8 +24,24 @@ COLUMN = 52
 CSV_COLUMNS = (
     "a", "b", "kind", "direction", "coverage_a_by_b", "coverage_b_by_a", "jaccard",
     "containment_a_in_b", "containment_b_in_a", "minhash_jaccard", "matched_paragraphs",
-    "only_in_a", "only_in_b", "params",
+    "only_in_a", "only_in_b", "a_meta", "b_meta", "params",
 )  # fmt: skip
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def show_id(article_id: ArticleId) -> str:
+    """An id as the text report prints it: characters that are not printable (a newline, an
+    escape sequence, a bidirectional override) written as ``\\uXXXX``, so no id can forge or
+    colour report lines."""
+    text = str(article_id)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
+
+
+def _cell(value: object) -> object:
+    """A CSV cell that a spreadsheet will not run as a formula (OWASP's advice: a leading quote)."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
 def render(
@@ -58,6 +74,7 @@ def render_jsonl(result: DedupResult, *, texts: Mapping[ArticleId, str] | None =
     records += [{"record": "cluster", **c.to_dict()} for c in result.clusters]
     records += [{"record": "pair", **_pair_dict(p, texts)} for p in result.pairs]
     records += [{"record": "skipped", **s.to_dict()} for s in result.skipped]
+    records += [{"record": "article", **a} for a in result.to_dict()["articles"]]
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
 
 
@@ -68,11 +85,14 @@ def render_csv(result: DedupResult) -> str:
     params = json.dumps(result.params, sort_keys=True)
     for p in result.pairs:
         al = p.alignment
-        writer.writerow([
+        meta_a, meta_b = (
+            json.dumps(result.meta[i], ensure_ascii=False) if i in result.meta else "" for i in (p.a, p.b)
+        )
+        writer.writerow([_cell(v) for v in (
             p.a, p.b, p.kind, p.direction or "", p.coverage_a_by_b, p.coverage_b_by_a, p.jaccard,
             p.containment_a_in_b, p.containment_b_in_a, p.minhash_jaccard, len(al.matches),
-            len(al.only_a), len(al.only_b), params,
-        ])  # fmt: skip
+            len(al.only_a), len(al.only_b), meta_a, meta_b, params,
+        )])  # fmt: skip
     return out.getvalue()
 
 
@@ -84,9 +104,9 @@ def render_text(result: DedupResult, *, texts: Mapping[ArticleId, str] | None = 
     """The human-readable report; with ``texts``, each pair's alignment is shown side by side."""
     p, s = result.params, result.summary
     lines = [
-        f"dedup {p['dedup_version']}: {s['compared']} articles compared, "
-        f"{len(result.clusters)} story group{'s' * (len(result.clusters) != 1)}, "
-        f"{len(result.pairs)} pair{'s' * (len(result.pairs) != 1)}, {len(result.skipped)} skipped",
+        f"dedup {p['dedup_version']}: {_count(s['compared'], 'article')} compared, "
+        f"{_count(len(result.clusters), 'story group')}, {_count(len(result.pairs), 'pair')}, "
+        f"{len(result.skipped)} skipped",
         f"settings: {p['shingle_size']}-word shingles, MinHash {p['num_perm']} permutations "
         f"({p['minhash_scheme']}, seed {p['seed']}), LSH {p['lsh_bands']} bands x {p['lsh_rows_per_band']} "
         f"rows (threshold {p['candidate_threshold']}); paragraph match >= {p['paragraph_threshold']}, "
@@ -96,27 +116,39 @@ def render_text(result: DedupResult, *, texts: Mapping[ArticleId, str] | None = 
         f"Story groups ({len(result.clusters)})",
     ]
     for number, cluster in enumerate(result.clusters, start=1):
-        lines.append(f"  [{number}] {len(cluster.members)} articles, keep {cluster.representative}")
+        lines.append(f"  [{number}] {len(cluster.members)} articles, keep {show_id(cluster.representative)}")
         for member in cluster.members:
             mark = "  (representative)" if member == cluster.representative else ""
-            lines.append(f"      {member}{mark}")
+            lines.append(f"      {show_id(member)}{mark}{_meta_text(result.meta.get(member))}")
     lines += ["", f"Pairs ({len(result.pairs)})"]
     for pair in result.pairs:
-        lines += _pair_lines(pair)
+        lines += _pair_lines(pair, result.meta)
         if texts is not None:
             lines += _explain_lines(explain(pair, texts[pair.a], texts[pair.b]))
     if result.skipped:
         lines += ["", f"Skipped ({len(result.skipped)})"]
-        lines += [f"  {item.id}: {item.reason}" for item in result.skipped]
+        lines += [f"  {show_id(item.id)}: {item.reason}" for item in result.skipped]
     return "\n".join(lines) + "\n"
 
 
-def _pair_lines(pair: Pair) -> list[str]:
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' * (number != 1)}"
+
+
+def _meta_text(meta: Mapping[str, object] | None) -> str:
+    """``  (title: ..., outlet: ...)``: an article's metadata, shortened, on its line."""
+    if not meta:
+        return ""
+    shown = ", ".join(f"{show_id(k)}: {show_id(textwrap.shorten(str(v), 60))}" for k, v in meta.items())
+    return f"  ({shown})"
+
+
+def _pair_lines(pair: Pair, meta: Mapping[ArticleId, Mapping[str, object]]) -> list[str]:
     relation = {"a_in_b": "a inside b", "b_in_a": "b inside a", None: ""}[pair.direction]
     al = pair.alignment
     return [
-        f"  a = {pair.a}",
-        f"  b = {pair.b}",
+        f"  a = {show_id(pair.a)}{_meta_text(meta.get(pair.a))}",
+        f"  b = {show_id(pair.b)}{_meta_text(meta.get(pair.b))}",
         f"      {pair.kind}{' (' + relation + ')' if relation else ''}: "
         f"a covered by b {_pct(pair.coverage_a_by_b)}, b covered by a {_pct(pair.coverage_b_by_a)}",
         f"      shingles: jaccard {pair.jaccard:.2f}, a in b {pair.containment_a_in_b:.2f}, "

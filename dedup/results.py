@@ -151,6 +151,8 @@ class DedupResult:
     skipped: tuple[Skipped, ...]
     params: dict[str, Any]
     summary: RunSummary = field(default_factory=RunSummary)
+    meta: dict[ArticleId, dict[str, Any]] = field(default_factory=dict)
+    """Metadata given with the articles of the pairs and groups (title, url, outlet...), by id."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -160,6 +162,7 @@ class DedupResult:
             "clusters": [c.to_dict() for c in self.clusters],
             "pairs": [p.to_dict() for p in self.pairs],
             "skipped": [s.to_dict() for s in self.skipped],
+            "articles": [{"id": i, "meta": self.meta[i]} for i in sorted(self.meta, key=id_key)],
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -177,12 +180,24 @@ class DedupResult:
             skipped=tuple(Skipped(**s) for s in data["skipped"]),
             params=data["params"],
             summary=RunSummary(**data["summary"]),
+            meta={a["id"]: a["meta"] for a in data.get("articles", [])},
         )
 
     @classmethod
     def from_json(cls, text: str) -> DedupResult:
         """The result whose :meth:`to_json` is ``text``."""
         return cls.from_dict(json.loads(text))
+
+    def only(self, ids: list[str] | tuple[str, ...]) -> DedupResult:
+        """The pairs and story groups of these articles only (ids compared as printed); the
+        summary still counts the whole run."""
+        wanted = {str(i) for i in ids}
+        pairs = tuple(p for p in self.pairs if str(p.a) in wanted or str(p.b) in wanted)
+        clusters = tuple(c for c in self.clusters if wanted & {str(m) for m in c.members})
+        shown = {i for p in pairs for i in (p.a, p.b)} | {m for c in clusters for m in c.members}
+        return replace(
+            self, pairs=pairs, clusters=clusters, meta={k: v for k, v in self.meta.items() if k in shown}
+        )
 
     def with_skipped(self, more: tuple[Skipped, ...] | list[Skipped]) -> DedupResult:
         """This result with ``more`` skipped inputs (files passed over before the run) listed."""

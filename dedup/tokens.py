@@ -24,8 +24,10 @@ from itertools import pairwise
 
 import regex
 
-SENTENCE_MARK = "\ue000"
-"""Marks a sentence end in text given to :func:`scan` (see :func:`dedup.paragraphs.mark_sentences`)."""
+SENTENCE_MARK = "\x1a"
+"""Marks a sentence end in text given to :func:`scan` (see :func:`dedup.paragraphs.mark_sentences`):
+an ASCII control character that is neither a word character nor whitespace, that no HTML entity
+decodes to, and that keeps ASCII text ASCII (so its fast paths stay open)."""
 LINE_BREAK = "\n"
 
 _NO_SPACE_SCRIPTS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\u30fc\uff70"
@@ -61,14 +63,14 @@ _MIXED = regex.compile(
 
 def tokenize(normalized_text: str) -> list[str]:
     """Words of an already normalized text (bigrams in scripts without spaces)."""
-    if not _SPECIAL.search(normalized_text):
+    if normalized_text.isascii() or not _SPECIAL.search(normalized_text):
         return _WORDS.findall(normalized_text)
     return [t for t in _scan_mixed(normalized_text) if t not in (LINE_BREAK, SENTENCE_MARK)]
 
 
 def scan(normalized_text: str) -> list[str]:
     """Words, line breaks and sentence marks of a normalized text, in text order."""
-    if not _SPECIAL.search(normalized_text):
+    if normalized_text.isascii() or not _SPECIAL.search(normalized_text):
         return _SCAN.findall(normalized_text)
     return _scan_mixed(normalized_text)
 

@@ -118,7 +118,7 @@ BAD_INPUTS = [
     ("binary.txt", b"abc\x00def", "binary.txt: binary file"),
     ("latin1.txt", "caf\xe9 au lait".encode("latin-1"), "latin1.txt: invalid UTF-8 at byte 3"),
     ("bad.jsonl", b'{"id": "a", "text": "fine words here"}\n{"id": "b", "text": \n', "bad.jsonl:2: not valid JSON"),
-    ("array.jsonl", b'["a", "b"]\n', "array.jsonl:1: expected a JSON object, got list"),
+    ("array.jsonl", b'["a", "b"]\n', "array.jsonl:1: expected a JSON object, got array"),
     ("noid.jsonl", b'{"text": "words"}\n', "noid.jsonl:1: missing id field 'id'"),
     ("notext.jsonl", b'{"id": "a"}\n', "notext.jsonl:1: missing text field 'text'"),
     ("nulltext.jsonl", b'{"id": "a", "text": null}\n', "nulltext.jsonl:1: field 'text' must be a string, got null"),

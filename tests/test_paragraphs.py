@@ -1,4 +1,7 @@
-from dedup.paragraphs import split_paragraphs
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dedup.paragraphs import paragraph_spans, split_paragraphs
 
 
 def test_blank_lines_separate_paragraphs():
@@ -38,3 +41,18 @@ def test_urdu_full_stop_and_glued_sentences_split():
 
 def test_empty_text_has_no_paragraphs():
     assert split_paragraphs(" \n\n \n") == []
+
+
+PARAGRAPHISH = st.lists(
+    st.sampled_from(["Word", "said.The", "U.S.", "۔", " ", "\t", "\n", "\r\n", "\r", "\n \n", ". ", "x" * 90])
+    | st.characters(codec="utf-8"),
+    max_size=60,
+).map("".join)
+
+
+@given(PARAGRAPHISH)
+def test_split_paragraphs_gives_the_texts_of_the_spans(text):
+    spans = paragraph_spans(text)
+    expected = [text[s:e].replace("\r\n", "\n").replace("\r", "\n") for s, e in spans]
+    assert split_paragraphs(text) == expected
+    assert all(text[s:e] == text[s:e].strip() != "" for s, e in spans)

@@ -42,7 +42,14 @@ def test_same_topic_articles_are_never_paired(seeds):
     ids=["mapping", "tuples", "articles", "reversed-iterator"],
 )
 def test_every_input_shape_gives_the_same_json(seeds, shape):
-    assert find_duplicates(shape(seeds)).to_json() == find_duplicates(seeds).to_json()
+    result, reference = find_duplicates(shape(seeds)).to_dict(), find_duplicates(seeds).to_dict()
+    if result["articles"]:  # metadata given with Article objects is carried for the shown articles
+        assert result.pop("articles") == [
+            {"id": SEED_A, "meta": {"outlet": "x"}},
+            {"id": SEED_B, "meta": {"outlet": "x"}},
+        ]
+        reference.pop("articles")
+    assert result == reference
 
 
 def test_plain_strings_get_positions_as_ids(seeds):
@@ -77,7 +84,7 @@ def test_empty_article_is_an_error_when_asked():
     ("articles", "message"),
     [
         ([("a", "text"), ("a", "other")], "article 'a': duplicate id"),
-        ([("a", None)], "article 'a': text must be a string, got NoneType"),
+        ([("a", None)], "article 'a': text must be a string, got None"),
         ([(1.5, "text")], "position 0: id must be a string or an integer"),
         ("just one string", "got a single string"),
     ],

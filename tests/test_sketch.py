@@ -63,7 +63,10 @@ def reference_sketch(text, shingle_size, num_perm, seed):
     words = [w for line in lines for w in tokenize(line)]
     shingles = shingle_hashes(words, shingle_size)
     sentences = [tokenize(normalize(s)) for line in raw_lines for s in split_sentences(line)]
-    line_hashes = {sequence_hash(tokenize(line)): len(line) for line in lines if tokenize(line)}
+    line_hashes = {}  # lines with the same words: the first one's length
+    for line in lines:
+        if tokenize(line):
+            line_hashes.setdefault(sequence_hash(tokenize(line)), len(line))
     return {
         "words": len(words),
         "shingles": len(shingles),
