@@ -12,11 +12,16 @@ carrying a line hold:
    minority of the text: the median share of characters in frequent lines, over the first
    :data:`SAMPLE` carriers by id, is below one half. Furniture and footers surround different main
    texts; a republished story *is* the main text of its copies.
+4. A line in :data:`MANY_DOCS` articles or more is also boilerplate when the rest of its carriers'
+   text is mostly their own (median share of characters in lines that are not frequent, the line
+   itself left out, at least one half): a footer as long as the short articles it is attached to
+   (market reports, dividend notices) surrounds different texts too, and would otherwise pair
+   thousands of unrelated articles.
 
 Lines are compared by the 64-bit hash of their words (:func:`dedup.shingles.sequence_hash`). Boilerplate lines are removed from paragraphs before alignment, so they neither match nor
-count toward coverage; a paragraph made only of them is reported as ignored. Known limit: a shared
-footer longer than the articles it is attached to looks exactly like a story republished under
-different headlines, and is kept as text.
+count toward coverage; a paragraph made only of them is reported as ignored. Known limit: a footer
+longer than the articles it is attached to, in fewer than :data:`MANY_DOCS` of them, looks exactly
+like a story republished under different headlines, and is kept as text.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ import numpy as np
 from .sketch import SketchTable
 
 SAMPLE = 16
+PASSES = 3
+"""Rules 3 and 4 are applied again on what is left once the boilerplate found is taken out."""
+MANY_DOCS = 50
+"""From this many carriers, a line next to texts of their own is boilerplate whatever its length."""
 
 
 def table_boilerplate(
@@ -67,14 +76,40 @@ def find_boilerplate(
     size = int(rows.max()) + 1
     total = np.bincount(rows, weights=line_chars, minlength=size)
     shared = np.bincount(rows[frequent], weights=line_chars[frequent], minlength=size)
-    share = shared / np.maximum(total, 1.0)
-    # for each frequent line, the shares of its first SAMPLE carriers (by id)
+    # for each frequent line, its carriers in id order (the first SAMPLE are looked at)
     entries = np.flatnonzero(frequent)
     carrier_rank = rows[entries] if rank is None else rank[rows[entries]]
     order = entries[np.lexsort((carrier_rank, line_hashes[entries]))]
     groups = np.split(order, np.flatnonzero(np.diff(line_hashes[order])) + 1)
-    boilerplate = set()
-    for group in groups:
-        if np.median(share[rows[group[:SAMPLE]]]) < 0.5:
-            boilerplate.add(int(line_hashes[group[0]]))
+    boilerplate: set[int] = set()
+    for _ in range(PASSES):  # each pass looks at the text left once the boilerplate found is removed
+        found = _judge(groups, rows, line_hashes, line_chars, total, shared, boilerplate)
+        if not found:
+            break
+        boilerplate |= found
+        gone = np.isin(line_hashes, np.fromiter(found, dtype=line_hashes.dtype, count=len(found)))
+        removed = np.bincount(rows[gone], weights=line_chars[gone], minlength=size)
+        total, shared = total - removed, shared - removed
     return frozenset(boilerplate)
+
+
+def _judge(
+    groups: list[np.ndarray], rows: np.ndarray, line_hashes: np.ndarray, line_chars: np.ndarray,
+    total: np.ndarray, shared: np.ndarray, known: set[int],
+) -> set[int]:  # fmt: skip
+    """The frequent lines (one group of entries each) that rules 3 and 4 call boilerplate, given
+    the carriers' characters in all and in frequent lines (known boilerplate already taken out)."""
+    found = set()
+    for group in groups:
+        value = int(line_hashes[group[0]])
+        if value in known:
+            continue
+        carriers = rows[group[:SAMPLE]]
+        share = shared[carriers] / np.maximum(total[carriers], 1.0)
+        if np.median(share) < 0.5:
+            found.add(value)
+        elif group.size >= MANY_DOCS:
+            rest = np.maximum(total[carriers] - line_chars[group[:SAMPLE]], 1.0)
+            if np.median((total[carriers] - shared[carriers]) / rest) >= 0.5:
+                found.add(value)
+    return found

@@ -179,6 +179,12 @@ class CandidateIndex(Protocol):
     def query(self, table: SketchTable, rows: np.ndarray) -> Candidates: ...
 
 
+def self_join(index: CandidateIndex, table: SketchTable, rows: np.ndarray) -> Candidates:
+    """Every candidate pair among ``rows``: inserted into ``index``, then asked for."""
+    index.insert(table, rows)
+    return index.query(table, rows)
+
+
 class BatchIndex:
     """The self-join of a whole collection by sorting (numpy), with bounded crowded buckets.
 

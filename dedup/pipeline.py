@@ -3,7 +3,8 @@
 1. read and sketch every article (:mod:`dedup.sketch`) on the executor, streaming: texts go to a
    :class:`~dedup.store.TextStore`, only the small sketches stay in memory;
 2. group exact copies by digest (:mod:`dedup.copies`);
-3. boilerplate lines from the line hashes (:mod:`dedup.boilerplate`);
+3. boilerplate lines from the line hashes (:mod:`dedup.boilerplate`), and the signatures of
+   articles that are mostly boilerplate computed again without it;
 4. candidates from LSH bands and sentence anchors (:mod:`dedup.candidates`);
 5. a cheap pre-check from the signatures, then paragraph alignment of the surviving pairs on the
    executor (:mod:`dedup.verification`, :mod:`dedup.alignment`);
@@ -32,8 +33,8 @@ except ImportError:  # not on Windows
     resource = None  # type: ignore[assignment]
 
 from .articles import Article, ArticlesInput, Ingest, id_key, id_ranks, iter_articles
-from .boilerplate import table_boilerplate
-from .candidates import MAX_BUCKET, BatchIndex, Candidates, lsh_bands
+from .boilerplate import MANY_DOCS, table_boilerplate
+from .candidates import MAX_BUCKET, BatchIndex, Candidates, lsh_bands, self_join
 from .clustering import cluster_pairs
 from .config import DedupConfig
 from .copies import ExactCopies, group_exact_copies
@@ -43,7 +44,7 @@ from .normalize import DEFAULT_NORMALIZE
 from .results import Cluster, DedupResult, Pair, RunSummary, Skipped
 from .shingles import ANCHOR_MIN_WORDS
 from .signatures import DATASKETCH_VERSION, SCHEME
-from .sketch import SKETCH_SCHEME, SketchSettings, SketchTable
+from .sketch import SKETCH_SCHEME, SketchSettings, SketchTable, resketch_without_boilerplate
 from .store import TextStore
 from .verification import align_tasks, precheck, verify
 
@@ -98,10 +99,9 @@ def find_duplicates(
         copies = group_exact_copies(table, kept, rank)
         clock.lap("exact_copies")
         boilerplate = table_boilerplate(table, copies.is_leader, rank, min_docs=config.boilerplate_min_docs)
+        resketch_without_boilerplate(table, copies.leaders, boilerplate, store, executor)
         clock.lap("boilerplate")
-        index = BatchIndex(config, rank)
-        index.insert(table, copies.leaders)
-        candidates = index.query(table, copies.leaders)
+        candidates = self_join(BatchIndex(config, rank), table, copies.leaders)
         clock.lap("candidates")
         survivors, estimates = precheck(candidates, table, config)
         clock.lap("precheck")
@@ -222,7 +222,8 @@ def run_params(config: DedupConfig) -> dict[str, Any]:
         "shingle_hash": "blake2b-64 per word, position-weighted sum, fmix64, folded to 32 bits",
         "normalization": [f.name for f in fields(DEFAULT_NORMALIZE) if getattr(DEFAULT_NORMALIZE, f.name)],
         "boilerplate_rule": (
-            f"line in >= {config.boilerplate_min_docs} distinct texts, frequent lines under half of their text"
+            f"line in >= {config.boilerplate_min_docs} distinct texts, frequent lines under half of their text; "
+            f"or in >= {MANY_DOCS} whose other text is mostly their own"
         ),
         "datasketch_version": DATASKETCH_VERSION,
         "rapidfuzz_version": version("rapidfuzz"),

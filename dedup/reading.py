@@ -20,6 +20,7 @@ import os
 import re
 import stat
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,8 +99,8 @@ def _read_jsonl_file(
             yield from read_jsonl_stream(stream, name, id_field, text_field)  # type: ignore[arg-type]
     except OSError as error:  # gzip.BadGzipFile is an OSError too
         raise InputError(f"{name}: cannot read: {error.strerror or error}") from None
-    except EOFError:
-        raise InputError(f"{name}: the gzip stream ends early (truncated file)") from None
+    except (EOFError, zlib.error) as error:
+        raise InputError(f"{name}: damaged gzip data ({error or 'the stream ends early'})") from None
 
 
 def _read_bytes(path: Path, compressed: bool) -> bytes:
@@ -109,8 +110,8 @@ def _read_bytes(path: Path, compressed: bool) -> bytes:
         return gzip.decompress(data) if compressed else data
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror or error}") from None
-    except (EOFError, gzip.BadGzipFile) as error:
-        raise InputError(f"{path}: not a valid gzip file ({error})") from None
+    except (EOFError, zlib.error) as error:
+        raise InputError(f"{path}: damaged gzip data ({error or 'the stream ends early'})") from None
 
 
 def _check_regular(path: Path) -> None:

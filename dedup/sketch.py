@@ -9,7 +9,8 @@ is hashed once, and from those hashes, with numpy:
 - a 128-bit digest of the words' hashes: articles with equal digests are exact copies;
 - the MinHash signature of the word shingles (:mod:`dedup.signatures`) and the shingle count;
 - anchors: hashes of the sentences of 8+ words, for the anchor candidates of :mod:`dedup.candidates`;
-- the distinct lines, as hashes of their words with their lengths, for :mod:`dedup.boilerplate`.
+- the distinct lines, as hashes of their words with their lengths in characters and words, for
+  :mod:`dedup.boilerplate` and the pre-check of :mod:`dedup.verification`.
 
 A sketch is a few hundred bytes whatever the article's length, so a million of them fit in memory
 when the texts do not. A :class:`SketchTable` holds many, column by column, and serializes with a
@@ -24,6 +25,7 @@ import json
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -31,6 +33,7 @@ import numpy as np
 from .articles import ArticleId
 from .config import DedupConfig
 from .errors import ConfigError, InputError
+from .executor import Executor
 from .normalize import normalize_lines
 from .paragraphs import mark_sentences, split_paragraphs
 from .shingles import (
@@ -38,12 +41,15 @@ from .shingles import (
     LINE_END,
     SENTENCE_END,
     segment_hashes,
+    sequence_hash,
+    shingle_hashes,
     shingles_of_hashes,
     token_hashes,
 )
 from .signatures import SCHEME as MINHASH_SCHEME
 from .signatures import signature
-from .tokens import SENTENCE_MARK, scan
+from .store import TextStore
+from .tokens import SENTENCE_MARK, scan, tokenize
 
 SKETCH_SCHEME = "dedup-sketch/2"
 """Version of everything that defines a sketch's hashes (tokens, normalization, shingle and line
@@ -86,6 +92,7 @@ class Sketch:
     anchors: np.ndarray
     line_hashes: np.ndarray
     line_chars: np.ndarray
+    line_words: np.ndarray
 
 
 def _runs(segment_of_word: np.ndarray, min_words: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -127,6 +134,7 @@ def sketch(text: str, *, shingle_size: int, num_perm: int, seed: int) -> Sketch:
         anchors=anchors,
         line_hashes=line_hashes,
         line_chars=np.array(line_chars, dtype=np.uint32),
+        line_words=(ends - starts)[first].astype(np.uint32),
     )
 
 
@@ -134,8 +142,8 @@ def sketch(text: str, *, shingle_size: int, num_perm: int, seed: int) -> Sketch:
 class SketchTable:
     """The sketches of many articles, column by column (row = article).
 
-    ``anchors[k]`` belongs to row ``anchor_rows[k]``, ``line_hashes[k]`` and ``line_chars[k]``
-    to row ``line_rows[k]``; ``ids`` are the articles' ids, in row order.
+    ``anchors[k]`` belongs to row ``anchor_rows[k]``; ``line_hashes[k]``, ``line_chars[k]`` and
+    ``line_words[k]`` to row ``line_rows[k]``; ``ids`` are the articles' ids, in row order.
     """
 
     settings: SketchSettings
@@ -148,6 +156,7 @@ class SketchTable:
     line_rows: np.ndarray
     line_hashes: np.ndarray
     line_chars: np.ndarray
+    line_words: np.ndarray
     ids: list[ArticleId]
 
     def __len__(self) -> int:
@@ -174,6 +183,7 @@ class SketchTable:
             line_rows=np.repeat(local, [len(k.line_hashes) for k in sketches]),
             line_hashes=np.concatenate([k.line_hashes for k in sketches] or [np.empty(0, np.uint64)]),
             line_chars=np.concatenate([k.line_chars for k in sketches] or [np.empty(0, np.uint32)]),
+            line_words=np.concatenate([k.line_words for k in sketches] or [np.empty(0, np.uint32)]),
             ids=list(ids),
         )
 
@@ -257,3 +267,44 @@ def _difference(stored: SketchSettings, wanted: SketchSettings) -> str:
     return ", ".join(
         f"made with {n}={getattr(stored, n)}, this run uses {n}={getattr(wanted, n)}" for n in changed
     )
+
+
+FURNITURE_SHARE = 0.2
+"""An article with this share of its words in boilerplate lines or more gets a signature of the
+rest of its text (:func:`resketch_without_boilerplate`)."""
+
+
+def resketch_without_boilerplate(
+    table: SketchTable, rows: np.ndarray, boilerplate: frozenset[int], store: TextStore, executor: Executor
+) -> None:
+    """Give the ``rows`` that are mostly boilerplate the signature and shingle count of their
+    text without it, in place: a footer as long as the short articles it is attached to would
+    otherwise make all of them look alike to MinHash, and crowd out the bands of their own text."""
+    if not boilerplate or rows.size == 0:
+        return
+    values = np.fromiter(boilerplate, dtype=np.uint64, count=len(boilerplate))
+    held = np.isin(table.line_hashes, values)
+    furniture = np.bincount(table.line_rows[held], weights=table.line_words[held], minlength=len(table))
+    redo = rows[furniture[rows] >= FURNITURE_SHARE * np.maximum(table.words[rows], 1)]
+    work = partial(_signatures_without, boilerplate=boilerplate, settings=table.settings)
+    chunks = (
+        [store.get(r) for r in redo[start : start + 512].tolist()] for start in range(0, redo.size, 512)
+    )
+    done = 0
+    for signatures, counts in executor.map(work, chunks, label="furniture", size=lambda out: len(out[1])):
+        table.signatures[redo[done : done + len(counts)]] = signatures
+        table.shingles[redo[done : done + len(counts)]] = counts
+        done += len(counts)
+
+
+def _signatures_without(
+    texts: list[str], *, boilerplate: frozenset[int], settings: SketchSettings
+) -> tuple[np.ndarray, list[int]]:
+    signatures, counts = np.empty((len(texts), settings.num_perm), dtype=np.uint32), []
+    for k, text in enumerate(texts):
+        lines = [tokenize(line) for line in normalize_lines("\n".join(split_paragraphs(text)))]
+        words = [w for line in lines if line and sequence_hash(line) not in boilerplate for w in line]
+        shingles = shingle_hashes(words, settings.shingle_size)
+        signatures[k] = signature(shingles, settings.num_perm, settings.seed)
+        counts.append(len(shingles))
+    return signatures, counts

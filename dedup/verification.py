@@ -87,7 +87,9 @@ def precheck(
 
     The shared shingles are estimated from the signatures and the shingle counts
     (``J (|A| + |B|) / (1 + J)``); a pair whose estimated containment is below
-    ``min_candidate_containment`` both ways is dropped.
+    ``min_candidate_containment`` both ways is dropped — unless the share of the smaller
+    article's sentence anchors found in the other reaches it: MinHash cannot see a short story
+    inside a page a thousand times longer (Jaccard ~0.001), shared sentences can.
     """
     pairs = candidates.pairs
     if len(pairs) == 0:
@@ -101,7 +103,31 @@ def precheck(
     common = estimates * (size_a + size_b) / (1 + estimates)
     containment = np.maximum(common / np.maximum(size_a, 1), common / np.maximum(size_b, 1))
     keep = containment >= config.min_candidate_containment
+    anchor_rows, anchors = _rare_anchors(table, config.anchor_max_docs)
+    counts = np.bincount(anchor_rows, minlength=len(table))
+    maybe = np.flatnonzero(~keep & (counts[pairs[:, 0]] > 0) & (counts[pairs[:, 1]] > 0))
+    for k in maybe:  # few: pairs that share a sentence but whose estimate is low
+        share = anchor_containment(anchor_rows, anchors, int(pairs[k, 0]), int(pairs[k, 1]))
+        keep[k] = share >= config.min_candidate_containment
     return pairs[keep], estimates[keep]
+
+
+def _rare_anchors(table: SketchTable, max_docs: int) -> tuple[np.ndarray, np.ndarray]:
+    """The anchors held by at most ``max_docs`` articles (furniture and templates left out), by row."""
+    _, inverse, counts = np.unique(table.anchors, return_inverse=True, return_counts=True)
+    rare = counts[inverse] <= max_docs
+    return table.anchor_rows[rare], table.anchors[rare]
+
+
+def anchor_containment(anchor_rows: np.ndarray, anchors: np.ndarray, row_a: int, row_b: int) -> float:
+    """The share of the sentence anchors of the article with fewer that the other one has too
+    (``anchors[k]`` held by ``anchor_rows[k]``, rows in order)."""
+    first = np.searchsorted(anchor_rows, [row_a, row_a + 1, row_b, row_b + 1])
+    anchors_a, anchors_b = anchors[first[0] : first[1]], anchors[first[2] : first[3]]
+    if anchors_a.size == 0 or anchors_b.size == 0:
+        return 0.0
+    shared = np.intersect1d(anchors_a, anchors_b, assume_unique=True).size
+    return shared / min(anchors_a.size, anchors_b.size)
 
 
 def align_tasks(copies: ExactCopies, survivors: np.ndarray, rank: np.ndarray) -> list[AlignTask]:

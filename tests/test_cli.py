@@ -130,6 +130,13 @@ BAD_INPUTS = [
     ("bad.csv", b"id,body\na,words\n", "bad.csv:1: no column 'text' in the header"),
     ("ragged.csv", b"id,text\na,words,extra\n", "ragged.csv:2: more fields than the header has columns"),
     ("data.xml", b"<a/>", "data.xml: unsupported input"),
+    # found by the hostile-input trial
+    ("nul.jsonl", b'{"id": "a", "text": "one\\u0000two"}\n', "nul.jsonl:1: field 'text' has a NUL character at character 3"),
+    ("utf16.txt", "words".encode("utf-16"), "utf16.txt: looks like UTF-16 text"),
+    ("cut.jsonl", b'{"id": "a", "text": "unterminated\n', "cut.jsonl:1: not valid JSON (Unterminated string starting at column 21)"),
+    ("nullid.jsonl", b'{"id": null, "text": "words"}\n', "nullid.jsonl:1: missing id field 'id'"),
+    ("dots.jsonl", b'{"id": "a", "text": "..."}\n', "article 'a' is empty (no words) (--skip-empty skips such articles)"),
+    ("object.json", b'{"id": "a"}', "object.json: expected a JSON array of objects, got object"),
 ]  # fmt: skip
 
 

@@ -66,13 +66,13 @@ def reference_sketch(text, shingle_size, num_perm, seed):
     line_hashes = {}  # lines with the same words: the first one's length
     for line in lines:
         if tokenize(line):
-            line_hashes.setdefault(sequence_hash(tokenize(line)), len(line))
+            line_hashes.setdefault(sequence_hash(tokenize(line)), (len(line), len(tokenize(line))))
     return {
         "words": len(words),
         "shingles": len(shingles),
         "signature": signature(shingles, num_perm, seed).tolist(),
         "anchors": anchor_hashes(sentences).tolist(),
-        "lines": sorted(line_hashes.items()),
+        "lines": sorted((h, chars, words) for h, (chars, words) in line_hashes.items()),
     }
 
 
@@ -83,7 +83,7 @@ def fast_sketch(text, shingle_size, num_perm, seed):
         "shingles": s.shingles,
         "signature": s.signature.tolist(),
         "anchors": s.anchors.tolist(),
-        "lines": list(zip(s.line_hashes.tolist(), s.line_chars.tolist(), strict=True)),
+        "lines": list(zip(s.line_hashes.tolist(), s.line_chars.tolist(), s.line_words.tolist(), strict=True)),
     }
 
 
@@ -130,7 +130,7 @@ def test_a_sketch_table_round_trips_through_bytes():
     assert again.ids == ["a", 7, "ü-id", "empty"]
     assert again.settings == SETTINGS
     for name in ("words", "shingles", "digests", "signatures", "anchor_rows", "anchors", "line_rows",
-                 "line_hashes", "line_chars"):  # fmt: skip
+                 "line_hashes", "line_chars", "line_words"):  # fmt: skip
         original, read = getattr(table, name), getattr(again, name)
         assert original.dtype == read.dtype and np.array_equal(original, read), name
 
