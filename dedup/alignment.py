@@ -40,7 +40,7 @@ from rapidfuzz.distance import Indel
 from .normalize import normalize, normalize_lines
 from .paragraphs import split_paragraphs
 from .shingles import sequence_hash
-from .tokens import tokenize
+from .tokens import display_units, tokenize
 
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_MIN_PARAGRAPH_CHARS = 25
@@ -290,9 +290,10 @@ def word_diff(text_a: str, text_b: str) -> tuple[list[tuple[str, bool]], list[tu
     """The words of two paragraphs, each flagged True where it is shared by the other side.
 
     Words are compared by their normalized word characters, so a changed quote, case or a
-    trailing comma is not shown as a difference.
+    trailing comma is not shown as a difference. In scripts written without spaces each character
+    is a unit (:func:`dedup.tokens.display_units`).
     """
-    words_a, words_b = text_a.split(), text_b.split()
+    words_a, words_b = display_units(text_a), display_units(text_b)
     keys_a = [" ".join(tokenize(normalize(w))) for w in words_a]
     keys_b = [" ".join(tokenize(normalize(w))) for w in words_b]
     same_a = [False] * len(words_a)

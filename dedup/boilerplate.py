@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sketch import SketchTable
+from .sketch import SketchTable, is_member
 
 SAMPLE = 16
 PASSES = 3
@@ -87,7 +87,9 @@ def find_boilerplate(
         if not found:
             break
         boilerplate |= found
-        gone = np.isin(line_hashes, np.fromiter(found, dtype=line_hashes.dtype, count=len(found)))
+        gone = entries[
+            is_member(line_hashes[entries], np.sort(np.fromiter(found, dtype=np.uint64, count=len(found))))
+        ]
         removed = np.bincount(rows[gone], weights=line_chars[gone], minlength=size)
         total, shared = total - removed, shared - removed
     return frozenset(boilerplate)

@@ -133,13 +133,13 @@ def band_pairs(
 
 def anchor_pairs(
     anchor_rows: np.ndarray, anchors: np.ndarray, order_key: np.ndarray, size: int, *, max_bucket: int
-) -> tuple[np.ndarray, int]:
-    """Sorted distinct row pairs sharing an anchor, and how many anchors were crowded.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct row pairs sharing an anchor, and the anchors that were crowded (sorted).
 
     ``anchor_rows[k]`` holds anchor ``anchors[k]`` (each anchor once per row).
     """
     if anchors.size == 0:
-        return np.empty((0, 2), dtype=np.int64), 0
+        return np.empty((0, 2), dtype=np.int64), np.empty(0, dtype=np.uint64)
     # keep only anchors held by two rows or more (few), before the heavier pairing
     order = np.argsort(anchors, kind="stable")
     ordered = anchors[order]
@@ -150,8 +150,8 @@ def anchor_pairs(
     keep = order[shared]
     del order, ordered, shared, same
     values, rows = anchors[keep], anchor_rows[keep]
-    _, counts = np.unique(values, return_counts=True)
-    crowded = int(np.count_nonzero(counts > max_bucket))
+    uniques, counts = np.unique(values, return_counts=True)
+    crowded = uniques[counts > max_bucket]
     pairs = _pairs_in_runs(values, rows, order_key[rows], max_bucket)
     return _unique_pairs([pairs], size), crowded
 
@@ -164,7 +164,8 @@ class Candidates:
     pairs: np.ndarray
     from_bands: int
     from_anchors: int
-    crowded_anchors: int
+    crowded_anchors: np.ndarray
+    """Anchors shared by too many articles to pair them all (furniture, templates), sorted."""
 
 
 class CandidateIndex(Protocol):
@@ -256,4 +257,6 @@ class MemoryIndex:
                 batch[key].append(row)
         pairs = np.array(sorted(found), dtype=np.int64).reshape(-1, 2)
         kinds = list(found.values())
-        return Candidates(pairs, sum("band" in k for k in kinds), sum("anchor" in k for k in kinds), 0)
+        return Candidates(
+            pairs, sum("band" in k for k in kinds), sum("anchor" in k for k in kinds), np.empty(0, np.uint64)
+        )

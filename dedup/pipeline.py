@@ -200,7 +200,7 @@ def summarize(
         articles=len(table), compared=len(kept), skipped=len(table) - len(kept),
         distinct_texts=len(copies.leaders), boilerplate_lines=len(boilerplate),
         candidate_pairs=len(candidates.pairs), candidate_pairs_lsh=candidates.from_bands,
-        candidate_pairs_anchor=candidates.from_anchors, anchors_shared_too_widely=candidates.crowded_anchors,
+        candidate_pairs_anchor=candidates.from_anchors, anchors_shared_too_widely=len(candidates.crowded_anchors),
         aligned_pairs=len(survivors), pairs=len(pairs), pairs_exact=kinds["exact"],
         pairs_near_duplicate=kinds["near_duplicate"], pairs_contained=kinds["contained"],
         pairs_partial=kinds["partial"], clusters=len(clusters),

@@ -16,9 +16,12 @@ from collections.abc import Mapping
 from itertools import zip_longest
 from typing import Any
 
+import wcwidth
+
 from .articles import ArticleId
 from .explanation import PairExplanation, Row, explain
 from .results import SCHEMA, DedupResult, Pair
+from .tokens import join_units
 
 COLUMN = 52
 CSV_COLUMNS = (
@@ -159,6 +162,22 @@ def _pair_lines(pair: Pair, meta: Mapping[ArticleId, Mapping[str, object]]) -> l
     ]
 
 
+def _width(text: str) -> int:
+    """Columns ``text`` takes on a terminal (two for a CJK character, none for a combining mark)."""
+    width = wcwidth.wcswidth(text)
+    return width if width >= 0 else len(text)
+
+
+def _wrap(units: list[str], width: int) -> list[str]:
+    """Display units in lines of at most ``width`` columns (a longer unit gets a line of its own)."""
+    lines: list[list[str]] = [[]]
+    for unit in units:
+        if lines[-1] and _width(join_units([*lines[-1], unit])) > width:
+            lines.append([])
+        lines[-1].append(unit)
+    return [join_units(line) for line in lines if line]
+
+
 def _explain_lines(explanation: PairExplanation) -> list[str]:
     lines = ["      alignment ([-word-]: only in a, {+word+}: only in b):"]
     for row in explanation.rows:
@@ -177,13 +196,13 @@ _LABELS = {
 def _row_lines(row: Row) -> list[str]:
     a, b = row.a, row.b
     if row.kind == "match" and a and b:
-        marked_a = " ".join(w if same else f"[-{w}-]" for w, same in a.words)
-        marked_b = " ".join(w if same else f"{{+{w}+}}" for w, same in b.words)
+        marked_a = [w if same else f"[-{w}-]" for w, same in a.words]
+        marked_b = [w if same else f"{{+{w}+}}" for w, same in b.words]
         head = (
             f"      a[{a.index}] ~ b[{b.index}]  score {row.score:.2f}  {'edited' if row.edited else 'same'}"
         )
-        columns = zip_longest(textwrap.wrap(marked_a, COLUMN), textwrap.wrap(marked_b, COLUMN), fillvalue="")
-        return [head] + [f"        {x:<{COLUMN}} | {y}" for x, y in columns]
+        columns = zip_longest(_wrap(marked_a, COLUMN), _wrap(marked_b, COLUMN), fillvalue="")
+        return [head] + [f"        {x}{' ' * (COLUMN - _width(x))} | {y}" for x, y in columns]
     if row.kind == "a_inside_b" and a and b:
         return [
             f"      a[{a.index}] inside b[{b.index}]  score {row.score:.2f}: {textwrap.shorten(a.text, 70)}"

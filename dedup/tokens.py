@@ -20,6 +20,7 @@ beyond that plane or in a script without spaces is scanned with ``regex`` itself
 from __future__ import annotations
 
 import re
+import unicodedata
 from itertools import pairwise
 
 import regex
@@ -91,3 +92,33 @@ def bigrams(run: str) -> list[str]:
     if len(chars) < 2:
         return chars
     return [a + b for a, b in pairwise(chars)]
+
+
+_DISPLAY_UNIT = regex.compile(f"(?V1)[{_NO_SPACE_SCRIPTS}]\\p{{M}}*|[^{_NO_SPACE_SCRIPTS}]+")
+_NO_SPACE_CHAR = regex.compile(f"[{_NO_SPACE_SCRIPTS}]")
+
+
+def display_units(text: str) -> list[str]:
+    """The units a word-level diff shows: whitespace-separated words, but each character (with its
+    marks) of a script written without spaces, so a one-character edit in Chinese marks one character."""
+    units: list[str] = []
+    for word in text.split():
+        units += _DISPLAY_UNIT.findall(word) if _NO_SPACE_CHAR.search(word) else [word]
+    return units
+
+
+def join_units(units: list[str]) -> str:
+    """Display units back into text: a space between them, none next to a character of a script
+    written without spaces or a full-width one (CJK punctuation)."""
+    out: list[str] = []
+    for unit in units:
+        if out and not (_unspaced(unit[:1]) or _unspaced(out[-1][-1:])):
+            out.append(" ")
+        out.append(unit)
+    return "".join(out)
+
+
+def _unspaced(char: str) -> bool:
+    return bool(char) and (
+        bool(_NO_SPACE_CHAR.match(char)) or unicodedata.east_asian_width(char) in ("W", "F")
+    )

@@ -30,7 +30,7 @@ from .copies import ExactCopies
 from .executor import Executor
 from .results import Direction, Kind, Pair
 from .shingles import shingle_hashes
-from .sketch import SketchTable
+from .sketch import SketchTable, is_member
 from .store import TextStore
 
 CHUNK = 512
@@ -103,20 +103,14 @@ def precheck(
     common = estimates * (size_a + size_b) / (1 + estimates)
     containment = np.maximum(common / np.maximum(size_a, 1), common / np.maximum(size_b, 1))
     keep = containment >= config.min_candidate_containment
-    anchor_rows, anchors = _rare_anchors(table, config.anchor_max_docs)
+    rare = ~is_member(table.anchors, candidates.crowded_anchors)
+    anchor_rows, anchors = table.anchor_rows[rare], table.anchors[rare]
     counts = np.bincount(anchor_rows, minlength=len(table))
     maybe = np.flatnonzero(~keep & (counts[pairs[:, 0]] > 0) & (counts[pairs[:, 1]] > 0))
     for k in maybe:  # few: pairs that share a sentence but whose estimate is low
         share = anchor_containment(anchor_rows, anchors, int(pairs[k, 0]), int(pairs[k, 1]))
         keep[k] = share >= config.min_candidate_containment
     return pairs[keep], estimates[keep]
-
-
-def _rare_anchors(table: SketchTable, max_docs: int) -> tuple[np.ndarray, np.ndarray]:
-    """The anchors held by at most ``max_docs`` articles (furniture and templates left out), by row."""
-    _, inverse, counts = np.unique(table.anchors, return_inverse=True, return_counts=True)
-    rare = counts[inverse] <= max_docs
-    return table.anchor_rows[rare], table.anchors[rare]
 
 
 def anchor_containment(anchor_rows: np.ndarray, anchors: np.ndarray, row_a: int, row_b: int) -> float:

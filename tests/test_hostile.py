@@ -326,3 +326,17 @@ def test_json_arrays_and_gzip_files_are_read(tmp_path):
         proc = run_cli(str(tmp_path / name), "--format", "json")
         assert [(p["a"], p["b"]) for p in json.loads(proc.stdout)["pairs"]] == [(SEED_A, SEED_B)], name
     one_line_error(run_cli(str(tmp_path / "bad.jsonl.gz")), "bad.jsonl.gz: cannot read")
+
+
+def test_explain_on_chinese_marks_one_character_and_keeps_its_columns(tmp_path):
+    import wcwidth
+    from test_tokens import REPUBLISHED, WIRE
+
+    (tmp_path / "wire.txt").write_text("\n\n".join(WIRE), encoding="utf-8")
+    (tmp_path / "paper.txt").write_text("\n\n".join(REPUBLISHED), encoding="utf-8")
+    report = run_cli(str(tmp_path), "--explain").stdout
+    # the paper (a) wrote 周六 where the wire (b) wrote 星期六: one character each side differs
+    assert "[-周-]" in report and "{+星+} {+期+}" in report
+    assert "[-土耳其" not in report  # the rest of the paragraph is not marked
+    side_by_side = [line for line in report.splitlines() if " | " in line]
+    assert side_by_side and {wcwidth.wcswidth(line.split(" | ")[0]) for line in side_by_side} == {8 + 52}
