@@ -70,13 +70,12 @@ def _coerce_one(position: int, item: object) -> Article:
         )
     if not isinstance(text, str):
         raise InputError(f"article {article_id!r}: text must be a string, got {_type_name(text)}")
-    for name, value in (("id", article_id), ("text", text)):
-        bad = _SURROGATE.search(value) if isinstance(value, str) else None
-        if bad:
-            raise InputError(
-                f"article at position {position}: its {name} has a lone surrogate (\\u{ord(bad.group()):04x}) "
-                f"at character {bad.start()}, which no UTF-8 output can carry"
-            )
+    bad = _SURROGATE.search(article_id) if isinstance(article_id, str) else None
+    if bad:  # (texts are checked as they are stored, see dedup.store)
+        raise InputError(
+            f"article at position {position}: its id has a lone surrogate (\\u{ord(bad.group()):04x}) "
+            f"at character {bad.start()}, which no UTF-8 output can carry"
+        )
     return Article(article_id, text, meta)
 
 

@@ -153,8 +153,14 @@ def sketch_articles(
     def chunks() -> Iterator[list[str]]:
         while batch := list(islice(articles, CHUNK)):
             for article in batch:
-                ingest.add(article)
-                store.add(article.text)
+                row = ingest.add(article)
+                try:
+                    store.add(article.text)
+                except UnicodeEncodeError as error:
+                    raise InputError(
+                        f"{ingest.where(row)}article {article.id!r}: its text has a lone surrogate "
+                        f"(\\u{ord(article.text[error.start]):04x}) at character {error.start}, which no UTF-8 output can carry"
+                    ) from None
             yield [article.text for article in batch]
 
     work = partial(SketchTable.build, settings=settings)

@@ -103,11 +103,18 @@ def precheck(
     common = estimates * (size_a + size_b) / (1 + estimates)
     containment = np.maximum(common / np.maximum(size_a, 1), common / np.maximum(size_b, 1))
     keep = containment >= config.min_candidate_containment
-    rare = ~is_member(table.anchors, candidates.crowded_anchors)
-    anchor_rows, anchors = table.anchor_rows[rare], table.anchors[rare]
+    failing = np.flatnonzero(~keep)
+    if failing.size == 0:
+        return pairs, estimates
+    # the anchors of the rows in failing pairs, those shared too widely left out
+    needed = np.zeros(len(table), dtype=bool)
+    needed[pairs[failing].ravel()] = True
+    held = needed[table.anchor_rows]
+    anchor_rows, anchors = table.anchor_rows[held], table.anchors[held]
+    rare = ~is_member(anchors, candidates.crowded_anchors)
+    anchor_rows, anchors = anchor_rows[rare], anchors[rare]
     counts = np.bincount(anchor_rows, minlength=len(table))
-    maybe = np.flatnonzero(~keep & (counts[pairs[:, 0]] > 0) & (counts[pairs[:, 1]] > 0))
-    for k in maybe:  # few: pairs that share a sentence but whose estimate is low
+    for k in failing[(counts[pairs[failing, 0]] > 0) & (counts[pairs[failing, 1]] > 0)]:
         share = anchor_containment(anchor_rows, anchors, int(pairs[k, 0]), int(pairs[k, 1]))
         keep[k] = share >= config.min_candidate_containment
     return pairs[keep], estimates[keep]
