@@ -52,7 +52,7 @@ def test_idempotent(text):
 _STANDALONE = st.characters(
     codec="utf-8", categories=("Lu", "Ll", "Lo", "Nd", "Zs", "Po"),
     exclude_characters="".join(map(chr, [*range(0x1100, 0x1200), *range(0x3130, 0x3190), *range(0xA960, 0xA980),
-                                         *range(0xD7B0, 0xD800), *_PUNCTUATION])),
+                                         *range(0xD7B0, 0xD800), *_PUNCTUATION, ord("&")])),  # & would start an entity
 )  # fmt: skip
 
 
