@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .shingles import sorted_unique
 from .sketch import SketchTable, is_member
 
 SAMPLE = 16
@@ -66,7 +67,7 @@ def find_boilerplate(
     # the rest works on them only
     ordered = np.sort(line_hashes)
     step = min_docs - 1
-    frequent_values = np.unique(ordered[step:][ordered[step:] == ordered[: ordered.size - step]])
+    frequent_values = sorted_unique(ordered[step:][ordered[step:] == ordered[: ordered.size - step]])
     del ordered
     if frequent_values.size == 0:
         return frozenset()

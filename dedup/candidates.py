@@ -31,6 +31,7 @@ import numpy as np
 from datasketch import MinHashLSH
 
 from .config import DedupConfig
+from .shingles import sorted_unique
 from .signatures import to_lean_minhash
 from .sketch import SketchTable
 
@@ -114,7 +115,7 @@ def _unique_pairs(chunks: list[np.ndarray], size: int) -> np.ndarray:
     if not chunks:
         return np.empty((0, 2), dtype=np.int64)
     pairs = np.concatenate(chunks)
-    codes = np.unique(pairs[:, 0] * size + pairs[:, 1])
+    codes = sorted_unique(pairs[:, 0] * size + pairs[:, 1])
     return np.stack([codes // size, codes % size], axis=1)
 
 
@@ -150,8 +151,10 @@ def anchor_pairs(
     keep = order[shared]
     del order, ordered, shared, same
     values, rows = anchors[keep], anchor_rows[keep]
-    uniques, counts = np.unique(values, return_counts=True)
-    crowded = uniques[counts > max_bucket]
+    ordered = np.sort(values)
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    counts = np.diff(np.r_[starts, ordered.size])
+    crowded = ordered[starts[counts > max_bucket]]
     pairs = _pairs_in_runs(values, rows, order_key[rows], max_bucket)
     return _unique_pairs([pairs], size), crowded
 
@@ -218,7 +221,7 @@ class BatchIndex:
             len(table),
             max_bucket=self.anchor_max_docs,
         )
-        pairs = np.unique(np.concatenate([lsh, anchor]), axis=0) if len(lsh) + len(anchor) else lsh
+        pairs = _unique_pairs([lsh, anchor], len(table))
         if len(rows) < len(everyone):  # keep the pairs that touch the queried rows
             asked = np.zeros(len(table), dtype=bool)
             asked[rows] = True

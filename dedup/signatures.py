@@ -20,6 +20,7 @@ from datasketch import LeanMinHash, MinHash
 SCHEME = "affine32"
 DATASKETCH_VERSION = version("datasketch")
 _U32 = np.uint32
+_BLOCK = 8192
 
 
 @lru_cache(maxsize=8)
@@ -40,12 +41,14 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 def signature(shingles: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
     """The MinHash signature (``uint32[num_perm]``) of one set of shingle hashes."""
     a, b = permutations(num_perm, seed)
-    if shingles.size == 0:
-        return np.full(num_perm, np.iinfo(_U32).max, dtype=_U32)
-    with np.errstate(over="ignore"):
-        mixed = _fmix32(shingles.astype(_U32, copy=False))
-        permuted = mixed[:, np.newaxis] * a[np.newaxis, :] + b[np.newaxis, :]
-    return permuted.min(axis=0)
+    result = np.full(num_perm, np.iinfo(_U32).max, dtype=_U32)
+    # blocks of shingles, so that a huge text never needs a (shingles x num_perm) matrix at once
+    for start in range(0, shingles.size, _BLOCK):
+        with np.errstate(over="ignore"):
+            mixed = _fmix32(shingles[start : start + _BLOCK].astype(_U32, copy=False))
+            permuted = mixed[:, np.newaxis] * a[np.newaxis, :] + b[np.newaxis, :]
+        np.minimum(result, permuted.min(axis=0), out=result)
+    return result
 
 
 def signature_matrix(shingle_sets: Sequence[np.ndarray], num_perm: int, seed: int) -> np.ndarray:

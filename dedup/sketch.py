@@ -44,6 +44,7 @@ from .shingles import (
     sequence_hash,
     shingle_hashes,
     shingles_of_hashes,
+    sorted_unique,
     token_hashes,
 )
 from .signatures import SCHEME as MINHASH_SCHEME
@@ -121,9 +122,9 @@ def sketch(text: str, *, shingle_size: int, num_perm: int, seed: int) -> Sketch:
     breaks = np.cumsum(~is_word)[is_word]
     line_of = np.cumsum(line_end)[is_word]
     _, starts, ends = _runs(breaks, ANCHOR_MIN_WORDS)
-    anchors = np.unique(segment_hashes(hashes, starts, ends))
+    anchors = sorted_unique(segment_hashes(hashes, starts, ends))
     line_ids, starts, ends = _runs(line_of, 1)
-    line_hashes, first = np.unique(segment_hashes(hashes, starts, ends), return_index=True)
+    line_hashes, first = sorted_unique(segment_hashes(hashes, starts, ends), return_index=True)
     shingles = shingles_of_hashes(hashes, shingle_size)
     line_chars = [len(lines[i]) - lines[i].count(SENTENCE_MARK) for i in line_ids[first]]
     return Sketch(
