@@ -15,3 +15,10 @@ def test_the_library_example_runs_as_pasted():
         exec(compile(code, "README.md", "exec"), {})
     said = re.search(r"It prints `([^`]+)`", README).group(1)
     assert printed.getvalue().splitlines()[0] == said
+
+
+def test_the_readme_shows_the_report_the_first_command_prints():
+    from conftest import FIXTURES, run_cli
+
+    shown = README.split("The first command prints:\n\n```text\n", 1)[1].split("```", 1)[0]
+    assert run_cli(str(FIXTURES)).stdout == shown
