@@ -1,4 +1,6 @@
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import SEED_A, SEED_B
 from dedup import DedupConfig
@@ -126,3 +128,12 @@ def test_a_batch_query_keeps_only_pairs_touching_the_queried_rows():
     everything = as_set(index.query(table, rows))
     asked = rows[60:]
     assert as_set(index.query(table, asked)) == {(i, j) for i, j in everything if i >= 60 or j >= 60}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 40), st.integers(0, 2**16), st.sampled_from([0.1, 0.3, 0.5, 0.8]))
+def test_banding_equals_datasketch_lsh_on_random_signatures(rows, seed, threshold):
+    # signatures drawn from a few values, so that many rows share bands by chance
+    rng = np.random.default_rng(seed)
+    matrix = rng.integers(0, 3, size=(rows, 32)).astype(np.uint32)
+    assert bands(matrix, threshold, max_bucket=10**6) == lsh_pairs(matrix, threshold=threshold, seed=1)
