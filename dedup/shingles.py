@@ -85,8 +85,10 @@ def token_hashes(tokens: list[str]) -> np.ndarray:
     """The 64-bit hash of every token (``uint64``), from a per-process cache."""
     get = _TOKEN_CACHE.get
     values = [get(t) for t in tokens]
-    if None in values:
-        values = [_token_hash(t) for t in tokens]
+    if None in values:  # hash each new word once, whatever its count
+        new = {t for t, v in zip(tokens, values, strict=True) if v is None}
+        fresh = {t: _token_hash(t) for t in new}
+        values = [fresh[t] if v is None else v for t, v in zip(tokens, values, strict=True)]
     return np.array(values, dtype=_U64)
 
 
