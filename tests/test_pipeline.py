@@ -300,3 +300,17 @@ def test_thousands_of_templated_articles_give_the_same_bytes_in_any_order():
     random.Random(1).shuffle(shuffled)
     assert find_duplicates(shuffled, workers=2).to_json() == reference
     assert find_duplicates(list(reversed(items))).to_json() == reference
+
+
+def test_the_command_gives_the_same_bytes_under_any_hash_seed(tmp_path):
+    from conftest import run_cli
+
+    items = list(templated_corpus(1500).items())
+    path = tmp_path / "templated.jsonl"
+    path.write_text(
+        "".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in reversed(items)), encoding="utf-8"
+    )
+    outputs = {
+        run_cli(str(path), "--format", "json", env={"PYTHONHASHSEED": seed}).stdout for seed in ("0", "7")
+    }
+    assert outputs == {find_duplicates(items).to_json() + "\n"}
