@@ -78,8 +78,13 @@ def collections(draw: st.DrawFn) -> list[tuple[Any, str]]:
     return list(zip(chosen, articles, strict=True))
 
 
+SLOW_SECONDS = 60
+"""A case that takes longer than this is a finding too (a hostile input must not stall a run)."""
+
+
 def check_library(items: list[tuple[Any, str]], order_seed: int) -> str:
     """The library's properties; returns what happened ("ok" or the error class)."""
+    started = time.monotonic()
     try:
         reference = find_duplicates(items).to_json()
     except DedupError as error:
@@ -88,6 +93,7 @@ def check_library(items: list[tuple[Any, str]], order_seed: int) -> str:
     shuffled = items[:]
     random.Random(order_seed).shuffle(shuffled)
     assert find_duplicates(shuffled, workers=1).to_json() == reference, "order changed the result"
+    assert time.monotonic() - started < SLOW_SECONDS, f"slow: {time.monotonic() - started:.0f} s"
     return "ok"
 
 
@@ -143,9 +149,11 @@ def check_command(args: list[str]) -> str:
     """The command's properties for one run; returns its exit code as text."""
     raw_out, raw_err = io.BytesIO(), io.StringIO()
     stdout = io.TextIOWrapper(raw_out, encoding="utf-8", errors="strict")
+    started = time.monotonic()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(raw_err):
         code = cli_main(args)
         stdout.flush()
+    assert time.monotonic() - started < SLOW_SECONDS, f"slow: {time.monotonic() - started:.0f} s"
     err = raw_err.getvalue()
     assert code in (0, 2), f"exit {code}: {err}"
     assert "Traceback" not in err

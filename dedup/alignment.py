@@ -22,7 +22,9 @@ A second pass looks for each remaining unit of either article (of at least
 :data:`MIN_INSIDE_WORDS` words) *inside* a longer unit of the other: a sentence of a summary
 inside a paragraph of the full article, two short paragraphs merged into one. It is scored with
 ``fuzz.partial_ratio`` (the best-aligned substring, so a few shared words scattered through a long
-paragraph do not count) and reported as ``a_inside_b`` / ``b_inside_a``.
+paragraph do not count) and reported as ``a_inside_b`` / ``b_inside_a``. Its cost grows with the
+product of the two lengths, so units longer than :data:`MAX_INSIDE_CHARS` and hosts longer than
+:data:`MAX_HOST_CHARS` are not looked at (a hostile 30 KB line inside a 60 KB one took minutes).
 
 Coverage of ``a`` by ``b`` is the share of ``a``'s compared characters that lie in matched
 paragraphs, each matched paragraph counted by the share of its words found in its counterpart.
@@ -46,6 +48,10 @@ DEFAULT_THRESHOLD = 0.8
 DEFAULT_MIN_PARAGRAPH_CHARS = 25
 MIN_INSIDE_WORDS = 8
 """A unit needs this many words to be looked for inside a longer unit of the other article."""
+MAX_INSIDE_CHARS = 1_000
+"""Longer units are not looked for inside another unit (they are matched one-to-one or not at all)."""
+MAX_HOST_CHARS = 20_000
+"""Longer units are not searched for shorter ones (at most ~40 ms per search at both limits)."""
 LENGTH_FLOOR = 1 / 3
 """A score is never divided by less than this share of the longer paragraph's length."""
 
@@ -201,7 +207,10 @@ def _inside(
     Score: ``fuzz.partial_ratio`` (best-aligned substring, 0..1) of the unit against the host; the
     best host at ``threshold`` or above wins, ties to the smaller index.
     """
-    units = [i for i in units if len(own.words[i]) >= MIN_INSIDE_WORDS]
+    units = [
+        i for i in units if len(own.words[i]) >= MIN_INSIDE_WORDS and len(own.compared[i]) <= MAX_INSIDE_CHARS
+    ]
+    hosts = [j for j in hosts if len(other.compared[j]) <= MAX_HOST_CHARS]
     if not units or not hosts:
         return []
     host_words = {j: frozenset(other.words[j]) for j in hosts}

@@ -340,3 +340,19 @@ def test_explain_on_chinese_marks_one_character_and_keeps_its_columns(tmp_path):
     assert "[-土耳其" not in report  # the rest of the paragraph is not marked
     side_by_side = [line for line in report.splitlines() if " | " in line]
     assert side_by_side and {wcwidth.wcswidth(line.split(" | ")[0]) for line in side_by_side} == {8 + 52}
+
+
+def test_a_huge_line_inside_a_huge_line_does_not_stall_alignment():
+    # found by the fuzzer: partial_ratio of a 30 KB unit inside a 60 KB one took minutes
+    from dedup import align
+
+    rng = random.Random(3)
+    vocabulary = [
+        f"w{k}" for k in range(200)
+    ]  # the same words, in other orders: the cheap filter lets them by
+    a = "\n\n".join(" ".join(rng.choices(vocabulary, k=600)) for _ in range(4))
+    b = "\n\n".join(" ".join(rng.choices(vocabulary, k=12000)) for _ in range(2))
+    started = time.monotonic()
+    result = align(a, b)
+    assert time.monotonic() - started < 1  # 4.3 s before the limits; the fuzzer's case took minutes
+    assert (result.matches, result.a_inside_b, result.only_a) == ((), (), (0, 1, 2, 3))
