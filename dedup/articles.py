@@ -14,7 +14,8 @@ from .errors import InputError
 ArticleId: TypeAlias = str | int
 """Ids are strings or integers; plain strings given without ids get 0, 1, 2, ... An integer and
 the string of its digits (``1`` and ``"1"``) print the same, so they count as the same id."""
-_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""What no UTF-8 output can carry (JSON lets ``"\\ud800"`` through)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,7 @@ def _coerce_one(position: int, item: object) -> Article:
         )
     if not isinstance(text, str):
         raise InputError(f"article {article_id!r}: text must be a string, got {_type_name(text)}")
-    bad = _SURROGATE.search(article_id) if isinstance(article_id, str) else None
+    bad = LONE_SURROGATE.search(article_id) if isinstance(article_id, str) else None
     if bad:  # (texts are checked as they are stored, see dedup.store)
         raise InputError(
             f"article at position {position}: its id has a lone surrogate (\\u{ord(bad.group()):04x}) "

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .shingles import sorted_unique
-from .sketch import SketchTable, is_member
+from .shingles import hash_array, is_member, sorted_unique
+from .sketch import SketchTable
 
 SAMPLE = 16
 PASSES = 3
@@ -71,9 +71,7 @@ def find_boilerplate(
     del ordered
     if frequent_values.size == 0:
         return frozenset()
-    slot = np.minimum(np.searchsorted(frequent_values, line_hashes), frequent_values.size - 1)
-    frequent = frequent_values[slot] == line_hashes
-    del slot
+    frequent = is_member(line_hashes, frequent_values)
     size = int(rows.max()) + 1
     total = np.bincount(rows, weights=line_chars, minlength=size)
     shared = np.bincount(rows[frequent], weights=line_chars[frequent], minlength=size)
@@ -88,9 +86,7 @@ def find_boilerplate(
         if not found:
             break
         boilerplate |= found
-        gone = entries[
-            is_member(line_hashes[entries], np.sort(np.fromiter(found, dtype=np.uint64, count=len(found))))
-        ]
+        gone = entries[is_member(line_hashes[entries], hash_array(found))]
         removed = np.bincount(rows[gone], weights=line_chars[gone], minlength=size)
         total, shared = total - removed, shared - removed
     return frozenset(boilerplate)

@@ -128,7 +128,7 @@ def _is_stable(text: str, config: NormalizeConfig) -> bool:
         return not (config.casefold and text.lower() != text)
     if config.nfkc and not unicodedata.is_normalized("NFKC", text):
         return False
-    if config.remove_invisible and not text.isascii() and _invisible(text).search(text):
+    if config.remove_invisible and _invisible(text).search(text):
         return False
     if config.fold_punctuation and _FOLDED.search(text):
         return False

@@ -17,7 +17,6 @@ import gzip
 import io
 import json
 import os
-import re
 import stat
 import sys
 import zlib
@@ -26,13 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from .articles import Article
+from .articles import LONE_SURROGATE, Article
 from .errors import InputError
 from .results import Skipped
 
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 SUFFIXES = "a directory, .txt, .jsonl, .ndjson, .json, .csv (each also .gz) or -"
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -257,7 +255,7 @@ def _record_article(record: dict[str, object], where: str, id_field: str, text_f
 
 def _check_text(text: str, where: str) -> None:
     """Refuse what no UTF-8 output can carry (lone surrogates) and NUL characters."""
-    bad = _SURROGATE.search(text)
+    bad = LONE_SURROGATE.search(text)
     if bad:
         raise InputError(
             f"{where} has a lone surrogate (\\u{ord(bad.group()):04x}) at character {bad.start()}"

@@ -13,6 +13,7 @@ signatures and the exact Jaccard / containment of verified pairs.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,24 @@ def sorted_unique(values: np.ndarray, *, return_index: bool = False) -> Any:
     if order is not None:
         return ordered[new], order[new]
     return ordered[new]
+
+
+def is_member(values: np.ndarray, sorted_set: np.ndarray, *, block: int = 1 << 20) -> np.ndarray:
+    """``values`` found in ``sorted_set`` (a small sorted array), block by block: no full-size
+    temporaries beside the answer."""
+    found = np.zeros(values.size, dtype=bool)
+    if sorted_set.size == 0:
+        return found
+    for start in range(0, values.size, block):
+        part = values[start : start + block]
+        slot = np.minimum(np.searchsorted(sorted_set, part), sorted_set.size - 1)
+        found[start : start + block] = sorted_set[slot] == part
+    return found
+
+
+def hash_array(hashes: Iterable[int]) -> np.ndarray:
+    """A set of 64-bit hashes as a sorted ``uint64`` array (for :func:`is_member`)."""
+    return np.sort(np.fromiter(hashes, dtype=np.uint64))
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:

@@ -40,6 +40,8 @@ from .shingles import (
     ANCHOR_MIN_WORDS,
     LINE_END,
     SENTENCE_END,
+    hash_array,
+    is_member,
     segment_hashes,
     sequence_hash,
     shingle_hashes,
@@ -283,9 +285,7 @@ def resketch_without_boilerplate(
     otherwise make all of them look alike to MinHash, and crowd out the bands of their own text."""
     if not boilerplate or rows.size == 0:
         return
-    held = is_member(
-        table.line_hashes, np.sort(np.fromiter(boilerplate, dtype=np.uint64, count=len(boilerplate)))
-    )
+    held = is_member(table.line_hashes, hash_array(boilerplate))
     furniture = np.bincount(table.line_rows[held], weights=table.line_words[held], minlength=len(table))
     redo = rows[furniture[rows] >= FURNITURE_SHARE * np.maximum(table.words[rows], 1)]
     work = partial(_signatures_without, boilerplate=boilerplate, settings=table.settings)
@@ -310,16 +310,3 @@ def _signatures_without(
         signatures[k] = signature(shingles, settings.num_perm, settings.seed)
         counts.append(len(shingles))
     return signatures, counts
-
-
-def is_member(values: np.ndarray, sorted_set: np.ndarray, *, block: int = 1 << 20) -> np.ndarray:
-    """``values`` found in ``sorted_set`` (a small sorted array), block by block: no full-size
-    temporaries beside the answer."""
-    found = np.zeros(values.size, dtype=bool)
-    if sorted_set.size == 0:
-        return found
-    for start in range(0, values.size, block):
-        part = values[start : start + block]
-        slot = np.minimum(np.searchsorted(sorted_set, part), sorted_set.size - 1)
-        found[start : start + block] = sorted_set[slot] == part
-    return found

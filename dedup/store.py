@@ -8,11 +8,10 @@ grow with the text of a million articles, and read back by offset for the candid
 
 from __future__ import annotations
 
-import re
 import tempfile
 from array import array
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+from .articles import LONE_SURROGATE
 
 
 class TextStore:
@@ -27,7 +26,7 @@ class TextStore:
         """Keep ``text``; ``UnicodeEncodeError`` if it holds a lone surrogate (no UTF-8 can carry it)."""
         if self._file is None:
             assert self._texts is not None
-            if not text.isascii() and _SURROGATE.search(text):
+            if not text.isascii() and LONE_SURROGATE.search(text):
                 text.encode("utf-8")  # raises, naming the position
             self._texts.append(text)
             return

@@ -29,8 +29,8 @@ from .config import DedupConfig
 from .copies import ExactCopies
 from .executor import Executor
 from .results import Direction, Kind, Pair
-from .shingles import shingle_hashes
-from .sketch import SketchTable, is_member
+from .shingles import is_member, shingle_hashes
+from .sketch import SketchTable
 from .store import TextStore
 
 CHUNK = 512
