@@ -48,6 +48,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 CORPUS_VERSION = 2
 SENTENCES_PER_ARTICLE = 28
+TEMPLATE_REUSE = 10
+"""In the template-heavy corpus, the number of unrelated articles each sentence appears in."""
 
 
 # ----------------------------------------------------------------------------- corpus
@@ -81,18 +83,20 @@ def zipf_pool(seed: int = 0) -> list[str]:
     ]
 
 
-def fresh_article(rng: random.Random, pool: list[str], words: list[str]) -> list[str]:
+def fresh_article(
+    rng: random.Random, pool: list[str], words: list[str], sentences: int = SENTENCES_PER_ARTICLE
+) -> list[str]:
     """Paragraphs of a new article: pool sentences with every fourth word replaced."""
-    sentences = []
-    for sentence in rng.sample(pool, SENTENCES_PER_ARTICLE):
+    chosen = []
+    for sentence in rng.sample(pool, sentences):
         tokens = sentence.split()
         for position in range(rng.randrange(4), len(tokens), 4):
             tokens[position] = rng.choice(words)
-        sentences.append(" ".join(tokens))
+        chosen.append(" ".join(tokens))
     paragraphs, start = [], 0
-    while start < len(sentences):
+    while start < len(chosen):
         size = rng.randint(1, 3)
-        paragraphs.append(" ".join(sentences[start : start + size]))
+        paragraphs.append(" ".join(chosen[start : start + size]))
         start += size
     return paragraphs
 
@@ -111,13 +115,33 @@ def republish(rng: random.Random, paragraphs: list[str], pool: list[str], words:
     return copy
 
 
-def build_corpus(path: Path, n: int, seed: int, planted: float, data: Path) -> list[list[int]]:
+def template_article(rng: random.Random, templates: list[str], words: list[str]) -> list[str]:
+    """Paragraphs of an article of the template-heavy corpus: every sentence drawn from a shared
+    pool in which each one recurs in about :data:`TEMPLATE_REUSE` unrelated articles."""
+    sentences = rng.sample(templates, SENTENCES_PER_ARTICLE)
+    paragraphs, start = [], 0
+    while start < len(sentences):
+        size = rng.randint(1, 3)
+        paragraphs.append(" ".join(sentences[start : start + size]))
+        start += size
+    return paragraphs
+
+
+def build_corpus(
+    path: Path, n: int, seed: int, planted: float, data: Path, kind: str = "news"
+) -> list[list[int]]:
     """Write ``n`` articles to ``path`` (JSON Lines) and return the planted (original, copy) pairs."""
     pool = sentence_pool(data) if data.is_dir() else []
     if len(pool) < 1000:
         pool = zipf_pool(seed)
     words = sorted({w for s in pool[:20000] for w in s.split()})
     rng = random.Random(seed)
+    if kind == "template":  # distinct template sentences: pool sentences with words swapped once
+        size = max(SENTENCES_PER_ARTICLE * 2, n * SENTENCES_PER_ARTICLE // TEMPLATE_REUSE)
+        templates = [
+            " ".join(fresh_article(rng, [sentence], words, sentences=1))
+            for sentence in rng.choices(pool, k=size)
+        ]
     recent: list[tuple[int, list[str]]] = []
     pairs = []
     with path.open("w", encoding="utf-8") as out:
@@ -126,6 +150,8 @@ def build_corpus(path: Path, n: int, seed: int, planted: float, data: Path) -> l
                 original, paragraphs = recent[rng.randrange(len(recent))]
                 paragraphs = republish(rng, paragraphs, pool, words)
                 pairs.append([original, index])
+            elif kind == "template":
+                paragraphs = template_article(rng, templates, words)
             else:
                 paragraphs = fresh_article(rng, pool, words)
             recent.append((index, paragraphs))
@@ -135,13 +161,16 @@ def build_corpus(path: Path, n: int, seed: int, planted: float, data: Path) -> l
     return pairs
 
 
-def corpus(n: int, seed: int, planted: float, data: Path, cache: Path) -> tuple[Path, list[list[int]]]:
+def corpus(
+    n: int, seed: int, planted: float, data: Path, cache: Path, kind: str = "news"
+) -> tuple[Path, list[list[int]]]:
     """The cached corpus file for these settings, built if missing."""
     cache.mkdir(parents=True, exist_ok=True)
     stem = f"corpus-v{CORPUS_VERSION}-{n}-{seed}-{planted}-{'real' if data.is_dir() else 'zipf'}"
+    stem = stem if kind == "news" else f"{stem}-{kind}"
     path, truth = cache / f"{stem}.jsonl", cache / f"{stem}.planted.json"
     if not path.exists() or not truth.exists():
-        pairs = build_corpus(path, n, seed, planted, data)
+        pairs = build_corpus(path, n, seed, planted, data, kind)
         truth.write_text(json.dumps(pairs))
     return path, json.loads(truth.read_text())
 

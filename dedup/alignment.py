@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -41,7 +42,7 @@ from rapidfuzz.distance import Indel
 
 from .normalize import normalize, normalize_lines
 from .paragraphs import split_paragraphs
-from .shingles import sequence_hash
+from .shingles import hash_array, is_member, sequence_hashes
 from .tokens import display_units, tokenize
 
 DEFAULT_THRESHOLD = 0.8
@@ -130,14 +131,15 @@ def prepare(
     ignored = set()
     all_words: list[str] = []
     position = 0
+    line_words = [tokenize(line) for line in all_lines]
+    held = is_member(sequence_hashes(line_words), _sorted(boilerplate)) if boilerplate else None
     for index, paragraph in enumerate(paragraphs):
         count = paragraph.count("\n") + 1
         kept = []
-        for line in all_lines[position : position + count]:
-            tokens = tokenize(line)
-            all_words += tokens
-            if line and not (boilerplate and sequence_hash(tokens) in boilerplate):
-                kept.append(line)
+        for k in range(position, position + count):
+            all_words += line_words[k]
+            if all_lines[k] and not (held is not None and held[k]):
+                kept.append(all_lines[k])
         position += count
         text_kept = " ".join(kept)
         compared.append(text_kept)
@@ -145,6 +147,11 @@ def prepare(
             ignored.add(index)
     words = tuple(tuple(tokenize(text)) for text in compared)
     return PreparedText(paragraphs, tuple(compared), words, frozenset(ignored), tuple(all_words))
+
+
+@lru_cache(maxsize=4)
+def _sorted(hashes: frozenset[int]) -> np.ndarray:
+    return hash_array(hashes)
 
 
 def align_prepared(a: PreparedText, b: PreparedText, *, threshold: float) -> Alignment:
@@ -289,7 +296,7 @@ def align(
     >>> [(m.a, m.b) for m in result.matches]
     [(0, 0)]
     """
-    hashes = frozenset(sequence_hash(tokenize(normalize(line))) for line in boilerplate)
+    hashes = frozenset(sequence_hashes([tokenize(normalize(line)) for line in boilerplate]).tolist())
     a = prepare(text_a, boilerplate=hashes, min_paragraph_chars=min_paragraph_chars)
     b = prepare(text_b, boilerplate=hashes, min_paragraph_chars=min_paragraph_chars)
     return align_prepared(a, b, threshold=threshold)

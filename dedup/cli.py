@@ -30,8 +30,9 @@ from . import __version__
 from .config import DedupConfig
 from .errors import DedupError
 from .pipeline import find_duplicates
-from .reading import read_inputs
+from .reading import Inputs
 from .report import render
+from .store import StoredTexts
 
 EXIT_OK, EXIT_FOUND, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -143,20 +144,23 @@ def _run(args: argparse.Namespace) -> int:
         _check_output(Path(args.output), args.paths)
     given = {n: getattr(args, n) for n in DedupConfig.option_names() if getattr(args, n) is not None}
     config = DedupConfig.reuse(**given) if args.preset == "reuse" else DedupConfig(**given)
-    collection = read_inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
+    inputs = Inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
+    texts = StoredTexts()  # the texts --explain shows, kept on disk as the input streams past
     try:
-        result = find_duplicates(collection.articles, config=config, progress=sys.stderr.isatty(),
+        articles = texts.tee(inputs) if args.explain else iter(inputs)
+        result = find_duplicates(articles, config=config, progress=sys.stderr.isatty(),
                                  on_empty="skip" if args.skip_empty else "error", workers=args.workers)  # fmt: skip
+        result = result.with_skipped(inputs.skipped)
+        if result.summary.compared == 0:
+            print(f"dedup: note: no articles to compare in {', '.join(args.paths)}", file=sys.stderr)
+        if args.only:
+            result = result.only(args.only)
+        _write(render(result, fmt, texts=texts, explain=args.explain), args.output)
     except DedupError as error:
         hint = " (--skip-empty skips such articles)" if "is empty (no words)" in str(error) else ""
         raise DedupError(f"{error}{hint}") from None
-    result = result.with_skipped(collection.skipped)
-    if result.summary.compared == 0:
-        print(f"dedup: note: no articles to compare in {', '.join(args.paths)}", file=sys.stderr)
-    if args.only:
-        result = result.only(args.only)
-    texts = {a.id: a.text for a in collection.articles}
-    _write(render(result, fmt, texts=texts, explain=args.explain), args.output)
+    finally:
+        texts.close()
     return EXIT_FOUND if args.fail_on_duplicates and result.pairs else EXIT_OK
 
 

@@ -6,7 +6,7 @@ pool of local processes or elsewhere (the seam where a cluster engine plugs in).
 shows a progress bar per stage when asked, so stages do not draw one themselves.
 
 :class:`LocalExecutor` runs chunks in this process (``workers=1``) or in forked worker
-processes. At most two chunks per worker are in flight, so a streamed input is read only as fast as
+processes (started only when a stage has more than one chunk). At most two chunks per worker are in flight, so a streamed input is read only as fast as
 it is processed. Workers ignore SIGINT: Ctrl-C reaches the main process alone, which stops the
 pool (no worker tracebacks, no pool left waiting on dead workers).
 """
@@ -17,6 +17,7 @@ import multiprocessing
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice
 from typing import Any, Protocol, TypeVar
 
 from tqdm import tqdm
@@ -71,13 +72,15 @@ class LocalExecutor:
                 yield result
 
     def _results(self, fn: Callable[[In], Out], chunks: Iterable[In]) -> Iterator[Out]:
-        if self.workers == 1:
-            yield from map(fn, chunks)
+        chunks = iter(chunks)
+        first = list(islice(chunks, 2))
+        if self.workers == 1 or len(first) < 2:  # one chunk is not worth starting processes
+            yield from map(fn, chain(first, chunks))
             return
         if self._pool is None:
             self._pool = multiprocessing.get_context("fork").Pool(self.workers, _ignore_interrupts)
         pending: deque[Any] = deque()
-        for chunk in chunks:
+        for chunk in chain(first, chunks):
             pending.append(self._pool.apply_async(fn, (chunk,)))
             if len(pending) >= 2 * self.workers:
                 yield pending.popleft().get()

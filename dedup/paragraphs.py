@@ -34,13 +34,14 @@ _LINE_BREAK = re.compile(r"\r\n?|\n")
 _BLANK_LINE = re.compile(r"(?:\r\n|\r(?!\n)|\n)[ \t\f\v]*(?:\r\n|\r(?!\n)|\n)")
 _BLANK_LINE_N = re.compile(r"\n[ \t\f\v]*\n")  # the same, once line breaks are all "\n"
 _STOPS = "\u06d4\u061f\u0964\u0965\u3002\uff01\uff1f"  # Urdu/Arabic/Hindi/CJK: no space needed
-# a match starts at the terminator (one character, kept with its sentence), then the space after it
+# a match starts at the terminator (one character, kept with its sentence: group 1), then the space
+# after it (group 2)
 _SENTENCE_END = re.compile(
-    f"[.!?{_STOPS}](?:"
+    f"([.!?{_STOPS}])((?:"
     f"(?<=[{_STOPS}])\\s*"
     r"|\s+"  # a terminator and a space
     r"|(?<=[a-z0-9%)'\"\u2019\u201d][.!?])(?=[\"'\u201c\u2018]?[A-Z])"  # glued: "said.The", "$1bn.US"
-    r"|(?<=[A-Z][A-Z][.!?])(?=[\"'\u201c\u2018]?[A-Z][a-z]))"  # after an acronym: "AOL.For"
+    r"|(?<=[A-Z][A-Z][.!?])(?=[\"'\u201c\u2018]?[A-Z][a-z])))"  # after an acronym: "AOL.For"
 )
 
 Span = tuple[int, int]
@@ -126,9 +127,7 @@ def split_sentence_groups(text: str) -> list[str]:
 
 def mark_sentences(text: str) -> str:
     """``text`` with :data:`~dedup.tokens.SENTENCE_MARK` before every sentence end's whitespace."""
-    out, last = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        out += [text[last : match.start() + 1], SENTENCE_MARK]
-        last = match.start() + 1
-    out.append(text[last:])
-    return "".join(out)
+    return _SENTENCE_END.sub(_MARKED, text)
+
+
+_MARKED = f"\\1{SENTENCE_MARK}\\2"

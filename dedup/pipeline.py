@@ -225,7 +225,7 @@ def run_params(config: DedupConfig) -> dict[str, Any]:
         "minhash_scheme": SCHEME,
         "sketch_scheme": SKETCH_SCHEME,
         "anchor_min_words": ANCHOR_MIN_WORDS,
-        "shingle_hash": "blake2b-64 per word, position-weighted sum, fmix64, folded to 32 bits",
+        "shingle_hash": "polynomial hash of each word's code points, position-weighted sum, fmix64, folded to 32 bits",
         "normalization": [f.name for f in fields(DEFAULT_NORMALIZE) if getattr(DEFAULT_NORMALIZE, f.name)],
         "boilerplate_rule": (
             f"line in >= {config.boilerplate_min_docs} distinct texts, frequent lines under half of their text; "

@@ -20,7 +20,7 @@ import os
 import stat
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -30,7 +30,7 @@ from .errors import InputError
 from .results import Skipped
 
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
-SUFFIXES = "a directory, .txt, .jsonl, .ndjson, .json, .csv (each also .gz) or -"
+SUFFIXES = "a directory, .txt, .jsonl, .ndjson, .json, .csv (each also .gz), .parquet or -"
 
 
 @dataclass
@@ -48,26 +48,44 @@ class Collection:
         self.articles.append(article)
 
 
+class Inputs:
+    """The articles of every input in ``paths`` (``-`` is JSONL on stdin), read as they are
+    iterated — one article at a time for JSONL, CSV, Parquet and directories, so memory does not
+    grow with the input. ``skipped`` fills up with what was passed over on the way. A path that
+    does not exist is an :class:`InputError` at once, before anything is read."""
+
+    def __init__(
+        self,
+        paths: list[str],
+        *,
+        id_field: str = "id",
+        text_field: str = "text",
+        stdin: BinaryIO | None = None,
+    ) -> None:
+        for name in paths:
+            if name != "-" and not Path(name).exists():
+                raise InputError(f"{name}: no such file or directory")
+        self.paths, self.id_field, self.text_field, self.stdin = paths, id_field, text_field, stdin
+        self.skipped: list[Skipped] = []
+
+    def __iter__(self) -> Iterator[Article]:
+        for name in self.paths:
+            if name == "-":
+                stream = self.stdin if self.stdin is not None else sys.stdin.buffer
+                yield from read_jsonl_stream(stream, "<stdin>", self.id_field, self.text_field)
+            elif Path(name).is_dir():
+                yield from _read_directory(Path(name), self.skipped)
+            else:
+                yield from read_file(Path(name), name, self.id_field, self.text_field)
+
+
 def read_inputs(
     paths: list[str], *, id_field: str = "id", text_field: str = "text", stdin: BinaryIO | None = None
 ) -> Collection:
-    """Read every input in ``paths`` (``-`` is JSONL on stdin) into one collection."""
-    collection = Collection()
-    for name in paths:
-        if name == "-":
-            stream = stdin if stdin is not None else sys.stdin.buffer
-            for article in read_jsonl_stream(stream, "<stdin>", id_field, text_field):
-                collection.add(article)
-            continue
-        path = Path(name)
-        if not path.exists():
-            raise InputError(f"{name}: no such file or directory")
-        if path.is_dir():
-            _read_directory(path, collection)
-        else:
-            for article in read_file(path, name, id_field, text_field):
-                collection.add(article)
-    return collection
+    """Read every input in ``paths`` (``-`` is JSONL on stdin) into one collection in memory."""
+    inputs = Inputs(paths, id_field=id_field, text_field=text_field, stdin=stdin)
+    articles = list(inputs)
+    return Collection(articles, inputs.skipped)
 
 
 def read_file(path: Path, name: str, id_field: str = "id", text_field: str = "text") -> Iterator[Article]:
@@ -83,7 +101,9 @@ def read_file(path: Path, name: str, id_field: str = "id", text_field: str = "te
     if kind == ".json":
         return read_json_array(_read_bytes(path, compressed), name, id_field, text_field)
     if kind == ".csv":
-        return read_csv_text(_decode(_read_bytes(path, compressed), name), name, id_field, text_field)
+        return _read_csv_file(path, name, compressed, id_field, text_field)
+    if kind == ".parquet":
+        return read_parquet(path, name, id_field, text_field)
     raise InputError(f"{name}: unsupported input (expected {SUFFIXES})")
 
 
@@ -129,40 +149,44 @@ def _file_kind(mode: int) -> str:
     return "not a regular file"
 
 
-def _read_directory(root: Path, collection: Collection) -> None:
+def _read_directory(root: Path, skipped: list[Skipped]) -> Iterator[Article]:
     """Every ``.txt`` below ``root``, links to folders followed, each folder read once."""
     seen: set[tuple[int, int]] = set()
     for folder, subfolders, files in os.walk(root, followlinks=True):
         info = os.stat(folder)
         if (info.st_dev, info.st_ino) in seen:
-            collection.skipped.append(
-                Skipped(folder, "folder already read (a symbolic link loops back to it)")
-            )
+            skipped.append(Skipped(folder, "folder already read (a symbolic link loops back to it)"))
             subfolders.clear()
             continue
         seen.add((info.st_dev, info.st_ino))
         subfolders.sort()
         for name in sorted(files):
-            _read_directory_file(root, Path(folder) / name, collection)
+            article = _read_directory_file(root, Path(folder) / name, skipped)
+            if article is not None:
+                yield article
 
 
-def _read_directory_file(root: Path, path: Path, collection: Collection) -> None:
+def _read_directory_file(root: Path, path: Path, skipped: list[Skipped]) -> Article | None:
     relative = path.relative_to(root).as_posix()
     if path.suffix.lower() != ".txt":
-        collection.skipped.append(Skipped(str(path), "not a .txt file"))
-        return
+        skipped.append(Skipped(str(path), "not a .txt file"))
+        return None
     try:
         mode = path.stat().st_mode
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror or error}") from None
     if not stat.S_ISREG(mode):
-        collection.skipped.append(Skipped(str(path), f"not a regular file ({_file_kind(mode)})"))
-        return
-    collection.add(Article(relative, _decode(_read_bytes(path, False), str(path)), {"source": str(path)}))
+        skipped.append(Skipped(str(path), f"not a regular file ({_file_kind(mode)})"))
+        return None
+    return Article(relative, _decode(_read_bytes(path, False), str(path)), {"source": str(path)})
+
+
+def _looks_utf16(head: bytes) -> bool:
+    return head[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(head) >= 4 and head[1:4:2] == b"\x00\x00")
 
 
 def _decode(data: bytes, where: str) -> str:
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(data) >= 4 and data[1:4:2] == b"\x00\x00"):
+    if _looks_utf16(data[:4]):
         raise InputError(f"{where}: looks like UTF-16 text; dedup reads UTF-8 (convert it, e.g. with iconv)")
     if b"\x00" in data:
         raise InputError(f"{where}: binary file (contains NUL bytes), expected UTF-8 text")
@@ -215,21 +239,81 @@ def read_json_array(data: bytes, name: str, id_field: str, text_field: str) -> I
 
 def read_csv_text(text: str, name: str, id_field: str, text_field: str) -> Iterator[Article]:
     """Articles from CSV text with a header row naming the id and text columns."""
-    path = name
-    csv.field_size_limit(sys.maxsize)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
-    for column in (id_field, text_field):
-        if column not in header:
-            raise InputError(f"{path}:1: no column {column!r} in the header (columns: {', '.join(header)})")
+    return read_csv_stream(io.StringIO(text, newline=""), name, id_field, text_field)
+
+
+def _read_csv_file(
+    path: Path, name: str, compressed: bool, id_field: str, text_field: str
+) -> Iterator[Article]:
+    """CSV streamed from a file (decompressed and decoded on the fly)."""
+    _check_regular(path)
     try:
+        with gzip.open(path, "rb") if compressed else path.open("rb") as raw:
+            if _looks_utf16(raw.peek(4)[:4]):
+                raise InputError(
+                    f"{name}: looks like UTF-16 text; dedup reads UTF-8 (convert it, e.g. with iconv)"
+                )
+            yield from read_csv_stream(_decoded_lines(raw, name), name, id_field, text_field)
+    except OSError as error:
+        raise InputError(f"{name}: cannot read: {error.strerror or error}") from None
+    except (EOFError, zlib.error) as error:
+        raise InputError(f"{name}: damaged gzip data ({error or 'the stream ends early'})") from None
+
+
+def _decoded_lines(raw: Iterable[bytes], name: str) -> Iterator[str]:
+    """The lines of a UTF-8 stream, each decoded on its own (an error names its line)."""
+    for number, line in enumerate(raw, start=1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InputError(f"{name}:{number}: invalid UTF-8 at byte {error.start} of the line") from None
+        yield text.removeprefix("\ufeff") if number == 1 else text
+
+
+def read_csv_stream(stream: Iterable[str], name: str, id_field: str, text_field: str) -> Iterator[Article]:
+    """Articles from a CSV text stream with a header row naming the id and text columns."""
+    csv.field_size_limit(sys.maxsize)
+    reader = csv.DictReader(stream, strict=True)  # a runaway quote is an error, not one huge field
+    done = 1  # lines read up to the end of the last whole record
+    try:
+        header = reader.fieldnames or []
+        for column in (id_field, text_field):
+            if column not in header:
+                raise InputError(
+                    f"{name}:1: no column {column!r} in the header (columns: {', '.join(header)})"
+                )
         for row in reader:
-            where = f"{path}:{reader.line_num}"
+            where = f"{name}:{done + 1}"
+            done = reader.line_num
             if None in row:
                 raise InputError(f"{where}: more fields than the header has columns")
             yield _record_article(row, where, id_field, text_field)
     except csv.Error as error:
-        raise InputError(f"{path}:{reader.line_num}: malformed CSV ({error})") from None
+        raise InputError(f"{name}:{done + 1}: malformed CSV ({error})") from None
+
+
+def read_parquet(path: Path, name: str, id_field: str, text_field: str) -> Iterator[Article]:
+    """Articles from a Parquet file (needs ``pyarrow``), read a row group batch at a time."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError(f"{name}: reading Parquet needs pyarrow: pip install 'newsdedup[parquet]'") from None
+    _check_regular(path)
+    try:
+        parquet = pq.ParquetFile(path)
+        header = parquet.schema_arrow.names
+        for column in (id_field, text_field):
+            if column not in header:
+                raise InputError(f"{name}: no column {column!r} (columns: {', '.join(header)})")
+        number = 0
+        for batch in parquet.iter_batches(batch_size=1024):
+            for record in batch.to_pylist():
+                number += 1
+                yield _record_article(record, f"{name}:{number}", id_field, text_field)
+    except InputError:
+        raise
+    except (OSError, ValueError) as error:  # pyarrow's ArrowException derives from these
+        raise InputError(f"{name}: not a readable Parquet file ({error})") from None
 
 
 def _record_article(record: dict[str, object], where: str, id_field: str, text_field: str) -> Article:

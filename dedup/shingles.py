@@ -12,7 +12,6 @@ signatures and the exact Jaccard / containment of verified pairs.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,7 +23,7 @@ from .tokens import LINE_BREAK, SENTENCE_MARK, tokenize
 _U64 = np.uint64
 # Odd 64-bit multipliers, one per position in a shingle (up to 64 words): fixed forever, since
 # they define every stored shingle hash. Generated once from a fixed-seed SplitMix64 sequence.
-_POSITION_MULTIPLIERS: np.ndarray
+POSITION_MULTIPLIERS: np.ndarray
 
 
 def _splitmix64(n: int, state: int = 0x5EED_D0D0) -> np.ndarray:
@@ -39,23 +38,71 @@ def _splitmix64(n: int, state: int = 0x5EED_D0D0) -> np.ndarray:
     return np.array(out, dtype=_U64)
 
 
-_POSITION_MULTIPLIERS = _splitmix64(64)
+POSITION_MULTIPLIERS = _splitmix64(64)
 SENTENCE_END = 0x5E5E_5E5E_0000_0001
 """Reserved hash of a sentence mark in :mod:`dedup.sketch`'s scan."""
 LINE_END = 0x5E5E_5E5E_0000_0002
 """Reserved hash of a line end in :mod:`dedup.sketch`'s scan."""
-_TOKEN_CACHE: dict[str, int] = {SENTENCE_MARK: SENTENCE_END, LINE_BREAK: LINE_END}
-_TOKEN_CACHE_LIMIT = 2_000_000
+_TOKEN_MULTIPLIER = 0xD6E8FEB86659FD93  # odd, so invertible modulo 2**64
+_TOKEN_INVERSE = pow(_TOKEN_MULTIPLIER, -1, 1 << 64)
+MAX_RUN_BLOCK = 1 << 21
+"""Code points hashed in one numpy pass (bounds the temporaries of :func:`run_hashes`)."""
 
 
-def _token_hash(token: str) -> int:
-    value = _TOKEN_CACHE.get(token)
-    if value is None:
-        digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
-        value = int.from_bytes(digest, "little")
-        if len(_TOKEN_CACHE) < _TOKEN_CACHE_LIMIT:
-            _TOKEN_CACHE[token] = value
-    return value
+def code_points(text: str) -> np.ndarray:
+    """The code points of ``text`` as ``uint32`` (one per character, lone surrogates included)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+
+def run_hashes(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The token hash of every run ``points[start:end]`` (code points of one token).
+
+    ``sum(c[k] * T**(k - start))`` in wrapping 64-bit arithmetic, mixed with the MurmurHash3
+    finalizer: computed for all runs at once from prefix sums, ``len(points)`` at most
+    :data:`MAX_RUN_BLOCK` (see :func:`token_hashes` for any length).
+    """
+    n = points.size
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(n + 1, dtype=_U64)
+        np.cumsum(points * _powers(_TOKEN_MULTIPLIER, n), dtype=_U64, out=prefix[1:])
+        return _fmix64((prefix[ends] - prefix[starts]) * _powers(_TOKEN_INVERSE, n + 1)[starts])
+
+
+def _long_token_hash(token: str) -> int:
+    """:func:`run_hashes` of one token longer than a block, block by block."""
+    total, scale, mask = 0, 1, (1 << 64) - 1
+    for start in range(0, len(token), MAX_RUN_BLOCK):
+        points = code_points(token[start : start + MAX_RUN_BLOCK]).astype(_U64)
+        with np.errstate(over="ignore"):
+            part = np.sum(points * _powers(_TOKEN_MULTIPLIER, points.size), dtype=_U64)
+        total = (total + int(part) * scale) & mask
+        scale = (scale * pow(_TOKEN_MULTIPLIER, points.size, 1 << 64)) & mask
+    return int(_fmix64(np.array([total], dtype=_U64))[0])
+
+
+def token_hashes(tokens: list[str]) -> np.ndarray:
+    """The 64-bit hash of every token (``uint64``); a line break or sentence mark gets its
+    reserved hash (:data:`LINE_END`, :data:`SENTENCE_END`). Vectorized: no call per token."""
+    out = np.empty(len(tokens), dtype=_U64)
+    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    ends = np.cumsum(lengths)
+    first = 0
+    while first < len(tokens):  # blocks of tokens holding at most MAX_RUN_BLOCK code points
+        base = ends[first] - lengths[first]
+        last = max(int(np.searchsorted(ends, base + MAX_RUN_BLOCK, side="right")), first + 1)
+        if lengths[first] > MAX_RUN_BLOCK:
+            out[first] = _long_token_hash(tokens[first])
+        else:
+            points = code_points("".join(tokens[first:last]))
+            out[first:last] = run_hashes(
+                points, ends[first:last] - lengths[first:last] - base, ends[first:last] - base
+            )
+        first = last
+    single = lengths == 1
+    if single.any():
+        out[single & np.array([t == LINE_BREAK for t in tokens])] = LINE_END
+        out[single & np.array([t == SENTENCE_MARK for t in tokens])] = SENTENCE_END
+    return out
 
 
 def sorted_unique(values: np.ndarray, *, return_index: bool = False) -> Any:
@@ -100,17 +147,6 @@ def _fmix64(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> _U64(33))
 
 
-def token_hashes(tokens: list[str]) -> np.ndarray:
-    """The 64-bit hash of every token (``uint64``), from a per-process cache."""
-    get = _TOKEN_CACHE.get
-    values = [get(t) for t in tokens]
-    if None in values:  # hash each new word once, whatever its count
-        new = {t for t, v in zip(tokens, values, strict=True) if v is None}
-        fresh = {t: _token_hash(t) for t in new}
-        values = [fresh[t] if v is None else v for t, v in zip(tokens, values, strict=True)]
-    return np.array(values, dtype=_U64)
-
-
 def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:
     """Sorted distinct ``uint32`` hashes of the ``size``-word shingles of ``tokens``."""
     return shingles_of_hashes(token_hashes(tokens), size)
@@ -126,10 +162,15 @@ def shingles_of_hashes(token_hashes: np.ndarray, size: int) -> np.ndarray:
     combined = np.zeros(count, dtype=_U64)
     with np.errstate(over="ignore"):
         for position in range(width):
-            combined += tokens[position : position + count] * _POSITION_MULTIPLIERS[position]
+            combined += tokens[position : position + count] * POSITION_MULTIPLIERS[position]
+    return sorted_unique(fold32(combined))
+
+
+def fold32(combined: np.ndarray) -> np.ndarray:
+    """32-bit shingle hashes from the position-weighted sums of their words' hashes."""
+    with np.errstate(over="ignore"):
         mixed = _fmix64(combined)
-    folded = (mixed ^ (mixed >> _U64(32))).astype(np.uint32)
-    return sorted_unique(folded)
+    return (mixed ^ (mixed >> _U64(32))).astype(np.uint32)
 
 
 ANCHOR_MIN_WORDS = 8
@@ -173,15 +214,20 @@ def segment_hashes(token_hashes: np.ndarray, starts: np.ndarray, ends: np.ndarra
 
 def sequence_hash(tokens: list[str]) -> int:
     """The hash of one word sequence (see :func:`segment_hashes`)."""
-    hashes = token_hashes(tokens)
-    return int(segment_hashes(hashes, np.array([0]), np.array([hashes.size]))[0])
+    return int(sequence_hashes([tokens])[0])
+
+
+def sequence_hashes(sequences: list[list[str]]) -> np.ndarray:
+    """:func:`sequence_hash` of many word sequences, all at once."""
+    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
+    ends = np.cumsum(lengths)
+    return segment_hashes(token_hashes([w for words in sequences for w in words]), ends - lengths, ends)
 
 
 def anchor_hashes(sentences: list[list[str]]) -> np.ndarray:
     """Sorted distinct hashes of the sentences (given as their words) that have at least
     :data:`ANCHOR_MIN_WORDS` words: two articles sharing one have reused a sentence verbatim."""
-    values = {sequence_hash(words) for words in sentences if len(words) >= ANCHOR_MIN_WORDS}
-    return np.array(sorted(values), dtype=np.uint64)
+    return sorted_unique(sequence_hashes([words for words in sentences if len(words) >= ANCHOR_MIN_WORDS]))
 
 
 def text_shingles(text: str, size: int) -> np.ndarray:

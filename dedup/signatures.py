@@ -21,6 +21,7 @@ SCHEME = "affine32"
 DATASKETCH_VERSION = version("datasketch")
 _U32 = np.uint32
 _BLOCK = 8192
+_ROWS_BLOCK = 4096
 
 
 @lru_cache(maxsize=8)
@@ -48,6 +49,26 @@ def signature(shingles: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
             mixed = _fmix32(shingles[start : start + _BLOCK].astype(_U32, copy=False))
             permuted = mixed[:, np.newaxis] * a[np.newaxis, :] + b[np.newaxis, :]
         np.minimum(result, permuted.min(axis=0), out=result)
+    return result
+
+
+def signature_rows(
+    rows: np.ndarray, shingles: np.ndarray, count: int, num_perm: int, seed: int
+) -> np.ndarray:
+    """Signatures of ``count`` shingle sets given as one array: ``shingles[k]`` belongs to set
+    ``rows[k]`` (``rows`` non-decreasing). A set with no shingles has the all-maximum signature."""
+    a, b = permutations(num_perm, seed)
+    result = np.full((count, num_perm), np.iinfo(_U32).max, dtype=_U32)
+    # blocks of shingles, one (num_perm x block) matrix at a time (cache-sized: the minimum per
+    # set runs along its contiguous rows); a set may span two blocks
+    for start in range(0, shingles.size, _ROWS_BLOCK):
+        block_rows = rows[start : start + _ROWS_BLOCK]
+        with np.errstate(over="ignore"):
+            mixed = _fmix32(shingles[start : start + _ROWS_BLOCK].astype(_U32, copy=False))
+            permuted = a[:, np.newaxis] * mixed[np.newaxis, :] + b[:, np.newaxis]
+        firsts = np.flatnonzero(np.diff(block_rows, prepend=-1))
+        targets = block_rows[firsts]
+        result[targets] = np.minimum(result[targets], np.minimum.reduceat(permuted, firsts, axis=1).T)
     return result
 
 

@@ -39,9 +39,14 @@ from .paragraphs import mark_sentences, split_paragraphs
 from .shingles import (
     ANCHOR_MIN_WORDS,
     LINE_END,
+    MAX_RUN_BLOCK,
+    POSITION_MULTIPLIERS,
     SENTENCE_END,
+    code_points,
+    fold32,
     hash_array,
     is_member,
+    run_hashes,
     segment_hashes,
     sequence_hash,
     shingle_hashes,
@@ -50,14 +55,16 @@ from .shingles import (
     token_hashes,
 )
 from .signatures import SCHEME as MINHASH_SCHEME
-from .signatures import signature
+from .signatures import signature, signature_rows
 from .store import TextStore
-from .tokens import SENTENCE_MARK, scan, tokenize
+from .tokens import SENTENCE_MARK, plain, scan, tokenize, word_table
 
-SKETCH_SCHEME = "dedup-sketch/2"
+SKETCH_SCHEME = "dedup-sketch/3"
 """Version of everything that defines a sketch's hashes (tokens, normalization, shingle and line
 hashes). Version 2: words from Unicode tables (any script; bigrams where words are not spaced),
-invisible format characters removed, sentence ends shared with alignment."""
+invisible format characters removed, sentence ends shared with alignment. Version 3: a word's hash
+is a polynomial hash of its code points (computed with numpy over many articles at once) instead
+of BLAKE2b."""
 TABLE_FORMAT = "dedup.sketches/1"
 _MAGIC = b"DEDUPSK\x00"
 
@@ -111,34 +118,151 @@ def _runs(segment_of_word: np.ndarray, min_words: int) -> tuple[np.ndarray, np.n
 
 
 def sketch(text: str, *, shingle_size: int, num_perm: int, seed: int) -> Sketch:
-    """The :class:`Sketch` of one raw text."""
+    """The :class:`Sketch` of one raw text (a one-row :meth:`SketchTable.build`)."""
+    table = SketchTable.build([text], SketchSettings(shingle_size, num_perm, seed))
+    return Sketch(
+        words=int(table.words[0]),
+        digest=bytes(table.digests[0]),
+        signature=table.signatures[0],
+        shingles=int(table.shingles[0]),
+        anchors=table.anchors,
+        line_hashes=table.line_hashes,
+        line_chars=table.line_chars,
+        line_words=table.line_words,
+    )
+
+
+def prepare(text: str) -> str:
+    """The text a sketch is made of: units one per line, sentence ends marked, lines normalized."""
     if SENTENCE_MARK in text:
         text = text.replace(SENTENCE_MARK, "")
-    lines = normalize_lines(mark_sentences("\n".join(split_paragraphs(text))))
-    # one hash per item; the two kinds of break have reserved hashes
-    every = token_hashes(scan("\n".join(lines)))
-    sentence_end, line_end = every == SENTENCE_END, every == LINE_END
-    is_word = ~(sentence_end | line_end)
-    hashes = every[is_word]
+    return "\n".join(normalize_lines(mark_sentences("\n".join(split_paragraphs(text)))))
+
+
+class _Items:
+    """The scan of prepared texts, each followed by a line end: one hash per item (word, sentence
+    mark, line end), the row of each item, and the length of every line in characters."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add_plain(self, texts: list[str], first_row: int) -> None:
+        """Texts of :func:`~dedup.tokens.plain` characters, scanned together with numpy."""
+        joined = "\n".join(texts) + "\n"
+        points = code_points(joined)
+        is_word = word_table()[points]
+        edge = np.diff(is_word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+        starts = np.flatnonzero((edge[:-1] == 1) | (points == _NEWLINE) | (points == _MARK))
+        ends = starts + 1
+        ends[is_word[starts]] = np.flatnonzero(edge == -1)
+        hashes = run_hashes(points, starts, ends)
+        hashes[points[starts] == _NEWLINE] = LINE_END
+        hashes[points[starts] == _MARK] = SENTENCE_END
+        newlines = np.flatnonzero(points == _NEWLINE)
+        marks = np.concatenate(([0], np.cumsum(points == _MARK)))
+        line_starts = np.concatenate(([0], newlines[:-1] + 1))
+        chars = newlines - line_starts - (marks[newlines] - marks[line_starts])
+        ends_of_texts = np.cumsum([len(t) + 1 for t in texts]) - 1
+        rows = first_row + np.searchsorted(ends_of_texts, starts).astype(np.int32)
+        self.parts.append((hashes, rows, chars))
+
+    def add_scanned(self, text: str, row: int) -> None:
+        """Any text, scanned word by word (:func:`~dedup.tokens.scan`)."""
+        hashes = token_hashes(scan(text + "\n"))
+        chars = [len(line) - line.count(SENTENCE_MARK) for line in text.split("\n")]
+        self.parts.append((hashes, np.full(hashes.size, row, np.int32), np.array(chars, np.int64)))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self.parts:
+            return np.empty(0, np.uint64), np.empty(0, np.int32), np.empty(0, np.int64)
+        return tuple(np.concatenate(column) for column in zip(*self.parts, strict=True))  # type: ignore[return-value]
+
+
+_NEWLINE, _MARK = ord("\n"), ord(SENTENCE_MARK)
+
+
+def _scan_texts(texts: list[str]) -> _Items:
+    """Scan prepared texts: runs of plain texts together (at most :data:`MAX_RUN_BLOCK`
+    characters at once), any other text on its own."""
+    items, run, size = _Items(), list[str](), 0
+    for row, text in enumerate(texts):
+        fits = plain(text) and len(text) < MAX_RUN_BLOCK
+        if run and (not fits or size + len(text) >= MAX_RUN_BLOCK):
+            items.add_plain(run, row - len(run))
+            run, size = [], 0
+        if fits:
+            run.append(text)
+            size += len(text) + 1
+        else:
+            items.add_scanned(text, row)
+    if run:
+        items.add_plain(run, len(texts) - len(run))
+    return items
+
+
+def _distinct_per_row(rows: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct ``(row, value)`` pairs sorted by row then value, with the index of each one's
+    first occurrence."""
+    order = np.lexsort((values, rows))
+    rows, values = rows[order], values[order]
+    new = np.ones(rows.size, dtype=bool)
+    new[1:] = (rows[1:] != rows[:-1]) | (values[1:] != values[:-1])
+    return rows[new], values[new], order[new]
+
+
+def _shingles_per_row(
+    hashes: np.ndarray, rows: np.ndarray, words: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct shingle hashes of every row (as :func:`~dedup.shingles.shingles_of_hashes`), sorted
+    by row then hash: the rows of the shingles and the shingles."""
+    count = max(hashes.size - size + 1, 0)
+    combined = np.zeros(count, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for position in range(min(size, hashes.size)):
+            combined += hashes[position : position + count] * POSITION_MULTIPLIERS[position]
+    inside = rows[:count] == rows[size - 1 : size - 1 + count]  # the window is in one article
+    keys = [(rows[:count][inside].astype(np.uint64) << np.uint64(32)) | fold32(combined[inside])]
+    firsts = np.cumsum(words) - words
+    for row in np.flatnonzero((words > 0) & (words < size)).tolist():  # shorter than a shingle
+        whole = shingles_of_hashes(hashes[firsts[row] : firsts[row] + words[row]], size)
+        keys.append((np.uint64(row) << np.uint64(32)) | whole.astype(np.uint64))
+    unique = sorted_unique(np.concatenate(keys))
+    return (unique >> np.uint64(32)).astype(np.int32), (unique & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+def _columns(texts: Sequence[str], settings: SketchSettings) -> dict[str, Any]:
+    """The columns of :class:`SketchTable` for raw ``texts``, computed for all of them at once."""
+    every, item_rows, line_chars = _scan_texts([prepare(t) for t in texts]).arrays()
+    line_end = every == LINE_END
+    is_break = line_end | (every == SENTENCE_END)
+    hashes, rows = every[~is_break], item_rows[~is_break]
+    words = np.bincount(rows, minlength=len(texts))
     # for every word: how many sentence/line ends, and how many line ends, come before it
-    breaks = np.cumsum(~is_word)[is_word]
-    line_of = np.cumsum(line_end)[is_word]
+    breaks, line_of = np.cumsum(is_break)[~is_break], np.cumsum(line_end)[~is_break]
     _, starts, ends = _runs(breaks, ANCHOR_MIN_WORDS)
-    anchors = sorted_unique(segment_hashes(hashes, starts, ends))
+    anchor_rows, anchors, _ = _distinct_per_row(rows[starts], segment_hashes(hashes, starts, ends))
     line_ids, starts, ends = _runs(line_of, 1)
-    line_hashes, first = sorted_unique(segment_hashes(hashes, starts, ends), return_index=True)
-    shingles = shingles_of_hashes(hashes, shingle_size)
-    line_chars = [len(lines[i]) - lines[i].count(SENTENCE_MARK) for i in line_ids[first]]
-    return Sketch(
-        words=int(hashes.size),
-        digest=hashlib.blake2b(hashes.tobytes(), digest_size=16).digest(),
-        signature=signature(shingles, num_perm, seed),
-        shingles=len(shingles),
-        anchors=anchors,
-        line_hashes=line_hashes,
-        line_chars=np.array(line_chars, dtype=np.uint32),
-        line_words=(ends - starts)[first].astype(np.uint32),
-    )
+    line_rows, line_hashes, first = _distinct_per_row(rows[starts], segment_hashes(hashes, starts, ends))
+    shingle_rows, shingles = _shingles_per_row(hashes, rows, words, settings.shingle_size)
+    bounds = np.cumsum(words) - words
+    return {
+        "words": words.astype(np.int64),
+        "shingles": np.bincount(shingle_rows, minlength=len(texts)).astype(np.int64),
+        "digests": np.array(
+            [
+                hashlib.blake2b(hashes[b : b + n].tobytes(), digest_size=16).digest()
+                for b, n in zip(bounds.tolist(), words.tolist(), strict=True)
+            ],
+            dtype="V16",
+        ),
+        "signatures": signature_rows(shingle_rows, shingles, len(texts), settings.num_perm, settings.seed),
+        "anchor_rows": anchor_rows.astype(np.int32),
+        "anchors": anchors,
+        "line_rows": line_rows.astype(np.int32),
+        "line_hashes": line_hashes,
+        "line_chars": line_chars[line_ids[first]].astype(np.uint32),
+        "line_words": (ends - starts)[first].astype(np.uint32),
+    }
 
 
 @dataclass
@@ -169,26 +293,8 @@ class SketchTable:
     def build(
         cls, texts: Sequence[str], settings: SketchSettings, ids: Sequence[ArticleId] = ()
     ) -> SketchTable:
-        """Sketch ``texts`` (one row each, ids given or filled in later)."""
-        s = settings
-        sketches = [sketch(t, shingle_size=s.shingle_size, num_perm=s.num_perm, seed=s.seed) for t in texts]
-        local = np.arange(len(sketches), dtype=np.int32)
-        return cls(
-            settings=settings,
-            words=np.array([k.words for k in sketches], dtype=np.int64),
-            shingles=np.array([k.shingles for k in sketches], dtype=np.int64),
-            digests=np.array([k.digest for k in sketches], dtype="V16"),
-            signatures=np.stack([k.signature for k in sketches])
-            if sketches
-            else np.empty((0, s.num_perm), np.uint32),
-            anchor_rows=np.repeat(local, [len(k.anchors) for k in sketches]),
-            anchors=np.concatenate([k.anchors for k in sketches] or [np.empty(0, np.uint64)]),
-            line_rows=np.repeat(local, [len(k.line_hashes) for k in sketches]),
-            line_hashes=np.concatenate([k.line_hashes for k in sketches] or [np.empty(0, np.uint64)]),
-            line_chars=np.concatenate([k.line_chars for k in sketches] or [np.empty(0, np.uint32)]),
-            line_words=np.concatenate([k.line_words for k in sketches] or [np.empty(0, np.uint32)]),
-            ids=list(ids),
-        )
+        """Sketch ``texts`` (one row each, ids given or filled in later), all at once."""
+        return cls(settings=settings, ids=list(ids), **_columns(texts, settings))
 
     @classmethod
     def concat(cls, tables: list[SketchTable], settings: SketchSettings) -> SketchTable:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import tempfile
 from array import array
+from collections.abc import Iterable, Iterator, Mapping
 
-from .articles import LONE_SURROGATE
+from .articles import LONE_SURROGATE, Article, ArticleId
 
 
 class TextStore:
@@ -52,3 +53,32 @@ class TextStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class StoredTexts(Mapping[ArticleId, str]):
+    """Texts by article id, spilled to a temporary file as articles stream past :meth:`tee`
+    and read back one at a time: what a report needs to explain pairs, at no memory cost."""
+
+    def __init__(self) -> None:
+        self._store = TextStore(spill=True)
+        self._rows: dict[ArticleId, int] = {}
+
+    def tee(self, articles: Iterable[Article]) -> Iterator[Article]:
+        """``articles`` unchanged, each text kept on the way (the first one of an id)."""
+        for article in articles:
+            if article.id not in self._rows and isinstance(article.text, str):
+                self._rows[article.id] = len(self._rows)
+                self._store.add(article.text)
+            yield article
+
+    def __getitem__(self, article_id: ArticleId) -> str:
+        return self._store.get(self._rows[article_id])
+
+    def __iter__(self) -> Iterator[ArticleId]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def close(self) -> None:
+        self._store.close()

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from itertools import pairwise
 
+import numpy as np
 import regex
 
 SENTENCE_MARK = "\x1a"
@@ -62,16 +64,32 @@ _MIXED = regex.compile(
 )
 
 
+def plain(normalized_text: str) -> bool:
+    """True when every word character of ``normalized_text`` is in :func:`word_table` (nothing
+    beyond the Basic Multilingual Plane, no script written without spaces)."""
+    return normalized_text.isascii() or not _SPECIAL.search(normalized_text)
+
+
+@lru_cache(maxsize=1)
+def word_table() -> np.ndarray:
+    """``word_table()[c]`` is True when code point ``c`` (Basic Multilingual Plane) is a word
+    character of plain text: the class of :func:`tokenize`, as a lookup table for numpy."""
+    table = np.zeros(0x10000, dtype=bool)
+    for match in _WORDS.finditer("".join(map(chr, range(0x10000)))):
+        table[match.start() : match.end()] = True
+    return table
+
+
 def tokenize(normalized_text: str) -> list[str]:
     """Words of an already normalized text (bigrams in scripts without spaces)."""
-    if normalized_text.isascii() or not _SPECIAL.search(normalized_text):
+    if plain(normalized_text):
         return _WORDS.findall(normalized_text)
     return [t for t in _scan_mixed(normalized_text) if t not in (LINE_BREAK, SENTENCE_MARK)]
 
 
 def scan(normalized_text: str) -> list[str]:
     """Words, line breaks and sentence marks of a normalized text, in text order."""
-    if normalized_text.isascii() or not _SPECIAL.search(normalized_text):
+    if plain(normalized_text):
         return _SCAN.findall(normalized_text)
     return _scan_mixed(normalized_text)
 

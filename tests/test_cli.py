@@ -137,6 +137,11 @@ BAD_INPUTS = [
     ("nullid.jsonl", b'{"id": null, "text": "words"}\n', "nullid.jsonl:1: missing id field 'id'"),
     ("dots.jsonl", b'{"id": "a", "text": "..."}\n', "article 'a' is empty (no words) (--skip-empty skips such articles)"),
     ("object.json", b'{"id": "a"}', "object.json: expected a JSON array of objects, got object"),
+    # streamed CSV and Parquet
+    ("latin1.csv", "id,text\na,words\nb,caf\xe9\n".encode("latin-1"), "latin1.csv:3: invalid UTF-8"),
+    ("utf16.csv", "id,text\na,words\n".encode("utf-16"), "utf16.csv: looks like UTF-16 text"),
+    ("quote.csv", b'id,text\na,"words\n', "quote.csv:2: malformed CSV"),
+    ("junk.parquet", b"PAR1 not really", "junk.parquet: not a readable Parquet file"),
 ]  # fmt: skip
 
 
@@ -239,3 +244,58 @@ def test_internal_errors_and_interrupts_give_one_line(monkeypatch, capsys):
     monkeypatch.setattr(cli, "find_duplicates", interrupted)
     assert cli.main([str(FIXTURES)]) == 130
     assert capsys.readouterr().err == "dedup: interrupted\n"
+
+
+def write_parquet(path, columns):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table(columns), path, row_group_size=2)
+    return path
+
+
+def test_parquet_file_streams_with_metadata(tmp_path):
+    texts = fixture_texts()
+    path = write_parquet(
+        tmp_path / "in.parquet",
+        {"id": list(texts), "text": list(texts.values()), "outlet": ["x"] * len(texts)},
+    )
+    proc = run_cli(str(path), "--format", "json")
+    assert pairs_of(proc.stdout) == [(SEED_A, SEED_B, "contained")]
+    assert json.loads(proc.stdout)["articles"][0] == {"id": SEED_A, "meta": {"outlet": "x"}}
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ({"id": ["a"], "body": ["words"]}, "no column 'text' (columns: id, body)"),
+        ({"id": ["a", "b"], "text": ["words here", None]}, ":2: field 'text' must be a string, got null"),
+    ],
+)
+def test_bad_parquet_gives_one_line(tmp_path, columns, message):
+    proc = run_cli(str(write_parquet(tmp_path / "in.parquet", columns)))
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr.startswith("dedup: error: ") and message in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv.gz"])
+def test_a_bad_line_late_in_a_streamed_file_exits_2_and_leaves_no_report(tmp_path, suffix):
+    rows = [(f"id{k}", f"article {k} says something about topic {k % 7}") for k in range(6000)]
+    path = tmp_path / f"big{suffix}"
+    if suffix == ".jsonl":
+        lines = [json.dumps({"id": i, "text": t}) for i, t in rows]
+        lines[5990] = '{"id": "broken", "text": '
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        expected = "big.jsonl:5991: not valid JSON"
+    else:
+        import gzip
+
+        body = "id,text\n" + "".join(f"{i},{t}\n" for i, t in rows[:5990]) + "x,words,extra\n"
+        path.write_bytes(gzip.compress(body.encode()))
+        expected = "big.csv.gz:5992: more fields than the header has columns"
+    out = tmp_path / "report.json"
+    proc = run_cli(str(path), "-o", str(out))
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert expected in proc.stderr and len(proc.stderr.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no report, no temporary file

@@ -1,5 +1,6 @@
 """The hostile-input trial, case by case: each failure it found, through the command or the library."""
 
+import contextlib
 import csv
 import gzip
 import io
@@ -9,6 +10,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -81,17 +83,26 @@ def test_a_signal_ends_the_run_at_once_with_one_line_and_no_partial_output(
 ):
     out = tmp_path / "report.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dedup", str(big_corpus), "--workers", "2", "-o", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        [sys.executable, "-m", "dedup", "-", "--workers", "2", "-o", str(out)], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
+    # the whole corpus on stdin, which then stays open: the run is surely under way when stopped
+    feeder = threading.Thread(target=_feed, args=(proc.stdin, big_corpus.read_bytes()), daemon=True)
+    feeder.start()
     time.sleep(2.5)  # the workers are sketching
     os.killpg(proc.pid, sig)  # as a terminal sends it: to the whole process group
     started = time.monotonic()
-    _stdout, stderr = proc.communicate(timeout=30)
+    proc.wait(timeout=30)
     assert time.monotonic() - started < 2
     assert proc.returncode == code
-    assert stderr == f"dedup: {word}\n"
+    assert proc.stderr.read().decode() == f"dedup: {word}\n"
     assert list(tmp_path.iterdir()) == []  # no report, no temporary file
+
+
+def _feed(stream, data):
+    with contextlib.suppress(BrokenPipeError):
+        stream.write(data)
+        stream.flush()
 
 
 # 3. the same bytes in any order, at scale, on real articles --------------------------------------

@@ -1,6 +1,11 @@
 import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from dedup.shingles import shingle_hashes, text_shingles, tokenize
+from dedup import shingles
+from dedup.shingles import _fmix64, shingle_hashes, text_shingles, token_hashes, tokenize
+from dedup.tokens import SENTENCE_MARK
 
 
 def test_tokens_of_any_script():
@@ -38,4 +43,22 @@ def test_golden_shingle_hash():
     assert shingle_hashes("the quick brown fox jumps".split(), 5).tolist() == [GOLDEN_SHINGLE]
 
 
-GOLDEN_SHINGLE = 1590047123
+GOLDEN_SHINGLE = 548665211  # dedup-sketch/3
+
+
+def reference_token_hash(token):
+    """The token hash by its definition: sum(c[k] * T**k) modulo 2**64, then the finalizer."""
+    total = sum(ord(c) * pow(0xD6E8FEB86659FD93, k, 2**64) for k, c in enumerate(token)) % 2**64
+    return int(_fmix64(np.array([total], dtype=np.uint64))[0])
+
+
+@given(st.lists(st.text(min_size=1, max_size=30), max_size=30), st.integers(1, 40))
+def test_token_hashes_match_their_definition_in_blocks_of_any_size(tokens, block):
+    tokens = [t for t in tokens if t not in ("\n", SENTENCE_MARK)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(shingles, "MAX_RUN_BLOCK", block)  # tokens longer than a block, blocks of many
+        assert token_hashes(tokens).tolist() == [reference_token_hash(t) for t in tokens]
+
+
+def test_breaks_have_reserved_hashes():
+    assert token_hashes(["a", "\n", SENTENCE_MARK]).tolist()[1:] == [shingles.LINE_END, shingles.SENTENCE_END]

@@ -4,6 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import ConfigError, InputError
+from dedup import sketch as sketch_module
 from dedup.normalize import normalize
 from dedup.paragraphs import split_paragraphs, split_sentences
 from dedup.shingles import (
@@ -16,7 +17,7 @@ from dedup.shingles import (
     tokenize,
 )
 from dedup.signatures import signature
-from dedup.sketch import SketchSettings, SketchTable, sketch
+from dedup.sketch import SKETCH_SCHEME, SketchSettings, SketchTable, sketch
 from dedup.tokens import SENTENCE_MARK
 
 TEXT = (
@@ -145,7 +146,7 @@ def test_a_table_made_with_other_settings_is_refused_naming_both_values():
     ("damage", "message"),
     [
         (lambda d: b"NOTASKTC" + d[8:], "not a dedup sketch table"),
-        (lambda d: d.replace(b"dedup-sketch/2", b"dedup-sketch/1"), "sketch_scheme is 'dedup-sketch/1'"),
+        (lambda d: d.replace(SKETCH_SCHEME.encode(), b"dedup-sketch/1"), "sketch_scheme is 'dedup-sketch/1'"),
         (lambda d: d[:-10], "truncated in column"),
         (lambda d: d[:20], "header is not valid JSON"),
     ],
@@ -154,3 +155,46 @@ def test_a_table_made_with_other_settings_is_refused_naming_both_values():
 def test_a_damaged_or_foreign_table_is_an_input_error(damage, message):
     with pytest.raises(InputError, match=message):
         SketchTable.from_bytes(damage(table_of([TEXT], ["a"]).to_bytes()))
+
+
+def table_row(table, row):
+    anchors, lines = table.anchor_rows == row, table.line_rows == row
+    return {
+        "words": int(table.words[row]),
+        "shingles": int(table.shingles[row]),
+        "signature": table.signatures[row].tolist(),
+        "anchors": table.anchors[anchors].tolist(),
+        "lines": list(
+            zip(
+                table.line_hashes[lines].tolist(),
+                table.line_chars[lines].tolist(),
+                table.line_words[lines].tolist(),
+                strict=True,
+            )
+        ),
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(NEWSY, max_size=8), st.integers(1, 6), st.integers(1, 300))
+def test_a_table_of_many_texts_has_each_texts_own_sketch(texts, shingle_size, block):
+    # texts are scanned together in runs of at most MAX_RUN_BLOCK characters: try small runs too
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sketch_module, "MAX_RUN_BLOCK", block)
+        table = SketchTable.build(texts, SketchSettings(shingle_size, 32, 3))
+    assert [table_row(table, k) for k in range(len(texts))] == [
+        reference_sketch(t, shingle_size, 32, 3) for t in texts
+    ]
+
+
+def test_golden_sketch():
+    # Pinned for this SKETCH_SCHEME: a stored archive depends on these values.
+    s = sketch(TEXT, shingle_size=5, num_perm=128, seed=1)
+    assert (s.words, s.shingles) == GOLDEN_COUNTS
+    assert s.signature[:4].tolist() == GOLDEN_SIGNATURE
+    assert s.digest.hex() == GOLDEN_DIGEST
+
+
+GOLDEN_COUNTS = (39, 35)
+GOLDEN_SIGNATURE = [556757, 56452022, 7755516, 374384206]
+GOLDEN_DIGEST = "5d9d7986ac7104e74ebe998d5a5aff0d"
