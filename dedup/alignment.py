@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -42,7 +42,7 @@ from rapidfuzz.distance import Indel
 
 from .normalize import normalize, normalize_lines
 from .paragraphs import split_paragraphs
-from .shingles import hash_array, is_member, sequence_hashes
+from .shingles import hash_array, is_member, sequence_hashes, sorted_unique, token_hashes
 from .tokens import display_units, tokenize
 
 DEFAULT_THRESHOLD = 0.8
@@ -99,7 +99,7 @@ def _by_a(match: Match) -> int:
     return match.a
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PreparedText:
     """An article ready to align: raw paragraphs, their compared forms, the ignored ones."""
 
@@ -109,6 +109,16 @@ class PreparedText:
     ignored: frozenset[int]
     all_words: tuple[str, ...] = ()
     """Every word of the text, boilerplate included (what shingles are made of)."""
+
+    @cached_property
+    def vocabularies(self) -> tuple[np.ndarray, ...]:
+        """Per compared paragraph, the sorted distinct hashes of its words."""
+        ends = np.cumsum([len(w) for w in self.words], dtype=np.int64)
+        hashes = token_hashes([w for paragraph in self.words for w in paragraph])
+        return tuple(
+            sorted_unique(hashes[end - len(w) : end])
+            for w, end in zip(self.words, ends.tolist(), strict=True)
+        )
 
     @property
     def compared_chars(self) -> int:
@@ -220,23 +230,40 @@ def _inside(
     hosts = [j for j in hosts if len(other.compared[j]) <= MAX_HOST_CHARS]
     if not units or not hosts:
         return []
-    host_words = {j: frozenset(other.words[j]) for j in hosts}
+    # cheap filter first: the host must be longer and hold most of the unit's distinct words
+    shared = _shared_words([own.vocabularies[i] for i in units], [other.vocabularies[j] for j in hosts])
+    needed = threshold * np.array([own.vocabularies[i].size for i in units])
+    longer = (
+        np.array([len(other.compared[j]) for j in hosts])
+        > np.array([len(own.compared[i]) for i in units])[:, None]
+    )
+    worth = longer & (shared >= needed[:, None])
     found = []
-    for i in units:
-        words = frozenset(own.words[i])
+    for r in np.flatnonzero(worth.any(axis=1)).tolist():
+        i = units[r]
         best: tuple[float, int] | None = None
-        for j in hosts:
-            # cheap filter first: most of the unit's words must occur in the host at all
-            if len(other.compared[j]) <= len(own.compared[i]) or len(words & host_words[j]) < threshold * len(
-                words
-            ):
-                continue
+        for c in np.flatnonzero(worth[r]).tolist():
+            j = hosts[c]
             score = round(fuzz.partial_ratio(own.compared[i], other.compared[j]) / 100, 4)
             if score >= threshold and (best is None or score > best[0]):
                 best = (score, j)
         if best is not None:
             found.append(Match(i, best[1], best[0]))
     return found
+
+
+def _shared_words(units: list[np.ndarray], hosts: list[np.ndarray]) -> np.ndarray:
+    """``out[u, h]``: how many of unit ``u``'s distinct words host ``h`` holds (sets of word hashes)."""
+    hashes = np.concatenate(units + hosts)
+    order = np.argsort(hashes)
+    new = np.ones(hashes.size, dtype=bool)
+    new[1:] = hashes[order[1:]] != hashes[order[:-1]]
+    where = np.empty(hashes.size, dtype=np.int64)
+    where[order] = np.cumsum(new) - 1  # each hash's number in the joint vocabulary
+    incidence = np.zeros((len(units) + len(hosts), int(new.sum())), dtype=np.float32)
+    owner = np.repeat(np.arange(len(units) + len(hosts)), [v.size for v in units + hosts])
+    incidence[owner, where] = 1.0
+    return incidence[: len(units)] @ incidence[len(units) :].T
 
 
 def _scores(words_a: list[tuple[str, ...]], words_b: list[tuple[str, ...]]) -> np.ndarray:

@@ -7,13 +7,16 @@
    ``MinHashLSH`` gives (:func:`lsh_pairs`, kept as the reference and tested against).
 2. **Sentence anchors.** MinHash finds pairs by Jaccard, which is small when a short text sits
    inside a long one (an extractive summary, a wire story inside a longer page). Articles sharing
-   one sentence of 8+ words verbatim are candidates whatever their Jaccard (:func:`anchor_pairs`).
+   one sentence of 8+ words verbatim are candidates whatever their Jaccard (:func:`anchor_pairs`)
+   — unless more than :data:`ALONE_MAX_DOCS` articles hold that sentence: then it is a template
+   (a dividend notice's formula, a question quoted in every reply), and only two consecutive
+   sentences shared (a *passage*) pair articles.
 
-Work is bounded: a band value shared by more than ``max_bucket`` articles (64), or an anchor
-shared by more than ``anchor_max_docs`` (50) — a template, site furniture — does not pair all of
-them: each carrier is paired with its next :data:`CROWDED_WINDOW` neighbours by id instead,
-which keeps a group of real copies connected at linear cost (crowded anchors are counted in the
-summary).
+Work is bounded: a band value shared by more than ``max_bucket`` articles (64), or a passage
+shared by more than ``anchor_max_docs`` (50) — site furniture, a story copied a thousand times —
+does not pair all of them: each carrier is paired with its next :data:`CROWDED_WINDOW`
+neighbours by id instead, which keeps a group of real copies connected at linear cost (template
+sentences are counted in the summary).
 
 Both sources sit behind one interface, :class:`CandidateIndex`: ``insert`` a batch of sketch-table
 rows, ``query`` a batch for its candidate pairs. :class:`BatchIndex` answers by sorting all rows at
@@ -31,7 +34,7 @@ import numpy as np
 from datasketch import MinHashLSH
 
 from .config import DedupConfig
-from .shingles import sorted_unique
+from .shingles import is_member, sorted_unique
 from .signatures import to_lean_minhash
 from .sketch import SketchTable
 
@@ -39,6 +42,11 @@ MAX_BUCKET = 64
 """Articles sharing one band value beyond this are paired with their neighbours only."""
 
 CROWDED_WINDOW = 4
+ALONE_MAX_DOCS = 4
+"""A sentence anchor held by more articles than this is a template (a market report's stock
+phrase, a sports result's formula): it pairs nobody on its own; two consecutive sentences (a
+passage) shared still do. Without this, 200,000 articles made of sentences each recurring in ten
+unrelated ones gave 25 million candidate pairs."""
 _U64 = np.uint64
 _BAND_MULTIPLIERS = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
@@ -133,11 +141,14 @@ def band_pairs(
 
 
 def anchor_pairs(
-    anchor_rows: np.ndarray, anchors: np.ndarray, order_key: np.ndarray, size: int, *, max_bucket: int
-) -> tuple[np.ndarray, np.ndarray]:
+    anchor_rows: np.ndarray, anchors: np.ndarray, order_key: np.ndarray, size: int, *, max_bucket: int,
+    alone_max: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Sorted distinct row pairs sharing an anchor, and the anchors that were crowded (sorted).
 
-    ``anchor_rows[k]`` holds anchor ``anchors[k]`` (each anchor once per row).
+    ``anchor_rows[k]`` holds anchor ``anchors[k]`` (each anchor once per row). Anchors held by
+    more than ``alone_max`` rows pair nobody, those held by more than ``max_bucket`` pair
+    neighbours only: both are crowded.
     """
     if anchors.size == 0:
         return np.empty((0, 2), dtype=np.int64), np.empty(0, dtype=np.uint64)
@@ -154,7 +165,10 @@ def anchor_pairs(
     ordered = np.sort(values)
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     counts = np.diff(np.r_[starts, ordered.size])
-    crowded = ordered[starts[counts > max_bucket]]
+    crowded = ordered[starts[counts > min(max_bucket, alone_max or max_bucket)]]
+    if alone_max is not None and alone_max < max_bucket:
+        kept = ~is_member(values, crowded)
+        values, rows = values[kept], rows[kept]
     pairs = _pairs_in_runs(values, rows, order_key[rows], max_bucket)
     return _unique_pairs([pairs], size), crowded
 
@@ -214,13 +228,19 @@ class BatchIndex:
         member = np.zeros(len(table), dtype=bool)
         member[everyone] = True
         held = member[table.anchor_rows]
-        anchor, crowded = anchor_pairs(
-            table.anchor_rows[held],
-            table.anchors[held],
+        single, crowded = anchor_pairs(
+            table.anchor_rows[held], table.anchors[held], self.rank, len(table),
+            max_bucket=self.anchor_max_docs, alone_max=ALONE_MAX_DOCS,
+        )  # fmt: skip
+        held = member[table.passage_rows]
+        passage, _ = anchor_pairs(
+            table.passage_rows[held],
+            table.passages[held],
             self.rank,
             len(table),
             max_bucket=self.anchor_max_docs,
         )
+        anchor = _unique_pairs([single, passage], len(table))
         pairs = _unique_pairs([lsh, anchor], len(table))
         if len(rows) < len(everyone):  # keep the pairs that touch the queried rows
             asked = np.zeros(len(table), dtype=bool)
@@ -231,7 +251,8 @@ class BatchIndex:
 
 class MemoryIndex:
     """Buckets in dictionaries, filled batch by batch: each query is answered against everything
-    inserted before it. No crowded-bucket bound (a test double of the persistent archive)."""
+    inserted before it. No crowded-bucket bound; a sentence anchor stops pairing once
+    :data:`ALONE_MAX_DOCS` articles hold it (a test double of the persistent archive)."""
 
     def __init__(self, config: DedupConfig) -> None:
         self.bands, self.rows_per_band = lsh_bands(config.candidate_threshold, config.num_perm)
@@ -242,7 +263,8 @@ class MemoryIndex:
         keys = [(band, int(_band_keys(table.signatures[row : row + 1, band * r : (band + 1) * r])[0]))
                 for band in range(self.bands)]  # fmt: skip
         anchors = table.anchors[table.anchor_rows == row]
-        return keys + [(-1, int(anchor)) for anchor in anchors.tolist()]
+        passages = table.passages[table.passage_rows == row]
+        return keys + [(-1, int(a)) for a in anchors.tolist()] + [(-2, int(p)) for p in passages.tolist()]
 
     def insert(self, table: SketchTable, rows: np.ndarray) -> None:
         for row in rows.tolist():
@@ -254,7 +276,10 @@ class MemoryIndex:
         batch: dict[tuple[int, int], list[int]] = defaultdict(list)
         for row in rows.tolist():
             for key in self._keys(table, row):
-                for other in [*self._buckets.get(key, ()), *batch[key]]:
+                holders = [*self._buckets.get(key, ()), *batch[key]]
+                if key[0] == -1 and len(holders) >= ALONE_MAX_DOCS:  # a template sentence so far
+                    holders = []
+                for other in holders:
                     if other != row:
                         found[(min(row, other), max(row, other))].add("anchor" if key[0] < 0 else "band")
                 batch[key].append(row)

@@ -33,12 +33,16 @@ class DedupConfig:
         false reports.
         ``anchor_max_docs`` (50): articles that share a verbatim sentence of 8 words or more are
         candidates too, whatever their Jaccard (a summary inside its article, a wire story inside
-        a long page); a sentence shared by more articles than this (furniture, a template) does
-        not pair all of its carriers: each is paired with its next 4 by id only, and the sentence
-        is counted in the summary's ``anchors_shared_too_widely``.
+        a long page) — if no more than 4 articles hold that sentence; a sentence in more is a
+        template (a dividend notice's formula, a quoted question) and pairs only where two
+        consecutive such sentences (a passage) are shared. A passage shared by more articles than
+        ``anchor_max_docs`` (furniture) does not pair all of its carriers: each is paired with its
+        next 4 by id only. Template sentences are counted in the summary's
+        ``anchors_shared_too_widely`` and are no evidence in the pre-check either.
         ``min_candidate_containment`` (0.05): pre-check before alignment; a candidate pair whose
         shingle containment, estimated from the signatures and shingle counts, is below this both
-        ways is not aligned.
+        ways is dropped, and so is one whose exact containment (counted from the texts just before
+        alignment) is: the summary's ``prechecked_pairs`` and ``aligned_pairs``.
 
     Alignment and decision
         ``paragraph_threshold`` (0.8): score (0..1) at which two paragraphs count as the same

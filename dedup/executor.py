@@ -6,9 +6,10 @@ pool of local processes or elsewhere (the seam where a cluster engine plugs in).
 shows a progress bar per stage when asked, so stages do not draw one themselves.
 
 :class:`LocalExecutor` runs chunks in this process (``workers=1``) or in forked worker
-processes (started only when a stage has more than one chunk). At most two chunks per worker are in flight, so a streamed input is read only as fast as
-it is processed. Workers ignore SIGINT: Ctrl-C reaches the main process alone, which stops the
-pool (no worker tracebacks, no pool left waiting on dead workers).
+processes (started only when a stage has more than one chunk), each fed through its own pipe. One
+chunk per worker is in flight, so a streamed input is read only as fast as it is processed.
+Workers ignore SIGINT: Ctrl-C reaches the main process alone, which stops the workers (no worker
+tracebacks, no lock left held by a killed worker, nothing waiting on dead workers).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class LocalExecutor:
             raise ConfigError(f"workers must be an integer of at least 1, got {workers!r}")
         self.workers = workers
         self.progress = progress
-        self._pool: Any = None
+        self._processes: list[_Worker] = []
 
     def __enter__(self) -> LocalExecutor:
         return self
@@ -77,19 +78,69 @@ class LocalExecutor:
         if self.workers == 1 or len(first) < 2:  # one chunk is not worth starting processes
             yield from map(fn, chain(first, chunks))
             return
-        if self._pool is None:
-            self._pool = multiprocessing.get_context("fork").Pool(self.workers, _ignore_interrupts)
-        pending: deque[Any] = deque()
+        if not self._processes:
+            self._processes = [_Worker() for _ in range(self.workers)]
+        idle = deque(self._processes)
+        busy: deque[_Worker] = deque()  # in the order their chunks were sent
         for chunk in chain(first, chunks):
-            pending.append(self._pool.apply_async(fn, (chunk,)))
-            if len(pending) >= 2 * self.workers:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
+            if not idle:
+                worker = busy.popleft()
+                yield worker.result()
+                idle.append(worker)
+            worker = idle.popleft()
+            worker.send(fn, chunk)
+            busy.append(worker)
+        while busy:
+            yield busy.popleft().result()
 
     def close(self) -> None:
         """Stop the worker processes (at once: pending work is abandoned)."""
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            pool.terminate()
-            pool.join()
+        processes, self._processes = self._processes, []
+        for worker in processes:
+            worker.stop()
+
+
+class _Worker:
+    """One forked process with its own pipe: a chunk in, its result out, nothing shared with the
+    other workers — so stopping them at any moment can never leave a lock held (as killing a
+    ``multiprocessing.Pool`` mid-task can)."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("fork")
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(target=_serve, args=(theirs,), daemon=True)
+        self.process.start()
+        theirs.close()
+
+    def send(self, fn: Callable[[Any], Any], chunk: Any) -> None:
+        self.connection.send((fn, chunk))
+
+    def result(self) -> Any:
+        try:
+            ok, value = self.connection.recv()
+        except EOFError:
+            raise RuntimeError(
+                f"a worker process stopped unexpectedly (exit code {self.process.exitcode})"
+            ) from None
+        if not ok:
+            raise value
+        return value
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.join()
+        self.connection.close()
+
+
+def _serve(connection: Any) -> None:
+    """A worker's loop: run each ``(fn, chunk)`` received, send back the result or the error."""
+    _ignore_interrupts()
+    while True:
+        try:
+            fn, chunk = connection.recv()
+        except EOFError:
+            return
+        try:
+            connection.send((True, fn(chunk)))
+        except Exception as error:
+            connection.send((False, error))

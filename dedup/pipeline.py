@@ -32,9 +32,9 @@ try:
 except ImportError:  # not on Windows
     resource = None  # type: ignore[assignment]
 
-from .articles import Article, ArticlesInput, Ingest, id_key, id_ranks, iter_articles
+from .articles import Article, ArticlesInput, Ingest, id_ranks, iter_articles
 from .boilerplate import MANY_DOCS, table_boilerplate
-from .candidates import MAX_BUCKET, BatchIndex, Candidates, lsh_bands, self_join
+from .candidates import ALONE_MAX_DOCS, MAX_BUCKET, BatchIndex, Candidates, lsh_bands, self_join
 from .clustering import cluster_pairs
 from .config import DedupConfig
 from .copies import ExactCopies, group_exact_copies
@@ -106,13 +106,14 @@ def find_duplicates(
         survivors, estimates = precheck(candidates, table, config)
         clock.lap("precheck")
         tasks = align_tasks(copies, survivors, rank)
-        pairs = verify(tasks, store=store, ids=ingest.ids, estimates=estimates, boilerplate=boilerplate,
-                       config=config, executor=executor)  # fmt: skip
-        pairs.sort(key=lambda p: (id_key(p.a), id_key(p.b)))
+        pairs, aligned = verify(tasks, store=store, ids=ingest.ids, estimates=estimates, boilerplate=boilerplate,
+                                config=config, executor=executor)  # fmt: skip
         clock.lap("align")
         clusters = _clusters(pairs, table, kept, copies, ingest)
         clock.lap("cluster")
-    summary = summarize(table, kept, copies, boilerplate, candidates, survivors, pairs, clusters)
+    summary = summarize(
+        table, kept, copies, boilerplate, candidates, (len(survivors), aligned), pairs, clusters
+    )
     meta = _shown_metadata(pairs, clusters, ingest)
     return DedupResult(tuple(pairs), tuple(clusters), skipped, run_params(config), summary, meta)
 
@@ -198,16 +199,17 @@ def _shown_metadata(pairs: list[Pair], clusters: list[Cluster], ingest: Ingest) 
 
 def summarize(
     table: SketchTable, kept: np.ndarray, copies: ExactCopies, boilerplate: frozenset[int],
-    candidates: Candidates, survivors: np.ndarray, pairs: list[Pair], clusters: list[Cluster],
+    candidates: Candidates, checked: tuple[int, int], pairs: list[Pair], clusters: list[Cluster],
 ) -> RunSummary:  # fmt: skip
-    """The counts of a run."""
+    """The counts of a run; ``checked``: candidates past the pre-check, and pairs aligned (those
+    past the exact containment check, exact copies included)."""
     kinds = Counter(p.kind for p in pairs)
     return RunSummary(
         articles=len(table), compared=len(kept), skipped=len(table) - len(kept),
         distinct_texts=len(copies.leaders), boilerplate_lines=len(boilerplate),
         candidate_pairs=len(candidates.pairs), candidate_pairs_lsh=candidates.from_bands,
         candidate_pairs_anchor=candidates.from_anchors, anchors_shared_too_widely=len(candidates.crowded_anchors),
-        aligned_pairs=len(survivors), pairs=len(pairs), pairs_exact=kinds["exact"],
+        prechecked_pairs=checked[0], aligned_pairs=checked[1], pairs=len(pairs), pairs_exact=kinds["exact"],
         pairs_near_duplicate=kinds["near_duplicate"], pairs_contained=kinds["contained"],
         pairs_partial=kinds["partial"], clusters=len(clusters),
         articles_in_clusters=sum(len(c.members) for c in clusters),
@@ -225,6 +227,7 @@ def run_params(config: DedupConfig) -> dict[str, Any]:
         "minhash_scheme": SCHEME,
         "sketch_scheme": SKETCH_SCHEME,
         "anchor_min_words": ANCHOR_MIN_WORDS,
+        "anchor_alone_max_docs": ALONE_MAX_DOCS,
         "shingle_hash": "polynomial hash of each word's code points, position-weighted sum, fmix64, folded to 32 bits",
         "normalization": [f.name for f in fields(DEFAULT_NORMALIZE) if getattr(DEFAULT_NORMALIZE, f.name)],
         "boilerplate_rule": (

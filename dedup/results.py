@@ -124,6 +124,7 @@ class RunSummary:
     candidate_pairs_lsh: int = 0
     candidate_pairs_anchor: int = 0
     anchors_shared_too_widely: int = 0
+    prechecked_pairs: int = 0
     aligned_pairs: int = 0
     pairs: int = 0
     pairs_exact: int = 0

@@ -212,6 +212,13 @@ def segment_hashes(token_hashes: np.ndarray, starts: np.ndarray, ends: np.ndarra
         return _fmix64((prefix[ends] - prefix[starts]) * inverse[starts])
 
 
+def passage_hashes(sentences: np.ndarray, firsts: np.ndarray) -> np.ndarray:
+    """The hash of each passage of two consecutive anchor sentences ``firsts[k]`` and
+    ``firsts[k] + 1`` (their :func:`segment_hashes`)."""
+    with np.errstate(over="ignore"):
+        return _fmix64(sentences[firsts] ^ (sentences[firsts + 1] * _U64(_SEQUENCE_MULTIPLIER)))
+
+
 def sequence_hash(tokens: list[str]) -> int:
     """The hash of one word sequence (see :func:`segment_hashes`)."""
     return int(sequence_hashes([tokens])[0])

@@ -8,7 +8,8 @@ is hashed once, and from those hashes, with numpy:
 
 - a 128-bit digest of the words' hashes: articles with equal digests are exact copies;
 - the MinHash signature of the word shingles (:mod:`dedup.signatures`) and the shingle count;
-- anchors: hashes of the sentences of 8+ words, for the anchor candidates of :mod:`dedup.candidates`;
+- anchors: hashes of the sentences of 8+ words, and passages: hashes of two consecutive such
+  sentences, for the anchor candidates of :mod:`dedup.candidates`;
 - the distinct lines, as hashes of their words with their lengths in characters and words, for
   :mod:`dedup.boilerplate` and the pre-check of :mod:`dedup.verification`.
 
@@ -46,6 +47,7 @@ from .shingles import (
     fold32,
     hash_array,
     is_member,
+    passage_hashes,
     run_hashes,
     segment_hashes,
     sequence_hash,
@@ -100,6 +102,7 @@ class Sketch:
     signature: np.ndarray
     shingles: int
     anchors: np.ndarray
+    passages: np.ndarray
     line_hashes: np.ndarray
     line_chars: np.ndarray
     line_words: np.ndarray
@@ -126,6 +129,7 @@ def sketch(text: str, *, shingle_size: int, num_perm: int, seed: int) -> Sketch:
         signature=table.signatures[0],
         shingles=int(table.shingles[0]),
         anchors=table.anchors,
+        passages=table.passages,
         line_hashes=table.line_hashes,
         line_chars=table.line_chars,
         line_words=table.line_words,
@@ -240,7 +244,10 @@ def _columns(texts: Sequence[str], settings: SketchSettings) -> dict[str, Any]:
     # for every word: how many sentence/line ends, and how many line ends, come before it
     breaks, line_of = np.cumsum(is_break)[~is_break], np.cumsum(line_end)[~is_break]
     _, starts, ends = _runs(breaks, ANCHOR_MIN_WORDS)
-    anchor_rows, anchors, _ = _distinct_per_row(rows[starts], segment_hashes(hashes, starts, ends))
+    sentences, sentence_rows = segment_hashes(hashes, starts, ends), rows[starts]
+    anchor_rows, anchors, _ = _distinct_per_row(sentence_rows, sentences)
+    follows = np.flatnonzero(sentence_rows[1:] == sentence_rows[:-1])  # sentence k+1 is in k's row
+    passage_rows, passages, _ = _distinct_per_row(sentence_rows[follows], passage_hashes(sentences, follows))
     line_ids, starts, ends = _runs(line_of, 1)
     line_rows, line_hashes, first = _distinct_per_row(rows[starts], segment_hashes(hashes, starts, ends))
     shingle_rows, shingles = _shingles_per_row(hashes, rows, words, settings.shingle_size)
@@ -258,6 +265,8 @@ def _columns(texts: Sequence[str], settings: SketchSettings) -> dict[str, Any]:
         "signatures": signature_rows(shingle_rows, shingles, len(texts), settings.num_perm, settings.seed),
         "anchor_rows": anchor_rows.astype(np.int32),
         "anchors": anchors,
+        "passage_rows": passage_rows.astype(np.int32),
+        "passages": passages,
         "line_rows": line_rows.astype(np.int32),
         "line_hashes": line_hashes,
         "line_chars": line_chars[line_ids[first]].astype(np.uint32),
@@ -269,7 +278,7 @@ def _columns(texts: Sequence[str], settings: SketchSettings) -> dict[str, Any]:
 class SketchTable:
     """The sketches of many articles, column by column (row = article).
 
-    ``anchors[k]`` belongs to row ``anchor_rows[k]``; ``line_hashes[k]``, ``line_chars[k]`` and
+    ``anchors[k]`` belongs to row ``anchor_rows[k]`` (so ``passages[k]`` to ``passage_rows[k]``); ``line_hashes[k]``, ``line_chars[k]`` and
     ``line_words[k]`` to row ``line_rows[k]``; ``ids`` are the articles' ids, in row order.
     """
 
@@ -280,6 +289,8 @@ class SketchTable:
     signatures: np.ndarray
     anchor_rows: np.ndarray
     anchors: np.ndarray
+    passage_rows: np.ndarray
+    passages: np.ndarray
     line_rows: np.ndarray
     line_hashes: np.ndarray
     line_chars: np.ndarray
@@ -305,7 +316,7 @@ class SketchTable:
         merged: dict[str, Any] = {"settings": settings, "ids": [i for t in tables for i in t.ids]}
         for name in _ARRAYS:
             parts = [getattr(t, name) for t in tables]
-            if name in ("anchor_rows", "line_rows"):
+            if name.endswith("_rows"):
                 parts = [part + offset for part, offset in zip(parts, offsets, strict=False)]
             for table in tables:
                 setattr(table, name, None)

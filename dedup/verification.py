@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .alignment import Alignment, PreparedText, align_prepared, prepare
-from .articles import ArticleId
+from .articles import ArticleId, id_key
 from .candidates import Candidates
 from .config import DedupConfig
 from .copies import ExactCopies
@@ -35,6 +35,10 @@ from .store import TextStore
 
 CHUNK = 512
 """Pairs per alignment task sent to the executor."""
+ANCHOR_SHARE = 0.2
+"""The pre-check keeps a pair MinHash rules out when this share of the sentence anchors of the
+article with fewer is shared: a short story inside a long page shares most of its sentences, two
+articles that quote one sentence in common (one in twenty) do not."""
 
 
 class AlignTask(NamedTuple):
@@ -88,8 +92,9 @@ def precheck(
     The shared shingles are estimated from the signatures and the shingle counts
     (``J (|A| + |B|) / (1 + J)``); a pair whose estimated containment is below
     ``min_candidate_containment`` both ways is dropped — unless the share of the smaller
-    article's sentence anchors found in the other reaches it: MinHash cannot see a short story
-    inside a page a thousand times longer (Jaccard ~0.001), shared sentences can.
+    article's sentence anchors found in the other reaches :data:`ANCHOR_SHARE` (template sentences
+    left out): MinHash cannot see a short story inside a page a thousand times longer (Jaccard
+    ~0.001), shared sentences can.
     """
     pairs = candidates.pairs
     if len(pairs) == 0:
@@ -114,21 +119,38 @@ def precheck(
     rare = ~is_member(anchors, candidates.crowded_anchors)
     anchor_rows, anchors = anchor_rows[rare], anchors[rare]
     counts = np.bincount(anchor_rows, minlength=len(table))
-    for k in failing[(counts[pairs[failing, 0]] > 0) & (counts[pairs[failing, 1]] > 0)]:
-        share = anchor_containment(anchor_rows, anchors, int(pairs[k, 0]), int(pairs[k, 1]))
-        keep[k] = share >= config.min_candidate_containment
+    failing = failing[(counts[pairs[failing, 0]] > 0) & (counts[pairs[failing, 1]] > 0)]
+    shared = shared_anchors(anchor_rows, anchors, pairs[failing])
+    smaller = np.minimum(counts[pairs[failing, 0]], counts[pairs[failing, 1]])
+    keep[failing] = shared >= max(config.min_candidate_containment, ANCHOR_SHARE) * smaller
     return pairs[keep], estimates[keep]
 
 
-def anchor_containment(anchor_rows: np.ndarray, anchors: np.ndarray, row_a: int, row_b: int) -> float:
-    """The share of the sentence anchors of the article with fewer that the other one has too
-    (``anchors[k]`` held by ``anchor_rows[k]``, rows in order)."""
-    first = np.searchsorted(anchor_rows, [row_a, row_a + 1, row_b, row_b + 1])
-    anchors_a, anchors_b = anchors[first[0] : first[1]], anchors[first[2] : first[3]]
-    if anchors_a.size == 0 or anchors_b.size == 0:
-        return 0.0
-    shared = np.intersect1d(anchors_a, anchors_b, assume_unique=True).size
-    return shared / min(anchors_a.size, anchors_b.size)
+def _row_keys(rows: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    """One 64-bit key per (row, anchor)."""
+    with np.errstate(over="ignore"):
+        return anchors ^ (rows.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+
+
+def shared_anchors(
+    anchor_rows: np.ndarray, anchors: np.ndarray, pairs: np.ndarray, block: int = 65536
+) -> np.ndarray:
+    """How many anchors the two rows of each pair share (``anchors[k]`` held by
+    ``anchor_rows[k]``, rows in order, each anchor once per row), all pairs at once."""
+    keys = np.sort(_row_keys(anchor_rows, anchors))
+    last = max(int(anchor_rows.max(initial=-1)), int(pairs.max(initial=-1)))
+    first = np.searchsorted(anchor_rows, np.arange(last + 2))
+    out = np.zeros(len(pairs), dtype=np.int64)
+    for start in range(0, len(pairs), block):
+        a, b = pairs[start : start + block, 0], pairs[start : start + block, 1]
+        sizes = first[a + 1] - first[a]  # each of a's anchors, looked up as one of b's
+        pair_of = np.repeat(np.arange(a.size), sizes)
+        positions = (
+            np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes) + np.repeat(first[a], sizes)
+        )
+        found = is_member(_row_keys(b[pair_of], anchors[positions]), keys)
+        out[start : start + a.size] = np.bincount(pair_of[found], minlength=a.size)
+    return out
 
 
 def align_tasks(copies: ExactCopies, survivors: np.ndarray, rank: np.ndarray) -> list[AlignTask]:
@@ -164,15 +186,21 @@ Overlap = tuple[float, float, float]
 
 def align_chunk(
     chunk: list[tuple[bool, str, str]], *, config: DedupConfig, boilerplate: frozenset[int]
-) -> list[tuple[Alignment, Overlap | None]]:
-    """Align each ``(exact copies?, text a, text b)``; shingle overlap for all but exact copies."""
+) -> list[tuple[Alignment | None, Overlap | None]]:
+    """Align each ``(exact copies?, text a, text b)``; shingle overlap for all but exact copies.
+
+    A candidate whose exact shingle containment is below ``min_candidate_containment`` both ways
+    is not aligned (``None``): the pre-check estimated it from signatures, this counts it."""
     prepared = _Prepared(config, boilerplate)
-    out: list[tuple[Alignment, Overlap | None]] = []
+    out: list[tuple[Alignment | None, Overlap | None]] = []
     for exact, text_a, text_b in chunk:
+        overlap = None if exact else shingle_overlap(prepared.shingles(text_a), prepared.shingles(text_b))
+        if overlap is not None and max(overlap[1], overlap[2]) < config.min_candidate_containment:
+            out.append((None, overlap))  # the exact check: too little shared to align
+            continue
         alignment = align_prepared(
             prepared.text(text_a), prepared.text(text_b), threshold=config.paragraph_threshold
         )
-        overlap = None if exact else shingle_overlap(prepared.shingles(text_a), prepared.shingles(text_b))
         out.append((alignment, overlap))
     return out
 
@@ -180,8 +208,8 @@ def align_chunk(
 def verify(
     tasks: list[AlignTask], *, store: TextStore, ids: Sequence[ArticleId], estimates: np.ndarray,
     boilerplate: frozenset[int], config: DedupConfig, executor: Executor,
-) -> list[Pair]:  # fmt: skip
-    """The reported pairs among ``tasks``, sorted by ids."""
+) -> tuple[list[Pair], int]:  # fmt: skip
+    """The reported pairs among ``tasks`` (sorted by ids), and how many tasks were aligned."""
 
     def chunks() -> Iterator[list[tuple[bool, str, str]]]:
         for start in range(0, len(tasks), CHUNK):
@@ -189,14 +217,18 @@ def verify(
 
     work = partial(align_chunk, config=config, boilerplate=boilerplate)
     pairs: list[Pair] = []
-    done = 0
+    done = aligned = 0
     for results in executor.map(work, chunks(), label="aligning", total=len(tasks)):
         for task, (alignment, overlap) in zip(tasks[done : done + len(results)], results, strict=True):
+            if alignment is None:
+                continue
+            aligned += 1
             pair = make_pair(task, alignment, overlap, ids=ids, estimates=estimates, config=config)
             if pair is not None:
                 pairs.append(pair)
         done += len(results)
-    return pairs
+    pairs.sort(key=lambda p: (id_key(p.a), id_key(p.b)))
+    return pairs, aligned
 
 
 def make_pair(

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 from conftest import SEED_A, SEED_B
 from dedup import DedupConfig
 from dedup.candidates import (
+    ALONE_MAX_DOCS,
     CROWDED_WINDOW,
     BatchIndex,
     MemoryIndex,
@@ -12,10 +13,12 @@ from dedup.candidates import (
     band_pairs,
     lsh_bands,
     lsh_pairs,
+    self_join,
 )
 from dedup.shingles import anchor_hashes, shingle_hashes, text_shingles, tokenize
 from dedup.signatures import signature_matrix
 from dedup.sketch import SketchSettings, SketchTable
+from dedup.verification import shared_anchors
 
 
 def bands(matrix, threshold=0.1, order=None, max_bucket=64):
@@ -92,7 +95,10 @@ def corpus_table(n=120, seed=5):
             base = texts[-1].split(". ")
             texts.append(
                 ". ".join(
-                    [*base[: rng.integers(2, len(base))], "an added closing sentence of ten words here"]
+                    [
+                        *base[: rng.integers(2, len(base))],
+                        f"an added closing sentence number {i} of ten words",
+                    ]
                 )
             )
         else:
@@ -120,6 +126,30 @@ def test_the_batch_and_the_incremental_index_give_the_same_candidates():
     assert found == expected
 
 
+def test_a_template_sentence_pairs_nobody_but_a_shared_passage_does():
+    rng = np.random.default_rng(7)
+    words = [f"w{k}" for k in range(4000)]
+
+    def sentence():
+        return " ".join(rng.choice(words, 10))
+
+    template = "the quarterly dividend is unchanged from the prior quarter"
+    texts = [f"{sentence()}. {template}. {sentence()}. {sentence()}" for _ in range(ALONE_MAX_DOCS + 1)]
+    passage = f"{sentence()}. {sentence()}"  # two consecutive sentences, in two articles
+    texts += [f"{sentence()}. {passage}. {sentence()}", f"{sentence()}. {sentence()}. {passage}"]
+    table = SketchTable.build(texts, SketchSettings(5, 128, 1), [f"t{i}" for i in range(len(texts))])
+    rows = np.arange(len(table))
+    assert as_set(self_join(BatchIndex(DedupConfig(), rows), table, rows)) == {
+        (len(texts) - 2, len(texts) - 1)
+    }
+    # with one carrier fewer the template sentence is not one yet: its carriers pair
+    few = np.arange(ALONE_MAX_DOCS)
+    assert (
+        len(as_set(self_join(BatchIndex(DedupConfig(), rows), table, few)))
+        == ALONE_MAX_DOCS * (ALONE_MAX_DOCS - 1) // 2
+    )
+
+
 def test_a_batch_query_keeps_only_pairs_touching_the_queried_rows():
     table = corpus_table()
     rows = np.arange(len(table))
@@ -137,3 +167,19 @@ def test_banding_equals_datasketch_lsh_on_random_signatures(rows, seed, threshol
     rng = np.random.default_rng(seed)
     matrix = rng.integers(0, 3, size=(rows, 32)).astype(np.uint32)
     assert bands(matrix, threshold, max_bucket=10**6) == lsh_pairs(matrix, threshold=threshold, seed=1)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sets(st.integers(0, 30), max_size=12), min_size=1, max_size=12), st.data())
+def test_shared_anchors_counts_each_pairs_common_anchors(sets, data):
+    rows = np.repeat(np.arange(len(sets)), [len(s) for s in sets])
+    anchors = np.array([a for s in sets for a in sorted(s)], dtype=np.uint64)
+    pairs = np.array(
+        data.draw(
+            st.lists(st.tuples(st.integers(0, len(sets) - 1), st.integers(0, len(sets) - 1)), max_size=20)
+        ),
+        dtype=np.int64,
+    ).reshape(-1, 2)
+    assert shared_anchors(rows, anchors, pairs, block=3).tolist() == [
+        len(sets[a] & sets[b]) for a, b in pairs
+    ]

@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -73,8 +75,16 @@ def reference_sketch(text, shingle_size, num_perm, seed):
         "shingles": len(shingles),
         "signature": signature(shingles, num_perm, seed).tolist(),
         "anchors": anchor_hashes(sentences).tolist(),
+        "passages": reference_passages(sentences),
         "lines": sorted((h, chars, words) for h, (chars, words) in line_hashes.items()),
     }
+
+
+def reference_passages(sentences):
+    """Hashes of two consecutive sentences of 8+ words (by their definition), sorted, distinct."""
+    hashes = [sequence_hash(words) for words in sentences if len(words) >= 8]
+    mixed = [(a ^ (b * 0x9E3779B97F4A7C15)) % 2**64 for a, b in pairwise(hashes)]
+    return sorted({int(h) for h in _fmix64(np.array(mixed, dtype=np.uint64))}) if mixed else []
 
 
 def fast_sketch(text, shingle_size, num_perm, seed):
@@ -84,6 +94,7 @@ def fast_sketch(text, shingle_size, num_perm, seed):
         "shingles": s.shingles,
         "signature": s.signature.tolist(),
         "anchors": s.anchors.tolist(),
+        "passages": s.passages.tolist(),
         "lines": list(zip(s.line_hashes.tolist(), s.line_chars.tolist(), s.line_words.tolist(), strict=True)),
     }
 
@@ -164,6 +175,7 @@ def table_row(table, row):
         "shingles": int(table.shingles[row]),
         "signature": table.signatures[row].tolist(),
         "anchors": table.anchors[anchors].tolist(),
+        "passages": table.passages[table.passage_rows == row].tolist(),
         "lines": list(
             zip(
                 table.line_hashes[lines].tolist(),
