@@ -42,7 +42,7 @@ from rapidfuzz.distance import Indel
 
 from .normalize import normalize, normalize_lines
 from .paragraphs import split_paragraphs
-from .shingles import hash_array, is_member, sequence_hashes, sorted_unique, token_hashes
+from .shingles import hash_array, is_member, sequence_hashes, token_hashes
 from .tokens import display_units, tokenize
 
 DEFAULT_THRESHOLD = 0.8
@@ -112,13 +112,16 @@ class PreparedText:
 
     @cached_property
     def vocabularies(self) -> tuple[np.ndarray, ...]:
-        """Per compared paragraph, the sorted distinct hashes of its words."""
-        ends = np.cumsum([len(w) for w in self.words], dtype=np.int64)
-        hashes = token_hashes([w for paragraph in self.words for w in paragraph])
-        return tuple(
-            sorted_unique(hashes[end - len(w) : end])
-            for w, end in zip(self.words, ends.tolist(), strict=True)
-        )
+        """Per compared paragraph, the sorted distinct hashes of its words (one sort in all)."""
+        sizes = [len(w) for w in self.words]
+        paragraph = np.repeat(np.arange(len(sizes)), sizes)
+        hashes = token_hashes([w for paragraph_words in self.words for w in paragraph_words])
+        order = np.lexsort((hashes, paragraph))
+        paragraph, hashes = paragraph[order], hashes[order]
+        new = np.ones(hashes.size, dtype=bool)
+        new[1:] = (hashes[1:] != hashes[:-1]) | (paragraph[1:] != paragraph[:-1])
+        bounds = np.searchsorted(paragraph[new], np.arange(1, len(sizes)))
+        return tuple(np.split(hashes[new], bounds))
 
     @property
     def compared_chars(self) -> int:

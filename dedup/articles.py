@@ -90,7 +90,7 @@ class Ingest:
     def __init__(self) -> None:
         self.ids: list[ArticleId] = []
         self.sources: list[str] = []
-        self.meta: list[Mapping[str, Any]] = []
+        self.meta: list[Mapping[str, Any] | None] = []
         self._row_of: dict[str, int] = {}
 
     def add(self, article: Article) -> int:
@@ -107,14 +107,14 @@ class Ingest:
             raise InputError(f"article {article.id!r}: duplicate id{same}")
         self.ids.append(article.id)
         self.sources.append(source)
-        self.meta.append(article.meta)
+        self.meta.append(article.meta if article.meta.keys() - {"source"} else None)  # most have none
         return row
 
     def metadata(self, rows: Iterable[int]) -> dict[ArticleId, dict[str, Any]]:
         """The metadata of these rows (where they have any besides their source), by id."""
         out = {}
         for row in rows:
-            extra = {k: v for k, v in self.meta[row].items() if k != "source"}
+            extra = {k: v for k, v in (self.meta[row] or {}).items() if k != "source"}
             if extra:
                 out[self.ids[row]] = extra
         return out

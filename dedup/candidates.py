@@ -153,14 +153,10 @@ def anchor_pairs(
     if anchors.size == 0:
         return np.empty((0, 2), dtype=np.int64), np.empty(0, dtype=np.uint64)
     # keep only anchors held by two rows or more (few), before the heavier pairing
-    order = np.argsort(anchors, kind="stable")
-    ordered = anchors[order]
-    shared = np.zeros(ordered.size, dtype=bool)
-    same = ordered[1:] == ordered[:-1]
-    shared[1:] |= same
-    shared[:-1] |= same
-    keep = order[shared]
-    del order, ordered, shared, same
+    ordered = np.sort(anchors)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    del ordered
+    keep = is_member(anchors, sorted_unique(repeated))
     values, rows = anchors[keep], anchor_rows[keep]
     ordered = np.sort(values)
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])

@@ -86,9 +86,7 @@ def find_duplicates(
     """
     config = _settings(config, options, on_empty)
     in_memory = isinstance(articles, Sequence | Mapping) and not isinstance(articles, str | bytes)
-    if workers is None:
-        small = in_memory and len(articles) < PARALLEL_MIN_ARTICLES  # type: ignore[arg-type]
-        workers = 1 if small else (os.cpu_count() or 1)
+    workers = _workers(workers, len(articles) if in_memory else None)  # type: ignore[arg-type]
     clock = StageClock(timings if timings is not None else {})
     with LocalExecutor(workers, progress=progress) as executor, TextStore(spill=not in_memory) as store:
         ingest = Ingest()
@@ -104,6 +102,7 @@ def find_duplicates(
         candidates = self_join(BatchIndex(config, rank), table, copies.leaders)
         clock.lap("candidates")
         survivors, estimates = precheck(candidates, table, config)
+        table.release()
         clock.lap("precheck")
         tasks = align_tasks(copies, survivors, rank)
         pairs, aligned = verify(tasks, store=store, ids=ingest.ids, estimates=estimates, boilerplate=boilerplate,
@@ -116,6 +115,13 @@ def find_duplicates(
     )
     meta = _shown_metadata(pairs, clusters, ingest)
     return DedupResult(tuple(pairs), tuple(clusters), skipped, run_params(config), summary, meta)
+
+
+def _workers(workers: int | None, count: int | None) -> int:
+    """The given number of processes, or by default one for a small collection, else all cores."""
+    if workers is not None:
+        return workers
+    return 1 if count is not None and count < PARALLEL_MIN_ARTICLES else (os.cpu_count() or 1)
 
 
 def _settings(config: DedupConfig | None, options: dict[str, Any], on_empty: str) -> DedupConfig:
