@@ -316,7 +316,15 @@ def measure_command(path: Path, planted: list[list[int]], workers: int | None) -
     """The ``dedup`` command end to end, as a user runs it: a subprocess writing a JSON report."""
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.json"
-        command = [sys.executable, "-m", "dedup", str(path), "-o", str(report)]
+        command = [
+            sys.executable,
+            "-m",
+            "dedup",
+            str(path),
+            "-o",
+            str(report),
+            "--skip-empty",
+        ]  # as the library
         if workers:
             command += ["--workers", str(workers)]
         start = time.perf_counter()
@@ -482,18 +490,20 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     print(f"machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}; dedup {info['newsdedup']}, "
           f"datasketch {info['datasketch']}, numpy {info['numpy']}, rapidfuzz {info['rapidfuzz']}")  # fmt: skip
-    rows = []
+    rows: list[dict[str, Any]] = []
     for kind in args.corpora:
         if kind == "real":
             if args.data.is_dir():
                 rows.append(measure_row("real news", real_corpus(args.data, args.cache), args))
-            continue
-        for size in args.sizes:
-            path, _ = corpus(size, args.seed, args.planted, args.data, args.cache, kind)
-            rows.append(measure_row("news-like" if kind == "news" else "template-heavy", path, args))
+        else:
+            for size in args.sizes:
+                path, _ = corpus(size, args.seed, args.planted, args.data, args.cache, kind)
+                rows.append(measure_row("news-like" if kind == "news" else "template-heavy", path, args))
+        if args.json:  # after every corpus: a long run that fails later keeps what it measured
+            args.json.write_text(
+                json.dumps({"machine": info, "rows": rows}, indent=2) + "\n", encoding="utf-8"
+            )
     print_table(rows)
-    if args.json:
-        args.json.write_text(json.dumps({"machine": info, "rows": rows}, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
