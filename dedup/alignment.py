@@ -169,11 +169,23 @@ def _sorted(hashes: frozenset[int]) -> np.ndarray:
 
 def align_prepared(a: PreparedText, b: PreparedText, *, threshold: float) -> Alignment:
     """Align two prepared articles (see the module docstring for the rules)."""
+    alignment = align_if_covered(a, b, threshold=threshold, min_coverage=0.0)
+    assert alignment is not None  # (nothing is below a coverage of 0)
+    return alignment
+
+
+def align_if_covered(
+    a: PreparedText, b: PreparedText, *, threshold: float, min_coverage: float
+) -> Alignment | None:
+    """:func:`align_prepared`, or None — as soon as the paragraph scores prove that neither
+    coverage can reach ``min_coverage`` (see :func:`_coverage_bounds`), before the costlier steps."""
     rows = [i for i in range(len(a.compared)) if i not in a.ignored]
     cols = [j for j in range(len(b.compared)) if j not in b.ignored]
     matches: list[Match] = []
     if rows and cols:
         scores = _scores([a.words[i] for i in rows], [b.words[j] for j in cols])
+        if min_coverage > 0 and max(_coverage_bounds(a, b, rows, cols, scores, threshold)) < min_coverage:
+            return None
         cells = []
         for r, c in zip(*np.nonzero(scores >= threshold), strict=True):
             i, j = rows[r], cols[c]
@@ -217,6 +229,37 @@ def align_prepared(a: PreparedText, b: PreparedText, *, threshold: float) -> Ali
             [(m.b, m.a, m.score) for m in a_inside_b],
         ),
     )
+
+
+def _coverage_bounds(
+    a: PreparedText, b: PreparedText, rows: list[int], cols: list[int], scores: np.ndarray, threshold: float
+) -> tuple[float, float]:
+    """Upper bounds of the two coverages: the share of each side's compared characters in units
+    that could count at all — a unit with a one-to-one score at ``threshold``, or that passes the
+    inside-search's word filter as a unit or as a host (each counts at most its length)."""
+    size_a = np.array([len(a.compared[i]) for i in rows], dtype=np.float64)
+    size_b = np.array([len(b.compared[j]) for j in cols], dtype=np.float64)
+    could_a, could_b = (scores >= threshold).any(axis=1), (scores >= threshold).any(axis=0)
+    if not (could_a.all() and could_b.all()):
+        shared = _shared_words([a.vocabularies[i] for i in rows], [b.vocabularies[j] for j in cols])
+        unit_a = _inside_units(a, rows) & (size_a <= MAX_INSIDE_CHARS)
+        unit_b = _inside_units(b, cols) & (size_b <= MAX_INSIDE_CHARS)
+        words_a = np.array([a.vocabularies[i].size for i in rows])[:, None]
+        words_b = np.array([b.vocabularies[j].size for j in cols])[None, :]
+        a_in_b = unit_a[:, None] & (size_b[None, :] <= MAX_HOST_CHARS) & (size_b[None, :] > size_a[:, None])
+        a_in_b &= shared >= threshold * words_a
+        b_in_a = unit_b[None, :] & (size_a[:, None] <= MAX_HOST_CHARS) & (size_a[:, None] > size_b[None, :])
+        b_in_a &= shared >= threshold * words_b
+        could_a |= a_in_b.any(axis=1) | b_in_a.any(axis=1)
+        could_b |= a_in_b.any(axis=0) | b_in_a.any(axis=0)
+    return (
+        float(size_a[could_a].sum()) / max(a.compared_chars, 1),
+        float(size_b[could_b].sum()) / max(b.compared_chars, 1),
+    )
+
+
+def _inside_units(text: PreparedText, units: list[int]) -> np.ndarray:
+    return np.array([len(text.words[i]) >= MIN_INSIDE_WORDS for i in units], dtype=bool)
 
 
 def _inside(

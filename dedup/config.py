@@ -42,7 +42,8 @@ class DedupConfig:
         ``min_candidate_containment`` (0.05): pre-check before alignment; a candidate pair whose
         shingle containment, estimated from the signatures and shingle counts, is below this both
         ways is dropped, and so is one whose exact containment (counted from the texts just before
-        alignment) is: the summary's ``prechecked_pairs`` and ``aligned_pairs``.
+        alignment) is; alignment stops early for a pair whose paragraph scores prove it cannot be
+        reported: the summary's ``prechecked_pairs`` and ``aligned_pairs`` (aligned to the end).
 
     Alignment and decision
         ``paragraph_threshold`` (0.8): score (0..1) at which two paragraphs count as the same

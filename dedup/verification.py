@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .alignment import Alignment, PreparedText, align_prepared, prepare
+from .alignment import Alignment, PreparedText, align_if_covered, prepare
 from .articles import ArticleId, id_key
 from .candidates import Candidates
 from .config import DedupConfig
@@ -190,7 +190,8 @@ def align_chunk(
     """Align each ``(exact copies?, text a, text b)``; shingle overlap for all but exact copies.
 
     A candidate whose exact shingle containment is below ``min_candidate_containment`` both ways
-    is not aligned (``None``): the pre-check estimated it from signatures, this counts it."""
+    is not aligned (``None``): the pre-check estimated it from signatures, this counts it. Nor is
+    one whose paragraph scores prove it cannot reach the coverage of a reported pair."""
     prepared = _Prepared(config, boilerplate)
     out: list[tuple[Alignment | None, Overlap | None]] = []
     for exact, text_a, text_b in chunk:
@@ -198,8 +199,13 @@ def align_chunk(
         if overlap is not None and max(overlap[1], overlap[2]) < config.min_candidate_containment:
             out.append((None, overlap))  # the exact check: too little shared to align
             continue
-        alignment = align_prepared(
-            prepared.text(text_a), prepared.text(text_b), threshold=config.paragraph_threshold
+        # a candidate that cannot reach partial_threshold is not reported: stop as soon as that is sure
+        floor = 0.0 if exact else min(config.partial_threshold, config.duplicate_threshold)
+        alignment = align_if_covered(
+            prepared.text(text_a),
+            prepared.text(text_b),
+            threshold=config.paragraph_threshold,
+            min_coverage=floor,
         )
         out.append((alignment, overlap))
     return out

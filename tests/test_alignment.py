@@ -3,7 +3,7 @@ from hypothesis import strategies as st
 
 from conftest import SEED_A, SEED_B
 from dedup import align
-from dedup.alignment import word_diff
+from dedup.alignment import align_if_covered, align_prepared, prepare, word_diff
 from dedup.paragraphs import split_paragraphs
 
 
@@ -92,3 +92,32 @@ def test_sentences_of_a_summary_are_found_inside_longer_paragraphs():
     assert result.only_b == ()
     assert result.coverage_b_by_a == 1.0
     assert align(summary, article) == result.mirrored()
+
+
+PIECES = [
+    "The minister said the talks in Moscow would resume next week after a pause of two months.",
+    "Officials from both countries declined to comment on the details of the draft agreement.",
+    "Markets rose on the news, with the main index closing up more than one percent on the day.",
+    "A spokesman for the opposition called the plan a betrayal of voters and promised a fight.",
+    "Short line.",
+    "Analysts expect the central bank to hold interest rates steady at its meeting on Thursday.",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(range(len(PIECES))), min_size=1, max_size=6),
+    st.lists(st.sampled_from(range(len(PIECES))), min_size=1, max_size=6),
+    st.sampled_from([0.2, 0.5, 0.8, 0.95]),
+    st.booleans(),
+)
+def test_the_early_stop_only_drops_pairs_that_could_not_reach_the_coverage(first, second, floor, merge):
+    glue = " " if merge else "\n\n"  # merged paragraphs exercise the inside-search
+    a = prepare("\n\n".join(PIECES[k] for k in first))
+    b = prepare(glue.join(PIECES[k] for k in second))
+    full = align_prepared(a, b, threshold=0.8)
+    early = align_if_covered(a, b, threshold=0.8, min_coverage=floor)
+    if early is None:
+        assert max(full.coverage_a_by_b, full.coverage_b_by_a) < floor
+    else:
+        assert early == full
