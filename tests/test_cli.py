@@ -299,3 +299,11 @@ def test_a_bad_line_late_in_a_streamed_file_exits_2_and_leaves_no_report(tmp_pat
     assert (proc.returncode, proc.stdout) == (2, "")
     assert expected in proc.stderr and len(proc.stderr.splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no report, no temporary file
+
+
+def test_explain_on_a_streamed_input_shows_the_same_paragraphs_as_on_files():
+    stdin = "".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in fixture_texts().items())
+    streamed = json.loads(run_cli("-", "--explain", "--format", "json", stdin=stdin).stdout)
+    from_files = json.loads(run_cli(str(FIXTURES), "--explain", "--format", "json").stdout)
+    assert [p["paragraphs"] for p in streamed["pairs"]] == [p["paragraphs"] for p in from_files["pairs"]]
+    assert len(streamed["pairs"][0]["paragraphs"]) >= 9
