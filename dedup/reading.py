@@ -339,7 +339,7 @@ def _record_article(record: dict[str, object], where: str, id_field: str, text_f
 
 def _check_text(text: str, where: str) -> None:
     """Refuse what no UTF-8 output can carry (lone surrogates) and NUL characters."""
-    bad = LONE_SURROGATE.search(text)
+    bad = None if text.isascii() else LONE_SURROGATE.search(text)
     if bad:
         raise InputError(
             f"{where} has a lone surrogate (\\u{ord(bad.group()):04x}) at character {bad.start()}"
