@@ -107,10 +107,15 @@ def fresh_article(
         for position in range(rng.randrange(4), len(tokens), 4):
             tokens[position] = rng.choice(words)
         chosen.append(" ".join(tokens))
+    return in_paragraphs(rng, chosen)
+
+
+def in_paragraphs(rng: random.Random, sentences: list[str]) -> list[str]:
+    """Sentences grouped into paragraphs of one to three."""
     paragraphs, start = [], 0
-    while start < len(chosen):
+    while start < len(sentences):
         size = rng.randint(1, 3)
-        paragraphs.append(" ".join(chosen[start : start + size]))
+        paragraphs.append(" ".join(sentences[start : start + size]))
         start += size
     return paragraphs
 
@@ -132,13 +137,7 @@ def republish(rng: random.Random, paragraphs: list[str], pool: list[str], words:
 def template_article(rng: random.Random, templates: list[str], words: list[str]) -> list[str]:
     """Paragraphs of an article of the template-heavy corpus: every sentence drawn from a shared
     pool in which each one recurs in about :data:`TEMPLATE_REUSE` unrelated articles."""
-    sentences = rng.sample(templates, SENTENCES_PER_ARTICLE)
-    paragraphs, start = [], 0
-    while start < len(sentences):
-        size = rng.randint(1, 3)
-        paragraphs.append(" ".join(sentences[start : start + size]))
-        start += size
-    return paragraphs
+    return in_paragraphs(rng, rng.sample(templates, SENTENCES_PER_ARTICLE))
 
 
 def build_corpus(

@@ -20,7 +20,7 @@ import os
 import stat
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -111,10 +111,17 @@ def _read_jsonl_file(
     path: Path, name: str, compressed: bool, id_field: str, text_field: str
 ) -> Iterator[Article]:
     """JSON Lines streamed from a file (decompressed on the fly)."""
+    return _streamed(path, name, compressed, lambda raw: read_jsonl_stream(raw, name, id_field, text_field))
+
+
+def _streamed(
+    path: Path, name: str, compressed: bool, read: Callable[[BinaryIO], Iterator[Article]]
+) -> Iterator[Article]:
+    """``read`` over the bytes of a file, decompressed on the fly; read errors named by file."""
     _check_regular(path)
     try:
-        with gzip.open(path, "rb") if compressed else path.open("rb") as stream:
-            yield from read_jsonl_stream(stream, name, id_field, text_field)  # type: ignore[arg-type]
+        with gzip.open(path, "rb") if compressed else path.open("rb") as raw:
+            yield from read(raw)  # type: ignore[arg-type]
     except OSError as error:  # gzip.BadGzipFile is an OSError too
         raise InputError(f"{name}: cannot read: {error.strerror or error}") from None
     except (EOFError, zlib.error) as error:
@@ -246,18 +253,15 @@ def _read_csv_file(
     path: Path, name: str, compressed: bool, id_field: str, text_field: str
 ) -> Iterator[Article]:
     """CSV streamed from a file (decompressed and decoded on the fly)."""
-    _check_regular(path)
-    try:
-        with gzip.open(path, "rb") if compressed else path.open("rb") as raw:
-            if _looks_utf16(raw.peek(4)[:4]):
-                raise InputError(
-                    f"{name}: looks like UTF-16 text; dedup reads UTF-8 (convert it, e.g. with iconv)"
-                )
-            yield from read_csv_stream(_decoded_lines(raw, name), name, id_field, text_field)
-    except OSError as error:
-        raise InputError(f"{name}: cannot read: {error.strerror or error}") from None
-    except (EOFError, zlib.error) as error:
-        raise InputError(f"{name}: damaged gzip data ({error or 'the stream ends early'})") from None
+
+    def read(raw: BinaryIO) -> Iterator[Article]:
+        if _looks_utf16(raw.peek(4)[:4]):  # type: ignore[attr-defined]
+            raise InputError(
+                f"{name}: looks like UTF-16 text; dedup reads UTF-8 (convert it, e.g. with iconv)"
+            )
+        return read_csv_stream(_decoded_lines(raw, name), name, id_field, text_field)
+
+    return _streamed(path, name, compressed, read)
 
 
 def _decoded_lines(raw: Iterable[bytes], name: str) -> Iterator[str]:
