@@ -45,7 +45,7 @@ from .results import Cluster, DedupResult, Pair, RunSummary, Skipped
 from .shingles import ANCHOR_MIN_WORDS
 from .signatures import DATASKETCH_VERSION, SCHEME
 from .sketch import SKETCH_SCHEME, SketchSettings, SketchTable, resketch_without_boilerplate
-from .store import TextStore
+from .store import ShingleStore, TextStore
 from .verification import align_tasks, precheck, verify
 
 DISTRIBUTION = "newsdedup"
@@ -88,20 +88,21 @@ def find_duplicates(
     in_memory = isinstance(articles, Sequence | Mapping) and not isinstance(articles, str | bytes)
     workers = _workers(workers, len(articles) if in_memory else None)  # type: ignore[arg-type]
     clock = StageClock(timings if timings is not None else {})
-    with LocalExecutor(workers, progress=progress) as executor, TextStore(spill=not in_memory) as store:
+    executor, store = LocalExecutor(workers, progress=progress), TextStore(spill=not in_memory)
+    with executor, store, ShingleStore() as shingles:
         ingest = Ingest()
-        table = sketch_articles(iter_articles(articles), ingest, store, config, executor)
+        table = sketch_articles(iter_articles(articles), ingest, store, config, executor, shingles)
         clock.lap("read_and_sketch")
         rank = id_ranks(ingest.ids)
         kept, skipped = _non_empty(table, ingest, rank, on_empty)
         copies = group_exact_copies(table, kept, rank)
         clock.lap("exact_copies")
         boilerplate = table_boilerplate(table, copies.is_leader, rank, min_docs=config.boilerplate_min_docs)
-        resketch_without_boilerplate(table, copies.leaders, boilerplate, store, executor)
+        resketch_without_boilerplate(table, copies.leaders, boilerplate, store, executor, shingles)
         clock.lap("boilerplate")
         candidates = self_join(BatchIndex(config, rank), table, copies.leaders)
         clock.lap("candidates")
-        survivors, estimates = precheck(candidates, table, config)
+        survivors, estimates = precheck(candidates, table, config, shingles, boilerplate)
         table.release()
         clock.lap("precheck")
         tasks = align_tasks(copies, survivors, rank)
@@ -152,9 +153,11 @@ class StageClock:
 
 
 def sketch_articles(
-    articles: Iterator[Article], ingest: Ingest, store: TextStore, config: DedupConfig, executor: Executor
-) -> SketchTable:
-    """Sketch every article on the executor, chunk by chunk, keeping its text in ``store``."""
+    articles: Iterator[Article], ingest: Ingest, store: TextStore, config: DedupConfig, executor: Executor,
+    shingles: ShingleStore,
+) -> SketchTable:  # fmt: skip
+    """Sketch every article on the executor, chunk by chunk, keeping its text in ``store`` and its
+    shingles in ``shingles``."""
     settings = SketchSettings.of(config)
 
     def chunks() -> Iterator[list[str]]:
@@ -170,8 +173,13 @@ def sketch_articles(
                     ) from None
             yield [article.text for article in batch]
 
-    work = partial(SketchTable.build, settings=settings)
-    table = SketchTable.concat(list(executor.map(work, chunks(), label="sketching")), settings)
+    def tables() -> Iterator[SketchTable]:
+        work = partial(SketchTable.build_with_shingles, settings=settings)
+        for table, values in executor.map(work, chunks(), label="sketching", size=lambda out: len(out[0])):
+            shingles.put(np.arange(len(shingles), len(shingles) + len(table)), values)
+            yield table
+
+    table = SketchTable.concat(list(tables()), settings)
     table.ids = ingest.ids
     return table
 

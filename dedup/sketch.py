@@ -58,7 +58,7 @@ from .shingles import (
 )
 from .signatures import SCHEME as MINHASH_SCHEME
 from .signatures import signature, signature_rows
-from .store import TextStore
+from .store import Shingles, ShingleStore, TextStore
 from .tokens import SENTENCE_MARK, plain, scan, tokenize, word_table
 
 SKETCH_SCHEME = "dedup-sketch/3"
@@ -216,9 +216,10 @@ def _distinct_per_row(rows: np.ndarray, values: np.ndarray) -> tuple[np.ndarray,
 
 def _shingles_per_row(
     hashes: np.ndarray, rows: np.ndarray, words: np.ndarray, size: int
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct shingle hashes of every row (as :func:`~dedup.shingles.shingles_of_hashes`), sorted
-    by row then hash: the rows of the shingles and the shingles."""
+    by row then hash: the rows of the shingles, the shingles, and the index of each one's first
+    word (its first occurrence)."""
     count = max(hashes.size - size + 1, 0)
     combined = np.zeros(count, dtype=np.uint64)
     with np.errstate(over="ignore"):
@@ -226,16 +227,24 @@ def _shingles_per_row(
             combined += hashes[position : position + count] * POSITION_MULTIPLIERS[position]
     inside = rows[:count] == rows[size - 1 : size - 1 + count]  # the window is in one article
     keys = [(rows[:count][inside].astype(np.uint64) << np.uint64(32)) | fold32(combined[inside])]
+    first_words = [np.flatnonzero(inside)]
     firsts = np.cumsum(words) - words
     for row in np.flatnonzero((words > 0) & (words < size)).tolist():  # shorter than a shingle
         whole = shingles_of_hashes(hashes[firsts[row] : firsts[row] + words[row]], size)
         keys.append((np.uint64(row) << np.uint64(32)) | whole.astype(np.uint64))
-    unique = sorted_unique(np.concatenate(keys))
-    return (unique >> np.uint64(32)).astype(np.int32), (unique & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        first_words.append(np.full(whole.size, firsts[row]))
+    unique, index = sorted_unique(np.concatenate(keys), return_index=True)
+    first = np.concatenate(first_words).astype(np.int64)[index]
+    return (
+        (unique >> np.uint64(32)).astype(np.int32),
+        (unique & np.uint64(0xFFFFFFFF)).astype(np.uint32),
+        first,
+    )
 
 
-def _columns(texts: Sequence[str], settings: SketchSettings) -> dict[str, Any]:
-    """The columns of :class:`SketchTable` for raw ``texts``, computed for all of them at once."""
+def _columns(texts: Sequence[str], settings: SketchSettings) -> tuple[dict[str, Any], Shingles]:
+    """The columns of :class:`SketchTable` for raw ``texts``, computed for all of them at once,
+    and the rows' shingles (which the table does not keep)."""
     every, item_rows, line_chars = _scan_texts([prepare(t) for t in texts]).arrays()
     line_end = every == LINE_END
     is_break = line_end | (every == SENTENCE_END)
@@ -243,16 +252,20 @@ def _columns(texts: Sequence[str], settings: SketchSettings) -> dict[str, Any]:
     words = np.bincount(rows, minlength=len(texts))
     # for every word: how many sentence/line ends, and how many line ends, come before it
     breaks, line_of = np.cumsum(is_break)[~is_break], np.cumsum(line_end)[~is_break]
-    _, starts, ends = _runs(breaks, ANCHOR_MIN_WORDS)
-    sentences, sentence_rows = segment_hashes(hashes, starts, ends), rows[starts]
+    sentence_runs = _runs(breaks, 1)
+    every_sentence = segment_hashes(hashes, sentence_runs[1], sentence_runs[2])
+    long = sentence_runs[2] - sentence_runs[1] >= ANCHOR_MIN_WORDS
+    sentences, sentence_rows = every_sentence[long], rows[sentence_runs[1][long]]
     anchor_rows, anchors, _ = _distinct_per_row(sentence_rows, sentences)
     follows = np.flatnonzero(sentence_rows[1:] == sentence_rows[:-1])  # sentence k+1 is in k's row
     passage_rows, passages, _ = _distinct_per_row(sentence_rows[follows], passage_hashes(sentences, follows))
-    line_ids, starts, ends = _runs(line_of, 1)
-    line_rows, line_hashes, first = _distinct_per_row(rows[starts], segment_hashes(hashes, starts, ends))
-    shingle_rows, shingles = _shingles_per_row(hashes, rows, words, settings.shingle_size)
+    line_runs = _runs(line_of, 1)
+    line_ids, starts, ends = line_runs
+    every_line = segment_hashes(hashes, starts, ends)
+    line_rows, line_hashes, first = _distinct_per_row(rows[starts], every_line)
+    shingle_rows, shingles, first_word = _shingles_per_row(hashes, rows, words, settings.shingle_size)
     bounds = np.cumsum(words) - words
-    return {
+    columns = {
         "words": words.astype(np.int64),
         "shingles": np.bincount(shingle_rows, minlength=len(texts)).astype(np.int64),
         "digests": np.array(
@@ -272,6 +285,24 @@ def _columns(texts: Sequence[str], settings: SketchSettings) -> dict[str, Any]:
         "line_chars": line_chars[line_ids[first]].astype(np.uint32),
         "line_words": (ends - starts)[first].astype(np.uint32),
     }
+    values = np.stack(
+        [shingles, _ordinals(line_runs, rows, first_word), _ordinals(sentence_runs, rows, first_word)], axis=1
+    ).astype(np.uint32)
+    counts = columns["shingles"]
+    line_counts = np.bincount(rows[starts], minlength=len(texts))
+    sentence_counts = np.bincount(rows[sentence_runs[1]], minlength=len(texts))
+    return columns, Shingles(counts, values, line_counts, every_line, sentence_counts, every_sentence)
+
+
+def _ordinals(
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray], rows: np.ndarray, words: np.ndarray
+) -> np.ndarray:
+    """For each word of ``words`` (indexes), the ordinal within its row of the run (line or
+    sentence, covering every word) it is in."""
+    _, starts, ends = runs
+    run_of_word = np.repeat(np.arange(starts.size), ends - starts)
+    first_run = np.searchsorted(rows[starts], rows[words])  # the first run of the word's row
+    return run_of_word[words] - first_run
 
 
 @dataclass
@@ -305,7 +336,16 @@ class SketchTable:
         cls, texts: Sequence[str], settings: SketchSettings, ids: Sequence[ArticleId] = ()
     ) -> SketchTable:
         """Sketch ``texts`` (one row each, ids given or filled in later), all at once."""
-        return cls(settings=settings, ids=list(ids), **_columns(texts, settings))
+        return cls.build_with_shingles(texts, settings, ids)[0]
+
+    @classmethod
+    def build_with_shingles(
+        cls, texts: Sequence[str], settings: SketchSettings, ids: Sequence[ArticleId] = ()
+    ) -> tuple[SketchTable, Shingles]:
+        """:meth:`build`, and the rows' shingles, which the table does not keep (they go to a
+        :class:`~dedup.store.ShingleStore` for the exact pre-check)."""
+        columns, shingles = _columns(texts, settings)
+        return cls(settings=settings, ids=list(ids), **columns), shingles
 
     @classmethod
     def concat(cls, tables: list[SketchTable], settings: SketchSettings) -> SketchTable:
@@ -404,11 +444,13 @@ rest of its text (:func:`resketch_without_boilerplate`)."""
 
 
 def resketch_without_boilerplate(
-    table: SketchTable, rows: np.ndarray, boilerplate: frozenset[int], store: TextStore, executor: Executor
-) -> None:
+    table: SketchTable, rows: np.ndarray, boilerplate: frozenset[int], store: TextStore, executor: Executor,
+    shingles: ShingleStore | None = None,
+) -> None:  # fmt: skip
     """Give the ``rows`` that are mostly boilerplate the signature and shingle count of their
-    text without it, in place: a footer as long as the short articles it is attached to would
-    otherwise make all of them look alike to MinHash, and crowd out the bands of their own text."""
+    text without it, in place (and their shingles in ``shingles``): a footer as long as the short
+    articles it is attached to would otherwise make all of them look alike to MinHash, and crowd
+    out the bands of their own text."""
     if not boilerplate or rows.size == 0:
         return
     held = is_member(table.line_hashes, hash_array(boilerplate))
@@ -419,20 +461,29 @@ def resketch_without_boilerplate(
         [store.get(r) for r in redo[start : start + 512].tolist()] for start in range(0, redo.size, 512)
     )
     done = 0
-    for signatures, counts in executor.map(work, chunks, label="furniture", size=lambda out: len(out[1])):
-        table.signatures[redo[done : done + len(counts)]] = signatures
-        table.shingles[redo[done : done + len(counts)]] = counts
+    for signatures, counts, values in executor.map(
+        work, chunks, label="furniture", size=lambda out: len(out[1])
+    ):
+        rows_done = redo[done : done + len(counts)]
+        table.signatures[rows_done] = signatures
+        table.shingles[rows_done] = counts
+        if shingles is not None:  # the boilerplate is gone; template sentences are not told apart
+            shingles.put(rows_done, Shingles.untagged(counts, values))
         done += len(counts)
 
 
 def _signatures_without(
     texts: list[str], *, boilerplate: frozenset[int], settings: SketchSettings
-) -> tuple[np.ndarray, list[int]]:
-    signatures, counts = np.empty((len(texts), settings.num_perm), dtype=np.uint32), []
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Signatures, shingle counts and shingles (sorted, text after text) of ``texts`` without
+    their boilerplate lines."""
+    signatures, every = np.empty((len(texts), settings.num_perm), dtype=np.uint32), []
     for k, text in enumerate(texts):
         lines = [tokenize(line) for line in normalize_lines("\n".join(split_paragraphs(text)))]
         words = [w for line in lines if line and sequence_hash(line) not in boilerplate for w in line]
         shingles = shingle_hashes(words, settings.shingle_size)
         signatures[k] = signature(shingles, settings.num_perm, settings.seed)
-        counts.append(len(shingles))
-    return signatures, counts
+        every.append(shingles)
+    counts = np.array([len(s) for s in every], dtype=np.int64)
+    values = np.concatenate(every) if every else np.empty(0, dtype=np.uint32)
+    return signatures, counts, values

@@ -1,4 +1,4 @@
-"""Keeping article texts until alignment needs them.
+"""Keeping article texts (and shingles) until alignment (and the exact pre-check) needs them.
 
 Only candidate pairs are aligned, so most texts are never read again. A collection given as a
 list or mapping is already in memory, and its strings are only referenced; a streamed collection
@@ -8,9 +8,13 @@ grow with the text of a million articles, and read back by offset for the candid
 
 from __future__ import annotations
 
+import os
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
 
 from .articles import LONE_SURROGATE, Article, ArticleId
 
@@ -82,3 +86,87 @@ class StoredTexts(Mapping[ArticleId, str]):
 
     def close(self) -> None:
         self._store.close()
+
+
+@dataclass
+class Shingles:
+    """The shingles of consecutive rows as sketching computes them, for :class:`ShingleStore`.
+
+    ``values[k]`` is a shingle: its hash, then the ordinals (within its row) of the line and of the
+    sentence its first word is in; each row's hashes sorted and distinct, rows in order (row ``r``
+    has ``counts[r]``). ``line_hashes`` / ``sentence_hashes`` hold each row's lines / sentences in
+    order (``line_counts[r]`` / ``sentence_counts[r]`` of them), as 64-bit hashes."""
+
+    counts: np.ndarray
+    values: np.ndarray
+    line_counts: np.ndarray
+    line_hashes: np.ndarray
+    sentence_counts: np.ndarray
+    sentence_hashes: np.ndarray
+
+    @classmethod
+    def untagged(cls, counts: np.ndarray, hashes: np.ndarray) -> Shingles:
+        """Rows of shingle ``hashes`` with one line and one sentence each, hashed 0 (no boilerplate
+        line, no template sentence)."""
+        ones = np.ones(len(counts), dtype=np.int64)
+        values = np.zeros((hashes.size, 3), dtype=np.uint32)
+        values[:, 0] = hashes
+        zeros = np.zeros(len(counts), dtype=np.uint64)
+        return cls(np.asarray(counts, dtype=np.int64), values, ones, zeros, ones, zeros)
+
+
+class ShingleStore:
+    """Every article's :class:`Shingles`, spilled to a temporary file as sketching computes them
+    and read back by row for the exact pre-check: at a million articles about six gigabytes of disk
+    instead of memory. A row given again (its text re-sketched without boilerplate) is written
+    again and its old record forgotten."""
+
+    _PARTS = ("values", "line_hashes", "sentence_hashes")
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+        # per row and part: where it starts in the file and how many items it has
+        self._offsets = {part: array("q") for part in self._PARTS}
+        self._counts = {part: array("q") for part in self._PARTS}
+        self._end = 0
+
+    def __len__(self) -> int:
+        return len(self._counts["values"])
+
+    def put(self, rows: np.ndarray, shingles: Shingles) -> None:
+        """Keep the shingles of ``rows`` (one per row of ``shingles``, in order): each new row is
+        the next one, or one kept before."""
+        parts = (
+            (shingles.values.astype("<u4"), shingles.counts, 12),
+            (shingles.line_hashes.astype("<u8"), shingles.line_counts, 8),
+            (shingles.sentence_hashes.astype("<u8"), shingles.sentence_counts, 8),
+        )
+        for name, (data, counts, width) in zip(self._PARTS, parts, strict=True):
+            offsets = self._end + (np.cumsum(counts) - counts) * width
+            os.pwrite(self._file.fileno(), np.ascontiguousarray(data).tobytes(), self._end)
+            self._end += data.size * data.itemsize
+            for column, new in ((self._offsets[name], offsets), (self._counts[name], counts)):
+                old = rows < len(column)
+                for row, value in zip(rows[old].tolist(), new[old].tolist(), strict=True):
+                    column[row] = value
+                column.extend(np.asarray(new)[~old].tolist())
+
+    def get(self, row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row ``row``'s shingles ``(n, 3)`` (hash, line ordinal, sentence ordinal), line hashes
+        and sentence hashes."""
+        out = []
+        for name, dtype, width in zip(self._PARTS, ("<u4", "<u8", "<u8"), (12, 8, 8), strict=True):
+            count = self._counts[name][row]
+            out.append(
+                np.frombuffer(os.pread(self._file.fileno(), count * width, self._offsets[name][row]), dtype)
+            )
+        return out[0].reshape(-1, 3), out[1], out[2]
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> ShingleStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -29,9 +29,9 @@ from .config import DedupConfig
 from .copies import ExactCopies
 from .executor import Executor
 from .results import Direction, Kind, Pair
-from .shingles import is_member, shingle_hashes
+from .shingles import hash_array, is_member, shingle_hashes
 from .sketch import SketchTable
-from .store import TextStore
+from .store import ShingleStore, TextStore
 
 CHUNK = 512
 """Pairs per alignment task sent to the executor."""
@@ -39,6 +39,9 @@ ANCHOR_SHARE = 0.2
 """The pre-check keeps a pair MinHash rules out when this share of the sentence anchors of the
 article with fewer is shared: a short story inside a long page shares most of its sentences, two
 articles that quote one sentence in common (one in twenty) do not."""
+TEMPLATE_ONLY_SHARE = 0.2
+"""A pair whose shared text is all in template sentences is aligned only when this share of one
+article is shared (a reported pair needs ``partial_threshold``, 0.5, of one article aligned)."""
 
 
 class AlignTask(NamedTuple):
@@ -85,17 +88,94 @@ def classify(
 
 
 def precheck(
-    candidates: Candidates, table: SketchTable, config: DedupConfig
-) -> tuple[np.ndarray, np.ndarray]:
+    candidates: Candidates, table: SketchTable, config: DedupConfig, shingles: ShingleStore | None = None,
+    boilerplate: frozenset[int] = frozenset(),
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Candidate pairs worth aligning, and their MinHash Jaccard estimates.
 
-    The shared shingles are estimated from the signatures and the shingle counts
-    (``J (|A| + |B|) / (1 + J)``); a pair whose estimated containment is below
-    ``min_candidate_containment`` both ways is dropped — unless the share of the smaller
-    article's sentence anchors found in the other reaches :data:`ANCHOR_SHARE` (template sentences
-    left out): MinHash cannot see a short story inside a page a thousand times longer (Jaccard
-    ~0.001), shared sentences can.
+    1. The shared shingles are estimated from the signatures and the shingle counts
+       (``J (|A| + |B|) / (1 + J)``); a pair whose estimated containment is below
+       ``min_candidate_containment`` both ways is dropped — unless the share of the smaller
+       article's sentence anchors found in the other reaches :data:`ANCHOR_SHARE` (template
+       sentences left out): MinHash cannot see a short story inside a page a thousand times longer
+       (Jaccard ~0.001), shared sentences can.
+    2. Given the articles' ``shingles``, the exact containment is counted, the shingles of
+       ``boilerplate`` lines left out as alignment leaves them out: a pair below
+       ``min_candidate_containment`` both ways is dropped (an estimate from 128 permutations lets
+       through one in five pairs sharing a single sentence). So is a pair that reaches it only
+       through template sentences (held by more than :data:`~dedup.candidates.ALONE_MAX_DOCS`
+       articles) unless it shares :data:`TEMPLATE_ONLY_SHARE` of one article: two market reports
+       sharing two stock phrases are not copies, ten outlets printing one wire story are.
     """
+    pairs, estimates = _estimated(candidates, table, config)
+    if shingles is None or len(pairs) == 0:
+        return pairs, estimates
+    floor = config.min_candidate_containment
+    whole, own = exact_containment(pairs, shingles, boilerplate, candidates.crowded_anchors)
+    keep = (whole >= floor) & ((own >= floor) | (whole >= max(floor, TEMPLATE_ONLY_SHARE)))
+    return pairs[keep], estimates[keep]
+
+
+def exact_containment(
+    pairs: np.ndarray, shingles: ShingleStore, boilerplate: frozenset[int] = frozenset(),
+    templates: np.ndarray | None = None, block: int = 4096,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The larger exact shingle containment (``|A & B| / |A|`` or ``/ |B|``) of each pair of
+    rows, from the stored shingles less those of ``boilerplate`` lines; and the same counted on
+    the shingles outside the ``templates`` sentences (sorted 64-bit sentence hashes) only."""
+    boilerplate_lines = hash_array(boilerplate)
+    templates = templates if templates is not None else np.empty(0, np.uint64)
+    whole, own = np.zeros(len(pairs)), np.zeros(len(pairs))
+    for start in range(0, len(pairs), block):
+        part = pairs[start : start + block]
+        rows, local = np.unique(part, return_inverse=True)
+        read = [shingles.get(row) for row in rows.tolist()]
+        row_of = np.repeat(np.arange(rows.size), [len(values) for values, _, _ in read])
+        values = np.concatenate([values for values, _, _ in read])
+        # a shingle is left out with its line (sentence): look the rows' lines up once each
+        left_out = []
+        for column, hashes in ((1, boilerplate_lines), (2, templates)):
+            sizes = np.array([r[column].size for r in read])
+            flags = is_member(np.concatenate([r[column] for r in read]), hashes)
+            left_out.append(flags[(np.cumsum(sizes) - sizes)[row_of] + values[:, column]])
+        kept = ~left_out[0]
+        local = local.reshape(part.shape)
+        whole[start : start + len(part)] = _containment(values[kept, 0], row_of[kept], local, rows.size)
+        kept &= ~left_out[1]
+        own[start : start + len(part)] = _containment(values[kept, 0], row_of[kept], local, rows.size)
+    return whole, own
+
+
+def _containment(hashes: np.ndarray, row_of: np.ndarray, pairs: np.ndarray, rows: int) -> np.ndarray:
+    """The larger containment of each pair of rows, ``hashes[k]`` held by row ``row_of[k]`` (rows
+    in order, each row's hashes sorted and distinct), all pairs at once."""
+    sizes = np.bincount(row_of, minlength=rows)
+    first = np.cumsum(sizes) - sizes
+
+    def keys(side: np.ndarray) -> np.ndarray:
+        """(pair, hash) keys of one side's rows: sorted, as pairs are in order and hashes sorted."""
+        count = sizes[side]
+        pair_of = np.repeat(np.arange(side.size, dtype=np.uint64), count)
+        positions = (
+            np.arange(count.sum())
+            - np.repeat(np.cumsum(count) - count, count)
+            + np.repeat(first[side], count)
+        )
+        return (pair_of << np.uint64(32)) | hashes[positions].astype(np.uint64)
+
+    # both sorted: a stable sort of the two merges them in linear time; a key twice is shared
+    merged = np.sort(np.concatenate([keys(pairs[:, 0]), keys(pairs[:, 1])]), kind="stable")
+    shared = merged[1:][merged[1:] == merged[:-1]]
+    common = np.bincount((shared >> np.uint64(32)).astype(np.int64), minlength=len(pairs))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        both = np.maximum(common / sizes[pairs[:, 0]], common / sizes[pairs[:, 1]])
+    return np.nan_to_num(both)
+
+
+def _estimated(
+    candidates: Candidates, table: SketchTable, config: DedupConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates the MinHash estimate or the shared anchors keep, and their estimates."""
     pairs = candidates.pairs
     if len(pairs) == 0:
         return pairs, np.empty(0)

@@ -1,12 +1,17 @@
 import json
 import random
 
+import numpy as np
 import pytest
 from datasketch import MinHashLSH
 
 from conftest import SEED_A, SEED_B
 from dedup import Article, ConfigError, DedupConfig, DedupResult, InputError, find_duplicates
-from dedup.verification import classify
+from dedup.normalize import normalize
+from dedup.shingles import anchor_hashes, sequence_hash, shingle_hashes, tokenize
+from dedup.sketch import SketchSettings, SketchTable
+from dedup.store import ShingleStore
+from dedup.verification import classify, exact_containment, shingle_overlap
 
 
 def test_seeds_give_exactly_one_contained_pair(seeds):
@@ -314,3 +319,54 @@ def test_the_command_gives_the_same_bytes_under_any_hash_seed(tmp_path):
         run_cli(str(path), "--format", "json", env={"PYTHONHASHSEED": seed}).stdout for seed in ("0", "7")
     }
     assert outputs == {find_duplicates(items).to_json() + "\n"}
+
+
+def test_template_sentences_alone_do_not_reach_alignment_but_a_wire_story_printed_ten_times_does():
+    rng = random.Random(5)
+    words = [f"w{k}" for k in range(5000)]
+
+    def sentence():
+        return " ".join(rng.choice(words) for _ in range(12)) + "."
+
+    templates = [sentence() for _ in range(30)]  # stock phrases, each in about 25 articles
+    articles = {}
+    for k in range(200):
+        own = [sentence() for _ in range(16)]
+        phrases = rng.sample(templates, 4)  # each article: 4 stock phrases among its own sentences
+        for at, phrase in zip(sorted(rng.sample(range(0, 17, 2), 4)), phrases, strict=True):
+            own.insert(at, phrase)
+        articles[f"r{k:03d}"] = "\n\n".join(" ".join(own[at : at + 4]) for at in range(0, len(own), 4))
+    story = "\n\n".join(sentence() for _ in range(20))
+    articles |= {f"wire{k}": story + f"\n\nPrinted by outlet {k}." for k in range(10)}
+    result = find_duplicates(articles)
+    assert (
+        result.summary["candidate_pairs"] > 100
+    )  # stock phrases make candidates (bands, anchors of the rarer ones) ...
+    assert result.summary["prechecked_pairs"] == 45  # ... but only the wire copies are aligned
+    assert {(p.a, p.b) for p in result.pairs} == {
+        (f"wire{i}", f"wire{j}") for i in range(10) for j in range(i + 1, 10)
+    }
+
+
+def test_exact_containment_counts_the_shared_shingles_less_boilerplate_lines(seeds):
+    texts = [seeds[SEED_A], seeds[SEED_B], *seeds.values()]
+    footer = "Copyright 2017 the news agency, all rights reserved, no reproduction"
+    texts += [f"{texts[2]}\n\n{footer}", f"Another story entirely, about the weather in spring.\n\n{footer}"]
+    _, shingles = SketchTable.build_with_shingles(texts, SketchSettings(5, 128, 1))
+    pairs = np.array([(i, j) for i in range(len(texts)) for j in range(i + 1, len(texts))])
+    with ShingleStore() as store:
+        store.put(np.arange(len(texts)), shingles)
+        whole, own = exact_containment(pairs, store)
+        words = [tokenize(normalize(t)) for t in texts]
+        expected = [
+            max(shingle_overlap(shingle_hashes(words[i], 5), shingle_hashes(words[j], 5))[1:])
+            for i, j in pairs
+        ]
+        assert whole.tolist() == pytest.approx(expected) and own.tolist() == whole.tolist()
+        assert 0.5 < whole[0] < 1  # the seeds 000 / 001
+        footer_pair = len(pairs) - 1  # the last two texts share only the footer
+        assert whole[footer_pair] > 0.3
+        boilerplate = frozenset({sequence_hash(tokenize(normalize(footer)))})
+        assert exact_containment(pairs, store, boilerplate)[0][footer_pair] == 0
+        held = np.array(sorted(int(h) for h in anchor_hashes([tokenize(normalize(footer))])), dtype=np.uint64)
+        assert exact_containment(pairs, store, templates=held)[1][footer_pair] == 0

@@ -20,6 +20,7 @@ from dedup.shingles import (
 )
 from dedup.signatures import signature
 from dedup.sketch import SKETCH_SCHEME, SketchSettings, SketchTable, sketch
+from dedup.store import Shingles, ShingleStore
 from dedup.tokens import SENTENCE_MARK
 
 TEXT = (
@@ -210,3 +211,58 @@ def test_golden_sketch():
 GOLDEN_COUNTS = (39, 35)
 GOLDEN_SIGNATURE = [556757, 56452022, 7755516, 374384206]
 GOLDEN_DIGEST = "5d9d7986ac7104e74ebe998d5a5aff0d"
+
+
+def reference_shingles(text, shingle_size):
+    """Each distinct shingle of ``text`` with the ordinals of the line and sentence of its first
+    occurrence, and the text's line and sentence hashes in order (by their definitions)."""
+    raw_lines = [
+        line for unit in split_paragraphs(text.replace(SENTENCE_MARK, "")) for line in unit.split("\n")
+    ]
+    lines = [tokenize(normalize(line)) for line in raw_lines]
+    sentences = [tokenize(normalize(s)) for line in raw_lines for s in split_sentences(line)]
+    lines, sentences = [w for w in lines if w], [w for w in sentences if w]
+    line_of = [k for k, words in enumerate(lines) for _ in words]
+    sentence_of = [k for k, words in enumerate(sentences) for _ in words]
+    words = [w for words in lines for w in words]
+    first = {}
+    for start in range(max(len(words) - shingle_size + 1, 1) if words else 0):
+        (value,) = shingle_hashes(words[start : start + shingle_size], shingle_size).tolist()
+        first.setdefault(value, (line_of[start], sentence_of[start]))
+    return (
+        sorted([value, line, sentence] for value, (line, sentence) in first.items()),
+        [sequence_hash(w) for w in lines],
+        [sequence_hash(w) for w in sentences],
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(NEWSY, max_size=6), st.integers(1, 6))
+def test_stored_shingles_name_their_line_and_sentence(texts, shingle_size):
+    _, shingles = SketchTable.build_with_shingles(texts, SketchSettings(shingle_size, 32, 3))
+    with ShingleStore() as store:
+        store.put(np.arange(len(texts)), shingles)
+        for row, text in enumerate(texts):
+            values, lines, sentences = store.get(row)
+            assert (values.tolist(), lines.tolist(), sentences.tolist()) == reference_shingles(
+                text, shingle_size
+            )
+
+
+def test_a_shingle_store_keeps_rows_and_their_replacements():
+    texts = ["one two three four five six. seven eight", "nine ten eleven", "twelve thirteen fourteen"]
+    _, shingles = SketchTable.build_with_shingles(texts, SketchSettings(2, 32, 3))
+    with ShingleStore() as store:
+        store.put(np.arange(2), Shingles(shingles.counts[:2], shingles.values[: shingles.counts[:2].sum()],
+                                         shingles.line_counts[:2], shingles.line_hashes[:2],
+                                         shingles.sentence_counts[:2], shingles.sentence_hashes[:3]))  # fmt: skip
+        store.put(np.array([2]), SketchTable.build_with_shingles(texts[2:], SketchSettings(2, 32, 3))[1])
+        assert len(store) == 3
+        before = [store.get(row)[0][:, 0].tolist() for row in range(3)]
+        assert before == [shingle_hashes(tokenize(t.replace(".", "")), 2).tolist() for t in texts]
+        store.put(np.array([0]), Shingles.untagged(np.array([2]), np.array([7, 9], dtype=np.uint32)))
+        values, lines, sentences = store.get(0)
+        assert (
+            values.tolist() == [[7, 0, 0], [9, 0, 0]] and lines.tolist() == [0] and sentences.tolist() == [0]
+        )
+        assert [store.get(row)[0][:, 0].tolist() for row in (1, 2)] == before[1:]
