@@ -9,6 +9,7 @@
 from importlib.metadata import version as _version
 
 from .alignment import Alignment, Match, align
+from .archive import Index
 from .articles import Article
 from .config import DedupConfig
 from .errors import ConfigError, DedupError, InputError
@@ -28,6 +29,7 @@ __all__ = [
     "DedupConfig",
     "DedupError",
     "DedupResult",
+    "Index",
     "InputError",
     "Match",
     "NormalizeConfig",

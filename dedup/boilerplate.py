@@ -52,23 +52,26 @@ def table_boilerplate(
 
 def find_boilerplate(
     rows: np.ndarray, line_hashes: np.ndarray, line_chars: np.ndarray, rank: np.ndarray | None = None,
-    *, min_docs: int,
+    *, min_docs: int, frequent: np.ndarray | None = None,
 ) -> frozenset[int]:  # fmt: skip
     """Hashes of the boilerplate lines of a collection.
 
     One entry per distinct line of an article: ``rows[k]`` is the article (one per group of exact
     copies), ``line_hashes[k]`` the line's hash and ``line_chars[k]`` its length. ``rank`` orders
     rows by id (default: by row), so the carriers sampled never depend on the input order.
+    ``frequent`` (sorted) gives the frequent lines when they are counted elsewhere (an archive).
     """
-    if line_hashes.size < min_docs:
+    if frequent is not None:
+        frequent_values = frequent
+    elif line_hashes.size < min_docs:
         return frozenset()
-    # frequent lines first, from one sort of the hashes (a value at positions i and
-    # i + min_docs - 1 of the sorted hashes occurs min_docs times or more): usually few, and
-    # the rest works on them only
-    ordered = np.sort(line_hashes)
-    step = min_docs - 1
-    frequent_values = sorted_unique(ordered[step:][ordered[step:] == ordered[: ordered.size - step]])
-    del ordered
+    else:  # frequent lines first, from one sort of the hashes (a value at positions i and
+        # i + min_docs - 1 of the sorted hashes occurs min_docs times or more): usually few, and
+        # the rest works on them only
+        ordered = np.sort(line_hashes)
+        step = min_docs - 1
+        frequent_values = sorted_unique(ordered[step:][ordered[step:] == ordered[: ordered.size - step]])
+        del ordered
     if frequent_values.size == 0:
         return frozenset()
     frequent = is_member(line_hashes, frequent_values)

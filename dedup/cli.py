@@ -16,6 +16,7 @@ never leaves a partial report.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import multiprocessing
 import os
@@ -25,8 +26,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Literal
 
 from . import __version__
+from .archive import ArchivedTexts, Index
 from .config import DedupConfig
 from .errors import DedupError
 from .pipeline import find_duplicates
@@ -50,15 +53,26 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="dedup",
-        description="Find near-duplicate news articles and show, paragraph by paragraph, what they share.",
+        description="Find near-duplicate news articles and show, paragraph by paragraph, what they share. "
+        "(dedup index --help: keep an archive and check new articles against it.)",
         epilog="Exit codes: 0 done, 1 duplicates found with --fail-on-duplicates, 2 bad input or "
         "options, 3 internal error, 130 interrupted, 143 terminated.",
     )
-    parser.add_argument(
-        "paths", nargs="+", metavar="PATH",
-        help="a directory of .txt files (recursive, links followed; id = relative path), a .txt, "
-        ".jsonl, .json (an array) or .csv file, each also gzip-compressed (.gz), or - for JSON Lines on stdin",
-    )  # fmt: skip
+    parser.add_argument("paths", nargs="+", metavar="PATH", help=PATHS_HELP)
+    _report_options(parser)
+    parser.add_argument("--version", action="version", version=f"dedup {__version__}")
+    _input_options(parser)
+    _detection_options(parser)
+    return parser
+
+
+PATHS_HELP = (
+    "a directory of .txt files (recursive, links followed; id = relative path), a .txt, .jsonl, .json "
+    "(an array), .csv or .parquet file, each but .parquet also gzip-compressed (.gz), or - for JSON Lines on stdin"
+)
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("output")
     out.add_argument("--format", choices=FORMATS, default=None,
                      help="report format (default: from the -o file's suffix .json/.jsonl/.csv, else text)")  # fmt: skip
@@ -70,12 +84,17 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--workers", type=int, default=None, metavar="N",
                      help="processes to use (default: all cores for large inputs; never changes the result)")  # fmt: skip
     out.add_argument("--fail-on-duplicates", action="store_true", help="exit with 1 when any pair is found")
-    out.add_argument("--version", action="version", version=f"dedup {__version__}")
+
+
+def _input_options(parser: argparse.ArgumentParser) -> None:
     inp = parser.add_argument_group("input")
     inp.add_argument("--id-field", default="id", help="JSONL/CSV field holding the id (default: id)")
     inp.add_argument("--text-field", default="text", help="JSONL/CSV field holding the text (default: text)")
     inp.add_argument("--skip-empty", action="store_true",
                      help="skip articles with no words (listed in the report) instead of failing")  # fmt: skip
+
+
+def _detection_options(parser: argparse.ArgumentParser) -> None:
     det = parser.add_argument_group("detection (defaults are the library's)")
     det.add_argument(
         "--preset", choices=("default", "reuse"), default="default",
@@ -99,15 +118,45 @@ def build_parser() -> argparse.ArgumentParser:
             "--" + name.replace("_", "-"), type=kind, default=None,
             metavar="N" if kind is int else "X", help=f"{text} (default: {getattr(_DEFAULTS, name)})",
         )  # fmt: skip
+
+
+def build_index_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="dedup index",
+        description="Keep an archive of articles (an SQLite file, or redis://host:port/db for a Redis "
+        "server) and check new articles against everything in it.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    for name, text in (("add", "store articles; report their pairs with the archive and among themselves"),
+                       ("query", "the same report; nothing is stored")):  # fmt: skip
+        command = commands.add_parser(name, help=text, description=text)
+        command.add_argument(
+            "archive", metavar="ARCHIVE", help="archive file (created by the first add) or redis:// URL"
+        )
+        command.add_argument("paths", nargs="+", metavar="PATH", help=PATHS_HELP)
+        if name == "add":
+            command.add_argument("--replace", action="store_true",
+                                 help="an id already archived with another text replaces it (else an error)")  # fmt: skip
+        _report_options(command)
+        _input_options(command)
+        _detection_options(command)
+    remove = commands.add_parser("remove", help="forget articles by id")
+    remove.add_argument("archive", metavar="ARCHIVE")
+    remove.add_argument("ids", nargs="+", metavar="ID")
+    stats = commands.add_parser("stats", help="counts, size and settings of an archive")
+    stats.add_argument("archive", metavar="ARCHIVE")
+    stats.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    index = bool(argv) and argv[0] == "index" and not Path("index").exists()
+    args = build_index_parser().parse_args(argv[1:]) if index else build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="dedup: %(message)s")
     previous = {sig: signal.signal(sig, _stop) for sig in EXIT_SIGNAL}
     try:
-        return _run(args)
+        return _run_index(args) if index else _run(args)
     except DedupError as error:
         print(f"dedup: error: {error}", file=sys.stderr)
         return EXIT_INPUT
@@ -136,32 +185,69 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     os._exit(EXIT_SIGNAL[signal.Signals(signum)])
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, index: Index | None = None) -> int:
+    """The report of ``dedup PATH...``, or of ``dedup index add|query`` on ``index``."""
     fmt = args.format or FORMAT_OF_SUFFIX.get(Path(args.output or "").suffix.lower(), "text")
     if args.explain and fmt == "csv":
         raise DedupError("--explain shows paragraphs in text, json and jsonl reports, not in csv")
     if args.output:
         _check_output(Path(args.output), args.paths)
-    given = {n: getattr(args, n) for n in DedupConfig.option_names() if getattr(args, n) is not None}
-    config = DedupConfig.reuse(**given) if args.preset == "reuse" else DedupConfig(**given)
     inputs = Inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
     texts = StoredTexts()  # the texts --explain shows, kept on disk as the input streams past
     try:
         articles = texts.tee(inputs) if args.explain else iter(inputs)
-        result = find_duplicates(articles, config=config, progress=sys.stderr.isatty(),
-                                 on_empty="skip" if args.skip_empty else "error", workers=args.workers)  # fmt: skip
+        on_empty: Literal["skip", "error"] = "skip" if args.skip_empty else "error"
+        if index is None:
+            result = find_duplicates(articles, config=_config(args), progress=sys.stderr.isatty(),
+                                     on_empty=on_empty, workers=args.workers)  # fmt: skip
+        elif args.command == "add":
+            result = index.add(articles, replace=args.replace, on_empty=on_empty)
+        else:
+            result = index.query(articles, on_empty=on_empty)
         result = result.with_skipped(inputs.skipped)
         if result.summary.compared == 0:
             print(f"dedup: note: no articles to compare in {', '.join(args.paths)}", file=sys.stderr)
         if args.only:
             result = result.only(args.only)
-        _write(render(result, fmt, texts=texts, explain=args.explain), args.output)
+        shown = texts if index is None else ArchivedTexts(texts, index)
+        _write(render(result, fmt, texts=shown, explain=args.explain), args.output)
     except DedupError as error:
         hint = " (--skip-empty skips such articles)" if "is empty (no words)" in str(error) else ""
         raise DedupError(f"{error}{hint}") from None
     finally:
         texts.close()
     return EXIT_FOUND if args.fail_on_duplicates and result.pairs else EXIT_OK
+
+
+def _config(args: argparse.Namespace) -> DedupConfig:
+    given = {n: getattr(args, n) for n in DedupConfig.option_names() if getattr(args, n) is not None}
+    return DedupConfig.reuse(**given) if args.preset == "reuse" else DedupConfig(**given)
+
+
+def _run_index(args: argparse.Namespace) -> int:
+    """``dedup index add|query|remove|stats ARCHIVE ...``."""
+    given = args.command in ("add", "query") and (
+        args.preset != "default" or any(getattr(args, n) is not None for n in DedupConfig.option_names())
+    )
+    config = _config(args) if given else None
+    workers = getattr(args, "workers", None) or 1
+    with Index(args.archive, config, create=args.command == "add", workers=workers) as index:
+        if args.command == "stats":
+            stats = index.stats()
+            if args.format == "json":
+                print(json.dumps(stats, indent=2, sort_keys=True))
+            else:
+                print(f"{stats['location']}: {stats['articles']} articles, {stats['distinct_texts']} distinct texts, "
+                      f"{stats['groups']} story groups, {stats['size_bytes']} bytes ({stats['backend']})")  # fmt: skip
+                print("settings: " + ", ".join(f"{k}={v}" for k, v in stats["settings"].items()))
+            return EXIT_OK
+        if args.command == "remove":
+            removed = index.remove(args.ids)
+            print(
+                f"dedup: removed {removed} article{'s' * (removed != 1)} from {args.archive}", file=sys.stderr
+            )
+            return EXIT_OK
+        return _run(args, index)
 
 
 def _check_output(path: Path, inputs: list[str]) -> None:

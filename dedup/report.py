@@ -123,6 +123,7 @@ def render_text(result: DedupResult, *, texts: Mapping[ArticleId, str] | None = 
         for member in cluster.members:
             mark = "  (representative)" if member == cluster.representative else ""
             lines.append(f"      {show_id(member)}{mark}{_meta_text(result.meta.get(member))}")
+    lines += _archive_lines(result.archive)
     lines += ["", f"Pairs ({len(result.pairs)})"]
     for pair in result.pairs:
         lines += _pair_lines(pair, result.meta)
@@ -132,6 +133,21 @@ def render_text(result: DedupResult, *, texts: Mapping[ArticleId, str] | None = 
         lines += ["", f"Skipped ({len(result.skipped)})"]
         lines += [f"  {show_id(item.id)}: {item.reason}" for item in result.skipped]
     return "\n".join(lines) + "\n"
+
+
+def _archive_lines(archive: Mapping[str, Any] | None) -> list[str]:
+    """What an archive's add or query did: stored, already there, groups joined and merged."""
+    if archive is None:
+        return []
+    lines = ["", f"Archive {archive['location']}: {_count(archive['stored'], 'article')} stored"]
+    if archive["already_stored"]:
+        lines.append(f"  already stored, passed over ({len(archive['already_stored'])}): "
+                     + ", ".join(show_id(i) for i in archive["already_stored"]))  # fmt: skip
+    for item in archive["groups"]:
+        group = "a new story" if item["group"] is None else f"group {item['group']}"
+        lines.append(f"  {show_id(item['id'])}: {group}")
+    lines += [f"  group {m['group']} merged into group {m['into']}" for m in archive["merged_groups"]]
+    return lines
 
 
 def _count(number: int, noun: str) -> str:

@@ -154,8 +154,12 @@ class DedupResult:
     summary: RunSummary = field(default_factory=RunSummary)
     meta: dict[ArticleId, dict[str, Any]] = field(default_factory=dict)
     """Metadata given with the articles of the pairs and groups (title, url, outlet...), by id."""
+    archive: dict[str, Any] | None = None
+    """For an archive's ``add`` or ``query`` (:class:`dedup.Index`): where, how many articles were
+    stored, which were already there, each given article's story group, and groups merged."""
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {} if self.archive is None else {"archive": self.archive}
         return {
             "schema": SCHEMA,
             "params": self.params,
@@ -164,6 +168,7 @@ class DedupResult:
             "pairs": [p.to_dict() for p in self.pairs],
             "skipped": [s.to_dict() for s in self.skipped],
             "articles": [{"id": i, "meta": self.meta[i]} for i in sorted(self.meta, key=id_key)],
+            **extra,
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -182,6 +187,7 @@ class DedupResult:
             params=data["params"],
             summary=RunSummary(**data["summary"]),
             meta={a["id"]: a["meta"] for a in data.get("articles", [])},
+            archive=data.get("archive"),
         )
 
     @classmethod

@@ -1,0 +1,460 @@
+"""Where an archive keeps its articles: an SQLite file (embedded, the default) or a Redis server.
+
+Both hold the same things, behind the same methods (:class:`Backend`):
+
+- the archive's settings (fixed at creation);
+- per article: its id (as JSON, so ``5`` and ``"5"`` stay apart), row number, digest of its words,
+  the row of the exact copy it belongs to (its *leader*; itself for a distinct text), its story
+  group and its text, zlib-compressed (for alignment, and to recompute its sketch);
+- the lookup keys of each distinct text — its LSH band values, sentence anchors and passages, as
+  64-bit keys (:func:`dedup.archive.lookup_keys`) — each with the rows holding it;
+- how many distinct stored texts carry each line (the boilerplate statistics).
+
+A batch of articles is written in one transaction (SQLite: WAL mode, one ``BEGIN IMMEDIATE`` ...
+``COMMIT``; Redis: one ``MULTI``/``EXEC``), so a crash leaves whole batches only.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from .errors import ConfigError, InputError
+
+FORMAT = "dedup-archive/1"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+@dataclass
+class StoredArticle:
+    row: int
+    id: str
+    """The id as JSON."""
+    digest: bytes
+    leader: int
+    group: int
+    text: str
+
+
+@dataclass
+class Batch:
+    """What one ``add`` writes: new articles, their keys and line counts, group changes."""
+
+    articles: list[StoredArticle] = field(default_factory=list)
+    keys: list[tuple[int, int]] = field(default_factory=list)
+    """(key, row) for each distinct new text."""
+    lines: dict[int, int] = field(default_factory=dict)
+    """line hash → distinct new texts carrying it."""
+    merged: dict[int, int] = field(default_factory=dict)
+    """group → the group it joins."""
+    next_group: int = 0
+
+
+class Backend(Protocol):
+    """What :class:`dedup.Index` needs of a store."""
+
+    location: str
+
+    def settings(self) -> dict[str, Any] | None: ...
+    def create(self, settings: dict[str, Any]) -> None: ...
+    def next_row_and_group(self) -> tuple[int, int]: ...
+    def rows_of_ids(self, ids: Sequence[str]) -> dict[str, tuple[int, bytes]]: ...
+    def leaders_of_digests(self, digests: Sequence[bytes]) -> dict[bytes, int]: ...
+    def holders(self, keys: Sequence[int]) -> dict[int, list[int]]: ...
+    def line_counts(self, hashes: Sequence[int]) -> dict[int, int]: ...
+    def articles(self, rows: Sequence[int]) -> list[StoredArticle]: ...
+    def group_sizes(self, groups: Sequence[int]) -> dict[int, int]: ...
+    def group_members(self, groups: Sequence[int]) -> dict[int, list[tuple[int, str]]]: ...
+    def copies_of(self, leader: int) -> list[int]: ...
+    def commit(self, batch: Batch) -> None: ...
+    def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],
+               lines: dict[int, int], promote: dict[int, int]) -> None: ...  # fmt: skip
+    def stats(self) -> dict[str, Any]: ...
+    def close(self) -> None: ...
+
+
+def signed(value: int) -> int:
+    """A 64-bit unsigned hash as the signed integer SQLite stores."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def unsigned(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value
+
+
+def pack_text(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def unpack_text(data: bytes) -> str:
+    return zlib.decompress(data).decode("utf-8")
+
+
+def open_backend(location: str, *, create: bool) -> Backend:
+    """The backend at ``location``: ``redis://host:port/db`` or an SQLite file path."""
+    if location.startswith(("redis://", "rediss://", "unix://")):
+        return RedisBackend(location)
+    return SQLiteBackend(Path(location), create=create)
+
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE articles (
+    row INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, digest BLOB NOT NULL,
+    leader INTEGER NOT NULL, grp INTEGER NOT NULL, text BLOB NOT NULL
+);
+CREATE INDEX articles_digest ON articles (digest) WHERE leader = row;
+CREATE INDEX articles_leader ON articles (leader);
+CREATE INDEX articles_group ON articles (grp);
+CREATE TABLE keys (key INTEGER NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (key, row)) WITHOUT ROWID;
+CREATE TABLE lines (hash INTEGER PRIMARY KEY, texts INTEGER NOT NULL);
+"""
+_IN = 900  # values per IN (...) query, under SQLite's variable limit
+
+
+class SQLiteBackend:
+    """An archive in one SQLite file (WAL mode: one writer, readers alongside)."""
+
+    def __init__(self, path: Path, *, create: bool) -> None:
+        self.location = str(path)
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory, not an archive")
+        exists = path.exists() and path.stat().st_size > 0
+        if exists:
+            with path.open("rb") as handle:
+                if handle.read(16) != SQLITE_MAGIC:
+                    raise InputError(f"{path}: not a dedup archive (not an SQLite file)")
+        elif not create:
+            raise InputError(f"{path}: no such archive (dedup index add creates one)")
+        elif not path.parent.is_dir():
+            raise InputError(f"{path}: cannot create the archive: no directory {str(path.parent)!r}")
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=60)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            if exists:
+                tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                if not {"meta", "articles", "keys", "lines"} <= tables:
+                    raise InputError(f"{path}: not a dedup archive (an SQLite file of another program)")
+                self.db.execute("PRAGMA quick_check").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise InputError(f"{path}: not a readable archive: {error}") from None
+
+    def settings(self) -> dict[str, Any] | None:
+        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+            return None
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'settings'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def create(self, settings: dict[str, Any]) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                self.db.execute(statement)
+        self.db.execute("INSERT INTO meta VALUES ('settings', ?), ('format', ?)",
+                        (json.dumps(settings, sort_keys=True), FORMAT))  # fmt: skip
+        self.db.execute("COMMIT")
+
+    def next_row_and_group(self) -> tuple[int, int]:
+        row = self.db.execute(
+            "SELECT COALESCE(MAX(row), -1) + 1, COALESCE(MAX(grp), -1) + 1 FROM articles"
+        ).fetchone()
+        stored = self.db.execute("SELECT value FROM meta WHERE key = 'next_group'").fetchone()
+        return int(row[0]), max(int(row[1]), int(stored[0]) if stored else 0)
+
+    def _in(self, query: str, values: Sequence[Any]) -> Iterable[tuple[Any, ...]]:
+        for start in range(0, len(values), _IN):
+            part = values[start : start + _IN]
+            yield from self.db.execute(query.format(",".join("?" * len(part))), part)
+
+    def rows_of_ids(self, ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+        return {
+            i: (r, d) for i, r, d in self._in("SELECT id, row, digest FROM articles WHERE id IN ({})", ids)
+        }
+
+    def leaders_of_digests(self, digests: Sequence[bytes]) -> dict[bytes, int]:
+        query = "SELECT digest, row FROM articles WHERE leader = row AND digest IN ({})"
+        return {bytes(d): r for d, r in self._in(query, digests)}
+
+    def holders(self, keys: Sequence[int]) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
+        for key, row in self._in("SELECT key, row FROM keys WHERE key IN ({})", [signed(k) for k in keys]):
+            out.setdefault(unsigned(key), []).append(row)
+        return out
+
+    def line_counts(self, hashes: Sequence[int]) -> dict[int, int]:
+        query = "SELECT hash, texts FROM lines WHERE hash IN ({})"
+        return {unsigned(h): n for h, n in self._in(query, [signed(h) for h in hashes])}
+
+    def articles(self, rows: Sequence[int]) -> list[StoredArticle]:
+        query = "SELECT row, id, digest, leader, grp, text FROM articles WHERE row IN ({})"
+        found = {r[0]: r for r in self._in(query, list(rows))}
+        return [
+            StoredArticle(r, i, bytes(d), lead, g, unpack_text(t))
+            for r, i, d, lead, g, t in (found[x] for x in rows)
+        ]
+
+    def group_sizes(self, groups: Sequence[int]) -> dict[int, int]:
+        return dict(
+            self._in("SELECT grp, COUNT(*) FROM articles WHERE grp IN ({}) GROUP BY grp", list(groups))
+        )
+
+    def group_members(self, groups: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+        out: dict[int, list[tuple[int, str]]] = {}
+        for group, row, article in self._in(
+            "SELECT grp, row, id FROM articles WHERE grp IN ({}) ORDER BY row", list(groups)
+        ):
+            out.setdefault(group, []).append((row, article))
+        return out
+
+    def copies_of(self, leader: int) -> list[int]:
+        query = "SELECT row FROM articles WHERE leader = ? AND row != ? ORDER BY row"
+        return [r for (r,) in self.db.execute(query, (leader, leader))]
+
+    def commit(self, batch: Batch) -> None:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(
+                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?)",
+                ((a.row, a.id, a.digest, a.leader, a.group, pack_text(a.text)) for a in batch.articles),
+            )
+            db.executemany("INSERT INTO keys VALUES (?, ?)", ((signed(k), r) for k, r in batch.keys))
+            db.executemany(
+                "INSERT INTO lines VALUES (?, ?) ON CONFLICT (hash) DO UPDATE SET texts = texts + excluded.texts",
+                ((signed(h), n) for h, n in batch.lines.items()),
+            )
+            db.executemany(
+                "UPDATE articles SET grp = ? WHERE grp = ?", ((t, g) for g, t in batch.merged.items())
+            )
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('next_group', ?)", (str(batch.next_group),))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],
+               lines: dict[int, int], promote: dict[int, int]) -> None:  # fmt: skip
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("DELETE FROM articles WHERE row = ?", ((r,) for r in rows))
+            db.executemany("DELETE FROM keys WHERE key = ? AND row = ?", ((signed(k), r) for k, r in keys))
+            db.executemany("INSERT INTO keys VALUES (?, ?)", ((signed(k), r) for k, r in new_keys))
+            db.executemany(
+                "UPDATE lines SET texts = texts - ? WHERE hash = ?",
+                ((n, signed(h)) for h, n in lines.items()),
+            )
+            db.execute("DELETE FROM lines WHERE texts <= 0")
+            for old, new in promote.items():  # a removed leader's first copy leads its copies now
+                db.execute("UPDATE articles SET leader = ? WHERE leader = ?", (new, old))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def stats(self) -> dict[str, Any]:
+        articles, groups = self.db.execute("SELECT COUNT(*), COUNT(DISTINCT grp) FROM articles").fetchone()
+        distinct = self.db.execute("SELECT COUNT(*) FROM articles WHERE leader = row").fetchone()[0]
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = sum(p.stat().st_size for p in Path(self.location).parent.glob(Path(self.location).name + "*"))
+        return {"articles": articles, "distinct_texts": distinct, "groups": groups, "size_bytes": size,
+                "backend": "sqlite"}  # fmt: skip
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class RedisBackend:
+    """An archive on a Redis server, under keys starting ``dedup:`` in the URL's database.
+
+    Each batch is one ``MULTI``/``EXEC`` transaction: the server applies it whole or not at all;
+    what survives a server crash is what its persistence (RDB snapshots, AOF) kept.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.location = url
+        try:
+            import redis
+        except ImportError:
+            raise ConfigError(
+                "a Redis archive needs the redis client: pip install 'newsdedup[redis]'"
+            ) from None
+        self._errors = (redis.RedisError, OSError)
+        try:
+            self.r = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=60)
+            self.r.ping()
+        except ValueError as error:
+            raise InputError(f"{url}: not a Redis URL: {error}") from None
+        except self._errors as error:
+            raise InputError(f"{url}: Redis does not answer: {error}") from None
+        self.p = "dedup:"
+
+    def _do(self, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except self._errors as error:
+            raise InputError(f"{self.location}: Redis failed: {error}") from None
+
+    def settings(self) -> dict[str, Any] | None:
+        value = self._do(self.r.hget, self.p + "meta", "settings")
+        return json.loads(value) if value else None
+
+    def create(self, settings: dict[str, Any]) -> None:
+        header: dict[Any, Any] = {
+            "settings": json.dumps(settings, sort_keys=True),
+            "format": FORMAT,
+        }
+        self._do(partial(self.r.hset, mapping=header), self.p + "meta")
+
+    def next_row_and_group(self) -> tuple[int, int]:
+        row, group = self._do(self.r.hmget, self.p + "meta", ["next_row", "next_group"])
+        return int(row or 0), int(group or 0)
+
+    def rows_of_ids(self, ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+        if not ids:
+            return {}
+        rows = self._do(self.r.hmget, self.p + "ids", list(ids))
+        found = {i: int(r) for i, r in zip(ids, rows, strict=True) if r is not None}
+        digests = self._pipeline_get([f"{self.p}a:{r}" for r in found.values()], "digest")
+        return {i: (r, d) for (i, r), d in zip(found.items(), digests, strict=True)}
+
+    def _pipeline_get(self, keys: Sequence[str], name: str) -> list[Any]:
+        pipe = self.r.pipeline(transaction=False)
+        for key in keys:
+            pipe.hget(key, name)
+        return self._do(pipe.execute)
+
+    def leaders_of_digests(self, digests: Sequence[bytes]) -> dict[bytes, int]:
+        if not digests:
+            return {}
+        rows = self._do(self.r.hmget, self.p + "digests", list(digests))
+        return {d: int(r) for d, r in zip(digests, rows, strict=True) if r is not None}
+
+    def holders(self, keys: Sequence[int]) -> dict[int, list[int]]:
+        pipe = self.r.pipeline(transaction=False)
+        for key in keys:
+            pipe.smembers(f"{self.p}k:{key}")
+        found = self._do(pipe.execute)
+        return {k: sorted(int(r) for r in rows) for k, rows in zip(keys, found, strict=True) if rows}
+
+    def line_counts(self, hashes: Sequence[int]) -> dict[int, int]:
+        if not hashes:
+            return {}
+        counts = self._do(self.r.hmget, self.p + "lines", [str(h) for h in hashes])
+        return {h: int(n) for h, n in zip(hashes, counts, strict=True) if n is not None}
+
+    def articles(self, rows: Sequence[int]) -> list[StoredArticle]:
+        pipe = self.r.pipeline(transaction=False)
+        for row in rows:
+            pipe.hgetall(f"{self.p}a:{row}")
+        out = []
+        for row, data in zip(rows, self._do(pipe.execute), strict=True):
+            out.append(StoredArticle(row, data[b"id"].decode(), data[b"digest"], int(data[b"leader"]),
+                                     int(data[b"group"]), unpack_text(data[b"text"])))  # fmt: skip
+        return out
+
+    def group_sizes(self, groups: Sequence[int]) -> dict[int, int]:
+        pipe = self.r.pipeline(transaction=False)
+        for group in groups:
+            pipe.scard(f"{self.p}g:{group}")
+        return {g: int(n) for g, n in zip(groups, self._do(pipe.execute), strict=True) if n}
+
+    def group_members(self, groups: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+        pipe = self.r.pipeline(transaction=False)
+        for group in groups:
+            pipe.smembers(f"{self.p}g:{group}")
+        out = {}
+        for group, rows in zip(groups, self._do(pipe.execute), strict=True):
+            ordered = sorted(int(r) for r in rows)
+            ids = self._pipeline_get([f"{self.p}a:{r}" for r in ordered], "id")
+            out[group] = [(r, i.decode()) for r, i in zip(ordered, ids, strict=True)]
+        return out
+
+    def copies_of(self, leader: int) -> list[int]:
+        return sorted(int(r) for r in self._do(self.r.smembers, f"{self.p}c:{leader}") if int(r) != leader)
+
+    def commit(self, batch: Batch) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        p = self.p
+        for a in batch.articles:
+            pipe.hset(f"{p}a:{a.row}", mapping={"id": a.id, "digest": a.digest, "leader": a.leader,
+                                                "group": a.group, "text": pack_text(a.text)})  # fmt: skip
+            pipe.hset(p + "ids", a.id, a.row)
+            pipe.sadd(f"{p}g:{a.group}", a.row)
+            pipe.sadd(f"{p}c:{a.leader}", a.row)
+            if a.leader == a.row:
+                pipe.hset(p + "digests", a.digest, a.row)
+        for key, row in batch.keys:
+            pipe.sadd(f"{p}k:{key}", row)
+        for line, count in batch.lines.items():
+            pipe.hincrby(p + "lines", str(line), count)
+        self._merge(pipe, batch.merged)
+        next_row = max((a.row for a in batch.articles), default=-1) + 1
+        pipe.hset(p + "meta", mapping={"next_group": batch.next_group})
+        if next_row:
+            pipe.eval("if tonumber(redis.call('HGET', KEYS[1], 'next_row') or '0') < tonumber(ARGV[1]) then "
+                      "redis.call('HSET', KEYS[1], 'next_row', ARGV[1]) end", 1, p + "meta", next_row)  # fmt: skip
+        self._do(pipe.execute)
+
+    def _merge(self, pipe: Any, merged: dict[int, int]) -> None:
+        p = self.p
+        for group, into in merged.items():
+            rows = [int(r) for r in self._do(self.r.smembers, f"{p}g:{group}")]
+            for row in rows:
+                pipe.hset(f"{p}a:{row}", "group", into)
+            if rows:
+                pipe.sadd(f"{p}g:{into}", *rows)
+            pipe.delete(f"{p}g:{group}")
+
+    def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],
+               lines: dict[int, int], promote: dict[int, int]) -> None:  # fmt: skip
+        p = self.p
+        stored = self.articles(rows)
+        pipe = self.r.pipeline(transaction=True)
+        for a in stored:
+            pipe.delete(f"{p}a:{a.row}")
+            pipe.hdel(p + "ids", a.id)
+            pipe.srem(f"{p}g:{a.group}", a.row)
+            pipe.srem(f"{p}c:{a.leader}", a.row)
+            if a.leader == a.row:
+                pipe.hdel(p + "digests", a.digest)
+        for key, row in keys:
+            pipe.srem(f"{p}k:{key}", row)
+        for key, row in new_keys:
+            pipe.sadd(f"{p}k:{key}", row)
+        for line, count in lines.items():
+            pipe.hincrby(p + "lines", str(line), -count)
+        for old, new in promote.items():
+            copies = [int(r) for r in self._do(self.r.smembers, f"{p}c:{old}") if int(r) != old]
+            for row in copies:
+                pipe.hset(f"{p}a:{row}", "leader", new)
+            if copies:
+                pipe.sadd(f"{p}c:{new}", *copies)
+            pipe.delete(f"{p}c:{old}")
+            digest = next(a.digest for a in stored if a.row == old)
+            pipe.hset(p + "digests", digest, new)
+        self._do(pipe.execute)
+
+    def stats(self) -> dict[str, Any]:
+        articles = self._do(self.r.hlen, self.p + "ids")
+        distinct = self._do(self.r.hlen, self.p + "digests")
+        groups = len(list(self.r.scan_iter(match=self.p + "g:*", count=10000)))
+        memory = int(self._do(self.r.info, "memory").get("used_memory", 0))
+        return {"articles": articles, "distinct_texts": distinct, "groups": groups, "size_bytes": memory,
+                "backend": "redis"}  # fmt: skip
+
+    def close(self) -> None:
+        self.r.close()
+
+
+def key_array(values: Iterable[int]) -> np.ndarray:
+    return np.fromiter(values, dtype=np.uint64)
