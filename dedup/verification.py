@@ -269,16 +269,12 @@ def align_chunk(
 ) -> list[tuple[Alignment | None, Overlap | None]]:
     """Align each ``(exact copies?, text a, text b)``; shingle overlap for all but exact copies.
 
-    A candidate whose exact shingle containment is below ``min_candidate_containment`` both ways
-    is not aligned (``None``): the pre-check estimated it from signatures, this counts it. Nor is
-    one whose paragraph scores prove it cannot reach the coverage of a reported pair."""
+    A candidate whose paragraph scores prove it cannot reach the coverage of a reported pair is
+    not aligned to the end (``None``); its shingle overlap is not counted either (the pre-check
+    counted its containment from the stored shingles)."""
     prepared = _Prepared(config, boilerplate)
     out: list[tuple[Alignment | None, Overlap | None]] = []
     for exact, text_a, text_b in chunk:
-        overlap = None if exact else shingle_overlap(prepared.shingles(text_a), prepared.shingles(text_b))
-        if overlap is not None and max(overlap[1], overlap[2]) < config.min_candidate_containment:
-            out.append((None, overlap))  # the exact check: too little shared to align
-            continue
         # a candidate that cannot reach partial_threshold is not reported: stop as soon as that is sure
         floor = 0.0 if exact else min(config.partial_threshold, config.duplicate_threshold)
         alignment = align_if_covered(
@@ -287,7 +283,10 @@ def align_chunk(
             threshold=config.paragraph_threshold,
             min_coverage=floor,
         )
-        out.append((alignment, overlap))
+        if exact or alignment is None:
+            out.append((alignment, None))
+        else:
+            out.append((alignment, shingle_overlap(prepared.shingles(text_a), prepared.shingles(text_b))))
     return out
 
 
