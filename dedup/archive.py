@@ -35,6 +35,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace as replaced
+from itertools import islice
 from typing import Any, Literal
 
 import numpy as np
@@ -64,6 +65,8 @@ from .sketch import SketchSettings, SketchTable, resketch_without_boilerplate
 from .store import ShingleStore, TextStore
 from .verification import align_tasks, precheck, verify
 
+BATCH = 10_000
+"""Articles per transaction of :meth:`Index.add`."""
 _KIND_SALT = {"anchor": np.uint64(0xA0761D6478BD642F), "passage": np.uint64(0xE7037ED1A0B428DB)}
 
 
@@ -140,10 +143,49 @@ class Index:
         self.backend.close()
 
     def add(
-        self, articles: ArticlesInput, *, replace: bool = False, on_empty: Literal["skip", "error"] = "skip"
-    ) -> DedupResult:
-        """Store ``articles``; their pairs with the archive and among themselves, and their groups."""
-        return self._run(articles, store=True, replace=replace, on_empty=on_empty)
+        self, articles: ArticlesInput, *, replace: bool = False, on_empty: Literal["skip", "error"] = "skip",
+        batch_size: int = BATCH,
+    ) -> DedupResult:  # fmt: skip
+        """Store ``articles``, ``batch_size`` at a time, each batch in one transaction; their pairs
+        with the archive and among themselves, and their story groups. Stopped part way (a crash,
+        ``kill -9``), the archive holds whole batches; adding the same articles again completes it."""
+        results = []
+        stream = iter_articles(articles)
+        while batch := list(islice(stream, batch_size)):
+            results.append(self._run(batch, store=True, replace=replace, on_empty=on_empty))
+        if len(results) == 1:
+            return results[0]
+        return self._merged_results(results)
+
+    def _merged_results(self, results: list[DedupResult]) -> DedupResult:
+        """One result for the batches of one add: pairs and counts together, each article's final
+        story group, the groups as they stand after the last batch."""
+        pairs = sorted((p for r in results for p in r.pairs), key=lambda p: (id_key(p.a), id_key(p.b)))
+        merged = {m["group"]: m["into"] for r in results if r.archive for m in r.archive["merged_groups"]}
+        groups = [
+            {**g, "group": _root(merged, g["group"])}
+            for r in results
+            if r.archive
+            for g in r.archive["groups"]
+        ]
+        final = sorted({g["group"] for g in groups})
+        members = self.backend.group_members(final) if final else {}
+        clusters = [Cluster(tuple(sorted((json.loads(i) for _, i in m), key=id_key)), json.loads(m[0][1]))
+                    for _, m in sorted(members.items()) if len(m) > 1]  # fmt: skip
+        counts = {k: sum(r.summary[k] for r in results) for k in results[0].summary.to_dict()}
+        summary = replaced(results[0].summary, **counts)
+        summary = replaced(
+            summary, clusters=len(clusters), articles_in_clusters=sum(len(c.members) for c in clusters)
+        )
+        archive = {
+            "location": self.backend.location, "stored": sum(r.archive["stored"] for r in results if r.archive),
+            "already_stored": [i for r in results if r.archive for i in r.archive["already_stored"]],
+            "groups": sorted(groups, key=lambda g: id_key(g["id"])),
+            "merged_groups": [{"group": g, "into": _root(merged, g)} for g in sorted(merged)],
+        }  # fmt: skip
+        meta = {k: v for r in results for k, v in r.meta.items()}
+        skipped = tuple(s for r in results for s in r.skipped)
+        return DedupResult(tuple(pairs), tuple(clusters), skipped, results[0].params, summary, meta, archive)
 
     def query(self, articles: ArticlesInput, *, on_empty: Literal["skip", "error"] = "skip") -> DedupResult:
         """What :meth:`add` would report for ``articles``, storing nothing (the groups an article

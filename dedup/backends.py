@@ -138,13 +138,13 @@ class SQLiteBackend:
             raise InputError(f"{path}: cannot create the archive: no directory {str(path.parent)!r}")
         try:
             self.db = sqlite3.connect(path, isolation_level=None, timeout=60)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            if exists:
+            if exists:  # look before changing anything (WAL mode rewrites the header)
                 tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
                 if not {"meta", "articles", "keys", "lines"} <= tables:
+                    self.db.close()
                     raise InputError(f"{path}: not a dedup archive (an SQLite file of another program)")
-                self.db.execute("PRAGMA quick_check").fetchone()
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.DatabaseError as error:
             raise InputError(f"{path}: not a readable archive: {error}") from None
 
