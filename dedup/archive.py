@@ -60,7 +60,7 @@ from .errors import ConfigError, InputError
 from .executor import LocalExecutor
 from .pipeline import _non_empty, run_params, sketch_articles, summarize
 from .results import Cluster, DedupResult, Pair
-from .shingles import _fmix64
+from .shingles import _fmix64, sorted_unique
 from .sketch import SketchSettings, SketchTable, resketch_without_boilerplate
 from .store import ShingleStore, TextStore
 from .verification import align_tasks, precheck, verify
@@ -341,7 +341,9 @@ class Index:
         """Candidate pairs of the batch rows (``< n``) with archived holders (``n + k`` for the
         archived row ``archived[k]``) and among themselves, by the batch self-join's rules:
         pairs, (from bands, from anchors), crowded anchors, ``archived``."""
-        holders = self.backend.holders(np.unique(np.concatenate([k for _, _, k in keys.values()])).tolist())
+        holders = self.backend.holders(
+            sorted_unique(np.concatenate([k for _, _, k in keys.values()])).tolist()
+        )
         limits = {
             "band": MAX_BUCKET + 1,
             "anchor": ALONE_MAX_DOCS + 1,
@@ -469,11 +471,12 @@ class Index:
             assert group is not None
             batch.articles.append(StoredArticle(archive_row[row], json.dumps(ingest.ids[row]), bytes(table.digests[row]),
                                                 stored_leader, group, texts.get(row)))  # fmt: skip
-        batch.keys = [
-            (k, archive_row[r])
-            for rows, _, salted in keys.values()
-            for r, k in zip(rows.tolist(), salted.tolist(), strict=True)
-        ]
+        row_map = np.full(len(table), -1, dtype=np.int64)
+        row_map[list(archive_row)] = list(archive_row.values())
+        batch.keys = (
+            np.concatenate([salted for _, _, salted in keys.values()]),
+            np.concatenate([row_map[rows] for rows, _, _ in keys.values()]),
+        )
         batch.lines = fresh_lines
         batch.merged = merged
         self.backend.commit(batch)
