@@ -59,3 +59,14 @@ def test_speed_quick_measures_every_path_and_finds_the_planted_copies(tmp_path):
     assert all(row[f"{k}_per_s"] > 0 for k in ("naive", "batch", "floor", "dedup"))
     found, planted = map(int, row["planted_found"].split("/"))
     assert planted > 100 and found == planted
+
+
+def test_index_quick_adds_queries_and_compares_with_datasketch(tmp_path):
+    out = tmp_path / "index.json"
+    proc = run("index.py", "--quick", "--cache", str(tmp_path / "cache"), "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["add"]["articles"] == 3000 and result["add"]["per_s"] > 0
+    assert result["query"]["pairs"] > 0 and result["query"]["p99_ms"] >= result["query"]["median_ms"]
+    assert result["redis_add"]["per_s"] > 0 and result["datasketch_redis"]["insert_per_s"] > 0
+    assert "| add / batch run |" in proc.stdout
