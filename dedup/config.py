@@ -41,9 +41,11 @@ class DedupConfig:
         ``anchors_shared_too_widely`` and are no evidence in the pre-check either.
         ``min_candidate_containment`` (0.05): pre-check before alignment; a candidate pair whose
         shingle containment, estimated from the signatures and shingle counts, is below this both
-        ways is dropped, and so is one whose exact containment (counted from the texts just before
-        alignment) is; alignment stops early for a pair whose paragraph scores prove it cannot be
-        reported: the summary's ``prechecked_pairs`` and ``aligned_pairs`` (aligned to the end).
+        ways is dropped, and so is one whose exact containment (counted from the shingles spilled
+        while sketching, boilerplate lines left out) is, or that reaches it only through template
+        sentences without sharing a fifth of one article; alignment stops early for a pair whose
+        paragraph scores prove it cannot be reported: the summary's ``prechecked_pairs`` and
+        ``aligned_pairs`` (aligned to the end).
 
     Alignment and decision
         ``paragraph_threshold`` (0.8): score (0..1) at which two paragraphs count as the same
