@@ -2,8 +2,8 @@
 datasketch's ``MinHashLSH`` (in memory and on Redis), measured side by side in one run.
 
 The corpus is ``speed.py``'s news-like one (real sentences, a quarter of their words swapped,
-10% republications of an earlier article), N articles plus 2,000 more held out as new arrivals
-(republications among them).
+10% republications of an earlier article) of N articles: the first N - 2,000 are archived, the
+last 2,000 are the new arrivals (republications of archived ones among them).
 
 - ``add``: the N articles added to a fresh SQLite archive in batches of ``--batch`` (10,000), one
   transaction each (articles/s; archive size on disk against the raw text);
@@ -19,7 +19,7 @@ The corpus is ``speed.py``'s news-like one (real sentences, a quarter of their w
 
     python benchmarks/index.py                     # 200,000 articles
     python benchmarks/index.py --size 1000000
-    python benchmarks/index.py --quick             # 3,000 articles (a test runs this)
+    python benchmarks/index.py --quick             # 5,000 articles (a test runs this)
 """
 
 from __future__ import annotations
@@ -167,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             2000,
             2000,
         )
-    path, _ = speed.corpus(args.size + HELD_OUT, 1, 0.1, args.data, args.cache)
-    items, new = articles(path, 0, args.size), articles(path, args.size, args.size + HELD_OUT)
+    path, _ = speed.corpus(args.size, 1, 0.1, args.data, args.cache)
+    items, new = articles(path, 0, args.size - HELD_OUT), articles(path, args.size - HELD_OUT, args.size)
     raw = sum(len(t.encode("utf-8")) for _, t in items)
     out: dict[str, Any] = {
         "machine": speed.machine(),

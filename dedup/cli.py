@@ -230,7 +230,9 @@ def _run_index(args: argparse.Namespace) -> int:
         args.preset != "default" or any(getattr(args, n) is not None for n in DedupConfig.option_names())
     )
     config = _config(args) if given else None
-    workers = getattr(args, "workers", None) or 1
+    if args.command in ("add", "query"):  # a missing input is an error before an archive is made
+        Inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
+    workers = getattr(args, "workers", None) or os.cpu_count() or 1
     with Index(args.archive, config, create=args.command == "add", workers=workers) as index:
         if args.command == "stats":
             stats = index.stats()

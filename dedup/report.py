@@ -78,6 +78,8 @@ def render_jsonl(result: DedupResult, *, texts: Mapping[ArticleId, str] | None =
     records += [{"record": "pair", **_pair_dict(p, texts)} for p in result.pairs]
     records += [{"record": "skipped", **s.to_dict()} for s in result.skipped]
     records += [{"record": "article", **a} for a in result.to_dict()["articles"]]
+    if result.archive is not None:
+        records.append({"record": "archive", **result.archive})
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
 
 

@@ -254,6 +254,15 @@ def test_the_index_commands_on_files(tmp_path):
     assert missing.returncode == 2 and "'no-such-id' is not in the archive" in missing.stderr
     other = run_cli("index", "add", str(archive), str(query), "--shingle-size", "3")
     assert other.returncode == 2 and "shingle_size=5, not 3" in other.stderr
+    lines = [
+        json.loads(line)
+        for line in run_cli(
+            "index", "query", str(archive), str(query), "--format", "jsonl"
+        ).stdout.splitlines()
+    ]
+    assert lines[-1]["record"] == "archive" and lines[-1]["groups"] == [{"id": "wire-again", "group": 0}]
+    nothing = run_cli("index", "add", str(tmp_path / "new.db"), str(tmp_path / "missing.jsonl"))
+    assert nothing.returncode == 2 and not (tmp_path / "new.db").exists()  # no archive made for a bad input
 
 
 def test_kill_9_during_an_add_leaves_whole_batches_and_a_rerun_completes(tmp_path):
