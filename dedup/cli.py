@@ -35,6 +35,7 @@ from .errors import DedupError
 from .pipeline import find_duplicates
 from .reading import Inputs
 from .report import render
+from .results import DedupResult
 from .store import StoredTexts
 
 EXIT_OK, EXIT_FOUND, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -62,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     _report_options(parser)
     parser.add_argument("--version", action="version", version=f"dedup {__version__}")
     _input_options(parser)
+    engine = parser.add_argument_group("engine")
+    engine.add_argument("--engine", choices=("local", "spark"), default="local",
+                        help="local: this machine's cores; spark: Apache Spark (pip install 'newsdedup[spark]' and a "
+                        "Java runtime; PATH: .jsonl, .json, .parquet or .csv files Spark can read)")  # fmt: skip
+    engine.add_argument("--spark-master", default="local[*]", metavar="URL",
+                        help="the Spark master for --engine spark (default: local[*])")  # fmt: skip
     _detection_options(parser)
     return parser
 
@@ -197,7 +204,9 @@ def _run(args: argparse.Namespace, index: Index | None = None) -> int:
     try:
         articles = texts.tee(inputs) if args.explain else iter(inputs)
         on_empty: Literal["skip", "error"] = "skip" if args.skip_empty else "error"
-        if index is None:
+        if index is None and getattr(args, "engine", "local") == "spark":
+            result = _on_spark(args, on_empty)
+        elif index is None:
             result = find_duplicates(articles, config=_config(args), progress=sys.stderr.isatty(),
                                      on_empty=on_empty, workers=args.workers)  # fmt: skip
         elif args.command == "add":
@@ -217,6 +226,19 @@ def _run(args: argparse.Namespace, index: Index | None = None) -> int:
     finally:
         texts.close()
     return EXIT_FOUND if args.fail_on_duplicates and result.pairs else EXIT_OK
+
+
+def _on_spark(args: argparse.Namespace, on_empty: Literal["skip", "error"]) -> DedupResult:
+    """``dedup PATH... --engine spark``: the files read by Spark, the result the local engine's."""
+    from . import spark
+
+    if args.explain:
+        raise DedupError("--explain is not available with --engine spark (the texts stay on the cluster)")
+    session = spark.session(args.spark_master)
+    session.sparkContext.setLogLevel("ERROR")
+    paths = [str(Path(p).resolve()) for p in args.paths]
+    return spark.find_duplicates(paths, spark=session, config=_config(args), id_column=args.id_field,
+                                 text_column=args.text_field, on_empty=on_empty)  # fmt: skip
 
 
 def _config(args: argparse.Namespace) -> DedupConfig:

@@ -443,6 +443,15 @@ FURNITURE_SHARE = 0.2
 rest of its text (:func:`resketch_without_boilerplate`)."""
 
 
+def furniture_rows(table: SketchTable, rows: np.ndarray, boilerplate: frozenset[int]) -> np.ndarray:
+    """The ``rows`` with :data:`FURNITURE_SHARE` of their words or more in ``boilerplate`` lines."""
+    if not boilerplate or rows.size == 0:
+        return np.empty(0, dtype=np.int64)
+    held = is_member(table.line_hashes, hash_array(boilerplate))
+    furniture = np.bincount(table.line_rows[held], weights=table.line_words[held], minlength=len(table))
+    return rows[furniture[rows] >= FURNITURE_SHARE * np.maximum(table.words[rows], 1)]
+
+
 def resketch_without_boilerplate(
     table: SketchTable, rows: np.ndarray, boilerplate: frozenset[int], store: TextStore, executor: Executor,
     shingles: ShingleStore | None = None,
@@ -451,11 +460,9 @@ def resketch_without_boilerplate(
     text without it, in place (and their shingles in ``shingles``): a footer as long as the short
     articles it is attached to would otherwise make all of them look alike to MinHash, and crowd
     out the bands of their own text."""
-    if not boilerplate or rows.size == 0:
+    redo = furniture_rows(table, rows, boilerplate)
+    if redo.size == 0:
         return
-    held = is_member(table.line_hashes, hash_array(boilerplate))
-    furniture = np.bincount(table.line_rows[held], weights=table.line_words[held], minlength=len(table))
-    redo = rows[furniture[rows] >= FURNITURE_SHARE * np.maximum(table.words[rows], 1)]
     work = partial(_signatures_without, boilerplate=boilerplate, settings=table.settings)
     chunks = (
         [store.get(r) for r in redo[start : start + 512].tolist()] for start in range(0, redo.size, 512)

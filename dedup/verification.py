@@ -16,7 +16,7 @@ overlap, no paragraph aligned) are not, however many names they share.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from typing import NamedTuple
 
@@ -301,17 +301,24 @@ def verify(
             yield [(t.exact, store.get(t.a), store.get(t.b)) for t in tasks[start : start + CHUNK]]
 
     work = partial(align_chunk, config=config, boilerplate=boilerplate)
+    results = (r for chunk in executor.map(work, chunks(), label="aligning", total=len(tasks)) for r in chunk)
+    return reported_pairs(zip(tasks, results, strict=True), ids=ids, estimates=estimates, config=config)
+
+
+def reported_pairs(
+    outcomes: Iterable[tuple[AlignTask, tuple[Alignment | None, Overlap | None]]], *, ids: Sequence[ArticleId],
+    estimates: np.ndarray, config: DedupConfig,
+) -> tuple[list[Pair], int]:  # fmt: skip
+    """The reported pairs of aligned tasks (sorted by ids), and how many were aligned to the end."""
     pairs: list[Pair] = []
-    done = aligned = 0
-    for results in executor.map(work, chunks(), label="aligning", total=len(tasks)):
-        for task, (alignment, overlap) in zip(tasks[done : done + len(results)], results, strict=True):
-            if alignment is None:
-                continue
-            aligned += 1
-            pair = make_pair(task, alignment, overlap, ids=ids, estimates=estimates, config=config)
-            if pair is not None:
-                pairs.append(pair)
-        done += len(results)
+    aligned = 0
+    for task, (alignment, overlap) in outcomes:
+        if alignment is None:
+            continue
+        aligned += 1
+        pair = make_pair(task, alignment, overlap, ids=ids, estimates=estimates, config=config)
+        if pair is not None:
+            pairs.append(pair)
     pairs.sort(key=lambda p: (id_key(p.a), id_key(p.b)))
     return pairs, aligned
 

@@ -1,0 +1,94 @@
+"""The Spark engine on a real local Spark session: the local engine's results, bad input alike.
+
+Needs pyspark (the ``test`` extra) and a Java runtime. Without a JRE the tests skip with the
+reason, except where ``DEDUP_REQUIRE_SERVICES`` is set (CI sets it, after installing one), where
+a missing JRE fails them: they never skip silently in CI.
+"""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from test_archive import news_corpus
+
+from conftest import run_cli
+from dedup import InputError, find_duplicates
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def spark():
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        if os.environ.get("DEDUP_REQUIRE_SERVICES"):
+            pytest.fail("no Java runtime, and DEDUP_REQUIRE_SERVICES asks for the Spark tests to run")
+        pytest.skip("no Java runtime (apt-get install openjdk-17-jre-headless); CI installs one")
+    from dedup import spark as engine
+
+    session = engine.session("local[2]", **{"spark.sql.shuffle.partitions": "4"})
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def test_the_fixtures_give_the_local_engines_result(spark, seeds):
+    from dedup import spark as engine
+
+    frame = spark.createDataFrame(sorted(seeds.items()), ["id", "text"])
+    assert engine.find_duplicates(frame, spark=spark).to_json() == find_duplicates(seeds).to_json()
+
+
+def test_a_synthetic_corpus_gives_the_local_engines_pairs_and_groups(spark, tmp_path):
+    from dedup import spark as engine
+
+    texts = news_corpus(7, n=3000)
+    local = find_duplicates(texts)
+    path = tmp_path / "news.jsonl"
+    path.write_text(
+        "".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in reversed(list(texts.items())))
+    )
+    remote = engine.find_duplicates(str(path), spark=spark)
+    assert remote.to_json() == local.to_json()
+    assert len(local.pairs) > 1000 and len(local.clusters) > 100
+
+
+@pytest.mark.skipif(
+    not (ROOT.parent / "shared" / "data" / "bbc_news").is_dir(),
+    reason="BBC News not found under ../shared/data",
+)
+def test_real_news_gives_the_local_engines_result(spark):
+    from dedup import spark as engine
+
+    texts = {
+        str(p.relative_to(ROOT.parent / "shared" / "data")): p.read_bytes().decode("utf-8", errors="replace")
+        for p in sorted((ROOT.parent / "shared" / "data" / "bbc_news").glob("*/*.txt"))
+    }
+    frame = spark.createDataFrame(sorted(texts.items()), ["id", "text"])
+    assert engine.find_duplicates(frame, spark=spark).to_json() == find_duplicates(texts).to_json()
+
+
+def test_bad_frames_are_one_line_errors(spark):
+    from dedup import spark as engine
+
+    with pytest.raises(InputError, match="no column 'text'"):
+        engine.find_duplicates(spark.createDataFrame([("a", "x")], ["id", "body"]), spark=spark)
+    with pytest.raises(InputError, match="duplicate id 'a'"):
+        engine.find_duplicates(
+            spark.createDataFrame([("a", "x y"), ("a", "z w")], ["id", "text"]), spark=spark
+        )
+    with pytest.raises(InputError, match="article 'e' is empty"):
+        engine.find_duplicates(spark.createDataFrame([("e", " . "), ("f", "a b")], ["id", "text"]), spark=spark,
+                               on_empty="error")  # fmt: skip
+
+
+def test_the_command_runs_on_spark(spark, tmp_path, seeds):
+    path = tmp_path / "seeds.jsonl"
+    path.write_text("".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in sorted(seeds.items())))
+    done = run_cli(str(path), "--engine", "spark", "--spark-master", "local[2]", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    local = run_cli(str(path), "--format", "json")
+    assert json.loads(done.stdout) == json.loads(local.stdout)
+    folder = run_cli(str(ROOT / "fixtures"), "--engine", "spark")
+    assert folder.returncode == 2 and "reads .jsonl, .json, .parquet or .csv" in folder.stderr
