@@ -34,7 +34,7 @@ from .clustering import cluster_pairs
 from .config import DedupConfig
 from .copies import group_exact_copies
 from .errors import ConfigError, InputError
-from .pipeline import run_params, summarize
+from .pipeline import StageClock, run_params, summarize
 from .results import DedupResult, Pair, Skipped
 from .sketch import SketchSettings, SketchTable, _signatures_without, furniture_rows
 from .store import Shingles, ShingleStore
@@ -105,21 +105,25 @@ def frame(spark: Any, data: Any, id_column: str = "id", text_column: str = "text
 
 def find_duplicates(
     data: Any, *, spark: Any = None, config: DedupConfig | None = None, id_column: str = "id",
-    text_column: str = "text", on_empty: str = "skip", **options: Any,
+    text_column: str = "text", on_empty: str = "skip", timings: dict[str, float] | None = None, **options: Any,
 ) -> DedupResult:  # fmt: skip
     """:func:`dedup.find_duplicates` on Spark: the same result for the same articles.
 
     ``data``: a Spark DataFrame with ``id_column`` and ``text_column``, or Spark-readable paths
     (JSON Lines, Parquet, CSV; local, HDFS or s3a as the session is configured). ``spark``: a
-    session (default: :func:`session` on ``local[*]``).
+    session (default: :func:`session` on ``local[*]``). ``timings`` receives seconds per stage.
     """
+    from pyspark import StorageLevel
+
     config = config or DedupConfig(**options)
     spark = spark or session()
+    clock = StageClock(timings if timings is not None else {})
     df = frame(spark, data, id_column, text_column)
-    texts = df.rdd.map(lambda row: (row["id"], row["text"]))
+    texts = df.rdd.map(lambda row: (row["id"], row["text"])).persist(StorageLevel.MEMORY_AND_DISK)
     settings = SketchSettings.of(config)
     parts = texts.mapPartitions(partial(_sketch_partition, settings=settings)).collect()
     table = SketchTable.concat([SketchTable.from_bytes(p, expect=settings) for p in parts], settings)
+    clock.lap("read_and_sketch (executors)")
     ids: list[ArticleId] = table.ids
     rank = id_ranks(ids)
     empty = np.flatnonzero(table.words == 0)
@@ -131,10 +135,14 @@ def find_duplicates(
     boilerplate = table_boilerplate(table, copies.is_leader, rank, min_docs=config.boilerplate_min_docs)
     redo = furniture_rows(table, copies.leaders, boilerplate)
     _resketch(texts, table, redo, boilerplate, settings)
+    clock.lap("copies_and_boilerplate (driver, resketch on executors)")
     candidates = self_join(BatchIndex(config, rank), table, copies.leaders)
     estimated, estimates = _estimated(candidates, table, config)
     tasks = align_tasks(copies, estimated, rank)
+    clock.lap("candidates_and_estimate (driver)")
     outcome = _align_on_spark(texts, tasks, ids, redo, boilerplate, candidates.crowded_anchors, config)
+    texts.unpersist()
+    clock.lap("exact_check_and_align (executors)")
     pairs, aligned = _pairs(tasks, outcome, ids, estimates, config)
     id_copies = {ids[leader]: [ids[r] for r in rows] for leader, rows in copies.copies.items()}
     lengths = {ids[r]: int(table.words[r]) for r in kept.tolist()}

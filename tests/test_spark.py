@@ -92,3 +92,18 @@ def test_the_command_runs_on_spark(spark, tmp_path, seeds):
     assert json.loads(done.stdout) == json.loads(local.stdout)
     folder = run_cli(str(ROOT / "fixtures"), "--engine", "spark")
     assert folder.returncode == 2 and "reads .jsonl, .json, .parquet or .csv" in folder.stderr
+
+
+def test_the_spark_benchmark_runs_quick_and_agrees(spark, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "spark.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "spark.py"), "--quick", "--cache", str(tmp_path / "cache"),
+         "--json", str(out)], capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    (row,) = json.loads(out.read_text())
+    assert row["same_pairs"] and row["same_groups"] and row["local"]["pairs"] > 0
+    assert "| articles | local s |" in done.stdout
