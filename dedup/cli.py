@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Literal
+from typing import Any, Literal
 
 from . import __version__
 from .archive import ArchivedTexts, Index
@@ -236,9 +236,15 @@ def _on_spark(args: argparse.Namespace, on_empty: Literal["skip", "error"]) -> D
         raise DedupError("--explain is not available with --engine spark (the texts stay on the cluster)")
     session = spark.session(args.spark_master)
     session.sparkContext.setLogLevel("ERROR")
-    paths = [str(Path(p).resolve()) for p in args.paths]
-    return spark.find_duplicates(paths, spark=session, config=_config(args), id_column=args.id_field,
-                                 text_column=args.text_field, on_empty=on_empty)  # fmt: skip
+    if all(spark.readable(p) for p in args.paths):  # files Spark reads itself (any size)
+        data: Any = [str(Path(p).resolve()) for p in args.paths]
+        id_column, text_column = args.id_field, args.text_field
+    else:  # directories of .txt files, stdin, gzip: read here, as the local engine reads them
+        inputs = Inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
+        data = session.createDataFrame([(a.id, a.text) for a in inputs], "id string, text string")
+        id_column, text_column = "id", "text"
+    return spark.find_duplicates(data, spark=session, config=_config(args), id_column=id_column,
+                                 text_column=text_column, on_empty=on_empty)  # fmt: skip
 
 
 def _config(args: argparse.Namespace) -> DedupConfig:

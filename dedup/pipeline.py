@@ -235,6 +235,7 @@ def run_params(config: DedupConfig) -> dict[str, Any]:
     bands, rows = lsh_bands(config.candidate_threshold, config.num_perm)
     return {
         **config.to_dict(),
+        "engine": "local",
         "lsh_bands": bands,
         "lsh_rows_per_band": rows,
         "lsh_max_bucket": MAX_BUCKET,

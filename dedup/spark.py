@@ -72,6 +72,11 @@ def session(master: str = "local[*]", **conf: str) -> Any:
         raise
 
 
+def readable(path: str | Path) -> bool:
+    """Whether Spark reads ``path`` itself (JSON Lines, JSON, Parquet, CSV files)."""
+    return Path(path).suffix.lower() in READERS and not Path(path).is_dir()
+
+
 def frame(spark: Any, data: Any, id_column: str = "id", text_column: str = "text") -> Any:
     """``data`` (a DataFrame, or Spark-readable paths: JSON Lines, Parquet, CSV with a header) as a
     DataFrame of ``id`` and ``text``, checked: both columns there, ids unique."""
@@ -149,7 +154,8 @@ def find_duplicates(
     clusters = cluster_pairs([p for p in pairs if p.kind != "exact"], lengths, id_copies)
     checked = sum(1 for k, (passed, _, _) in outcome.items() if passed and k >= 0)
     summary = summarize(table, kept, copies, boilerplate, candidates, (checked, aligned), pairs, clusters)
-    return DedupResult(tuple(pairs), tuple(clusters), skipped, run_params(config), summary, {})
+    params = {**run_params(config), "engine": "spark"}
+    return DedupResult(tuple(pairs), tuple(clusters), skipped, params, summary, {})
 
 
 def _pairs(

@@ -19,6 +19,13 @@ from dedup import InputError, find_duplicates
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def same_but_engine(remote, local):
+    """The two results' JSON, equal apart from the run's engine field."""
+    remote, local = json.loads(remote.to_json()), json.loads(local.to_json())
+    assert (remote["params"].pop("engine"), local["params"].pop("engine")) == ("spark", "local")
+    return remote == local
+
+
 @pytest.fixture(scope="module")
 def spark():
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
@@ -37,7 +44,7 @@ def test_the_fixtures_give_the_local_engines_result(spark, seeds):
     from dedup import spark as engine
 
     frame = spark.createDataFrame(sorted(seeds.items()), ["id", "text"])
-    assert engine.find_duplicates(frame, spark=spark).to_json() == find_duplicates(seeds).to_json()
+    assert same_but_engine(engine.find_duplicates(frame, spark=spark), find_duplicates(seeds))
 
 
 def test_a_synthetic_corpus_gives_the_local_engines_pairs_and_groups(spark, tmp_path):
@@ -50,7 +57,7 @@ def test_a_synthetic_corpus_gives_the_local_engines_pairs_and_groups(spark, tmp_
         "".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in reversed(list(texts.items())))
     )
     remote = engine.find_duplicates(str(path), spark=spark)
-    assert remote.to_json() == local.to_json()
+    assert same_but_engine(remote, local)
     assert len(local.pairs) > 1000 and len(local.clusters) > 100
 
 
@@ -66,7 +73,7 @@ def test_real_news_gives_the_local_engines_result(spark):
         for p in sorted((ROOT.parent / "shared" / "data" / "bbc_news").glob("*/*.txt"))
     }
     frame = spark.createDataFrame(sorted(texts.items()), ["id", "text"])
-    assert engine.find_duplicates(frame, spark=spark).to_json() == find_duplicates(texts).to_json()
+    assert same_but_engine(engine.find_duplicates(frame, spark=spark), find_duplicates(texts))
 
 
 def test_bad_frames_are_one_line_errors(spark):
@@ -84,14 +91,18 @@ def test_bad_frames_are_one_line_errors(spark):
 
 
 def test_the_command_runs_on_spark(spark, tmp_path, seeds):
+    # the fixtures folder (read here, then handed to Spark) and a JSON Lines file (read by Spark)
     path = tmp_path / "seeds.jsonl"
     path.write_text("".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in sorted(seeds.items())))
-    done = run_cli(str(path), "--engine", "spark", "--spark-master", "local[2]", "--format", "json")
-    assert done.returncode == 0, done.stderr
-    local = run_cli(str(path), "--format", "json")
-    assert json.loads(done.stdout) == json.loads(local.stdout)
-    folder = run_cli(str(ROOT / "fixtures"), "--engine", "spark")
-    assert folder.returncode == 2 and "reads .jsonl, .json, .parquet or .csv" in folder.stderr
+    for given in (str(ROOT / "fixtures"), str(path)):
+        done = run_cli(given, "--engine", "spark", "--spark-master", "local[2]", "--format", "json")
+        assert done.returncode == 0, done.stderr
+        local = run_cli(given, "--format", "json")
+        expected = local.stdout.replace('"engine": "local"', '"engine": "spark"')
+        assert done.stdout == expected  # byte for byte, apart from the run's engine field
+        assert json.loads(done.stdout)["pairs"][0]["kind"] == "contained"
+    explain = run_cli(str(path), "--engine", "spark", "--explain")
+    assert explain.returncode == 2 and "--explain is not available with --engine spark" in explain.stderr
 
 
 def test_the_spark_benchmark_runs_quick_and_agrees(spark, tmp_path):
