@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="local: this machine's cores; spark: Apache Spark (pip install 'newsdedup[spark]' and a "
                         "Java runtime; PATH: .jsonl, .json, .parquet or .csv files Spark can read)")  # fmt: skip
     engine.add_argument("--spark-master", default="local[*]", metavar="URL",
-                        help="the Spark master for --engine spark (default: local[*])")  # fmt: skip
+                        help="the Spark master for --engine spark (default: local[*]); with it, -o DIR (a path "
+                        "without a suffix) writes Parquet tables DIR/pairs and DIR/groups and DIR/run.json")  # fmt: skip
     _detection_options(parser)
     return parser
 
@@ -197,8 +198,13 @@ def _run(args: argparse.Namespace, index: Index | None = None) -> int:
     fmt = args.format or FORMAT_OF_SUFFIX.get(Path(args.output or "").suffix.lower(), "text")
     if args.explain and fmt == "csv":
         raise DedupError("--explain shows paragraphs in text, json and jsonl reports, not in csv")
-    if args.output:
+    tables = getattr(args, "engine", "local") == "spark" and args.output and not Path(args.output).suffix
+    if args.output and not tables:
         _check_output(Path(args.output), args.paths)
+    elif tables:
+        from .spark import check_tables_target
+
+        check_tables_target(args.output)
     inputs = Inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
     texts = StoredTexts()  # the texts --explain shows, kept on disk as the input streams past
     try:
@@ -219,7 +225,14 @@ def _run(args: argparse.Namespace, index: Index | None = None) -> int:
         if args.only:
             result = result.only(args.only)
         shown = texts if index is None else ArchivedTexts(texts, index)
-        _write(render(result, fmt, texts=shown, explain=args.explain), args.output)
+        if tables:  # --engine spark -o DIR: Parquet tables written by Spark
+            from . import spark
+
+            spark.write_tables(result, spark.session(args.spark_master), args.output)
+            print(f"dedup: wrote {len(result.pairs)} pairs and {len(result.clusters)} story groups to "
+                  f"{args.output}/pairs, {args.output}/groups (Parquet) and {args.output}/run.json", file=sys.stderr)  # fmt: skip
+        else:
+            _write(render(result, fmt, texts=shown, explain=args.explain), args.output)
     except DedupError as error:
         hint = " (--skip-empty skips such articles)" if "is empty (no words)" in str(error) else ""
         raise DedupError(f"{error}{hint}") from None

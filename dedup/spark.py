@@ -158,6 +158,47 @@ def find_duplicates(
     return DedupResult(tuple(pairs), tuple(clusters), skipped, params, summary, {})
 
 
+def check_tables_target(directory: str | Path) -> Path:
+    """``directory`` as a place for :func:`write_tables`; :class:`InputError` if it holds tables."""
+    target = Path(directory)
+    if (target / "pairs").exists() or (target / "groups").exists():
+        raise InputError(f"{target}: already holds pairs/ or groups/ tables; choose an empty directory")
+    if target.exists() and not target.is_dir():
+        raise InputError(
+            f"{target}: not a directory (without a suffix, -o names the directory for the tables)"
+        )
+    return target
+
+
+def write_tables(result: DedupResult, spark: Any, directory: str | Path) -> None:
+    """The result as Parquet tables under ``directory``: ``pairs`` (one row a pair, its alignment as
+    JSON text), ``groups`` (one row a member: group number, representative, member) and
+    ``run.json`` (params and summary). Refuses a directory that already holds them."""
+    import json
+
+    target = check_tables_target(directory)
+    columns = ("a", "b", "kind", "direction", "coverage_a_by_b", "coverage_b_by_a", "jaccard",
+               "containment_a_in_b", "containment_b_in_a", "minhash_jaccard")  # fmt: skip
+    rows = [
+        (
+            *(str(getattr(p, c)) if c in ("a", "b") else getattr(p, c) for c in columns),
+            json.dumps(p.to_dict()["alignment"]),
+        )
+        for p in result.pairs
+    ]
+    schema = ("a string, b string, kind string, direction string, coverage_a_by_b double, coverage_b_by_a double, "
+              "jaccard double, containment_a_in_b double, containment_b_in_a double, minhash_jaccard double, alignment string")  # fmt: skip
+    spark.createDataFrame(rows, schema).write.parquet(str(target / "pairs"))
+    members = [
+        (k, str(c.representative), str(m)) for k, c in enumerate(result.clusters, 1) for m in c.members
+    ]
+    spark.createDataFrame(members, "group int, representative string, member string").write.parquet(
+        str(target / "groups")
+    )
+    run = {"schema": result.to_dict()["schema"], "params": result.params, "summary": result.summary.to_dict()}
+    (target / "run.json").write_text(json.dumps(run, indent=2), encoding="utf-8")
+
+
 def _pairs(
     tasks: list[AlignTask], outcome: dict[int, tuple[bool, Any, Any]], ids: list[ArticleId],
     estimates: np.ndarray, config: DedupConfig,

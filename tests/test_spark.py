@@ -118,3 +118,21 @@ def test_the_spark_benchmark_runs_quick_and_agrees(spark, tmp_path):
     (row,) = json.loads(out.read_text())
     assert row["same_pairs"] and row["same_groups"] and row["local"]["pairs"] > 0
     assert "| articles | local s |" in done.stdout
+
+
+def test_the_command_writes_parquet_tables_for_big_corpora(spark, tmp_path):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "tables"
+    done = run_cli(str(ROOT / "fixtures"), "--engine", "spark", "--spark-master", "local[2]", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    pairs = pq.read_table(out / "pairs").to_pylist()
+    assert [(p["a"], p["b"], p["kind"]) for p in pairs] == [
+        ("000_b0707d4a85524ca5.txt", "001_b371cbcbe07b8631.txt", "contained")
+    ]
+    assert json.loads(pairs[0]["alignment"])["matches"]
+    groups = pq.read_table(out / "groups").to_pylist()
+    assert sorted(g["member"] for g in groups) == ["000_b0707d4a85524ca5.txt", "001_b371cbcbe07b8631.txt"]
+    assert json.loads((out / "run.json").read_text())["summary"]["pairs"] == 1
+    again = run_cli(str(ROOT / "fixtures"), "--engine", "spark", "-o", str(out))
+    assert again.returncode == 2 and "already holds pairs/ or groups/ tables" in again.stderr
