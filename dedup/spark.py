@@ -60,6 +60,7 @@ def session(master: str = "local[*]", **conf: str) -> Any:
         raise ConfigError("the Spark engine needs pyspark: pip install 'newsdedup[spark]'") from None
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName("dedup").config("spark.ui.enabled", "false")
+    builder = builder.config("spark.ui.showConsoleProgress", "false")  # no progress bars on stderr
     for key, value in conf.items():
         builder = builder.config(key, value)
     try:
