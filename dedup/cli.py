@@ -40,8 +40,8 @@ from .store import StoredTexts
 
 EXIT_OK, EXIT_FOUND, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
-FORMATS = ("text", "json", "jsonl", "csv")
-FORMAT_OF_SUFFIX = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+FORMATS = ("text", "json", "jsonl", "csv", "html")
+FORMAT_OF_SUFFIX = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".html": "html"}
 _DEFAULTS = DedupConfig()
 _pending_output: list[Path] = []  # temporary files to remove if the run is stopped
 
@@ -208,7 +208,7 @@ def _run(args: argparse.Namespace, index: Index | None = None) -> int:
     inputs = Inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
     texts = StoredTexts()  # the texts --explain shows, kept on disk as the input streams past
     try:
-        articles = texts.tee(inputs) if args.explain else iter(inputs)
+        articles = texts.tee(inputs) if args.explain or fmt == "html" else iter(inputs)
         on_empty: Literal["skip", "error"] = "skip" if args.skip_empty else "error"
         if index is None and getattr(args, "engine", "local") == "spark":
             result = _on_spark(args, on_empty)
@@ -232,7 +232,7 @@ def _run(args: argparse.Namespace, index: Index | None = None) -> int:
             print(f"dedup: wrote {len(result.pairs)} pairs and {len(result.clusters)} story groups to "
                   f"{args.output}/pairs, {args.output}/groups (Parquet) and {args.output}/run.json", file=sys.stderr)  # fmt: skip
         else:
-            _write(render(result, fmt, texts=shown, explain=args.explain), args.output)
+            _write(render(result, fmt, texts=shown, explain=args.explain or fmt == "html"), args.output)
     except DedupError as error:
         hint = " (--skip-empty skips such articles)" if "is empty (no words)" in str(error) else ""
         raise DedupError(f"{error}{hint}") from None

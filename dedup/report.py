@@ -50,7 +50,7 @@ def _cell(value: object) -> object:
 def render(
     result: DedupResult, fmt: str, *, texts: Mapping[ArticleId, str] | None = None, explain: bool = False
 ) -> str:
-    """The result in ``fmt`` (``text``, ``json``, ``jsonl`` or ``csv``)."""
+    """The result in ``fmt`` (``text``, ``json``, ``jsonl``, ``csv`` or ``html``)."""
     texts = texts if explain else None
     if fmt == "json":
         data = result.to_dict()
@@ -60,6 +60,10 @@ def render(
         return render_jsonl(result, texts=texts)
     if fmt == "csv":
         return render_csv(result)
+    if fmt == "html":
+        from .html_report import render_html
+
+        return render_html(result, texts)
     return render_text(result, texts=texts)
 
 
