@@ -47,6 +47,10 @@ function filterPairs() {
     row.hidden = !show;
   }
 }
+window.addEventListener('DOMContentLoaded', () => {  // #id=X in the address filters by id at once
+  const wanted = new URLSearchParams(location.hash.slice(1)).get('id');
+  if (wanted) { document.getElementById('filter-id').value = wanted; filterPairs(); }
+});
 document.addEventListener('keydown', (event) => {
   if (event.target.tagName === 'INPUT' || !['j', 'k'].includes(event.key)) return;
   const views = [...document.querySelectorAll('details.pair')];
@@ -149,7 +153,7 @@ def _bar(value: float) -> str:
 def _pair_view(number: int, pair: Pair, text_a: str, text_b: str) -> str:
     rows = "".join(_row(row) for row in explain(pair, text_a, text_b).rows)
     return (
-        f"<details class='pair' id='pair-{number}'><summary>{number}. <span dir='auto'>{_e(pair.a)}</span> ~ "
+        f"<details class='pair' id='pair-{number}'{' open' if number == 1 else ''}><summary>{number}. <span dir='auto'>{_e(pair.a)}</span> ~ "
         f"<span dir='auto'>{_e(pair.b)}</span>: {pair.kind}, {_bar(pair.coverage_a_by_b)} / "
         f"{_bar(pair.coverage_b_by_a)}</summary><table class='side'>{rows}</table></details>"
     )

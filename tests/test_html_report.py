@@ -50,3 +50,52 @@ def test_the_command_writes_html_by_suffix(tmp_path):
     assert done.returncode == 0, done.stderr
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and page.count("data-match=") >= 9
+
+
+def _browser():
+    import os
+    import shutil
+
+    import pytest
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("DEDUP_REQUIRE_SERVICES"):
+            pytest.fail("no chromium, and DEDUP_REQUIRE_SERVICES asks for the browser tests to run")
+        pytest.skip("no chromium (apt-get install chromium); CI installs it")
+    return found
+
+
+def rendered(page_path, fragment=""):
+    """The DOM after a real headless Chromium loaded the page and ran its script."""
+    import subprocess
+
+    done = subprocess.run(
+        [_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", f"file://{page_path}{fragment}"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-500:]
+    return done.stdout
+
+
+def test_in_a_browser_the_fixture_report_shows_aligned_rows_and_filters_by_id(tmp_path, seeds):
+    path = tmp_path / "report.html"
+    path.write_text(find_duplicates(seeds).to_html(seeds), encoding="utf-8")
+    dom = rendered(path)
+    assert len(re.findall(r'data-match="\d+-\d+"', dom)) >= 9 and SEED_A in dom and SEED_B in dom
+    row = re.compile(r"<tr data-ids=[^>]*>")
+    (shown,) = row.findall(rendered(path, f"#id={SEED_A}"))
+    assert "hidden" not in shown
+    (gone,) = row.findall(rendered(path, "#id=002_828ae448a2a84eb5.txt"))
+    assert "hidden" in gone  # typing an id leaves only its pairs
+
+
+def test_in_a_browser_a_hostile_article_runs_nothing(tmp_path):
+    hostile = "<script>document.title='pwned'</script> <img src=x onerror=\"document.title='pwned'\">"
+    text = f"{hostile} A shared paragraph about the harbour and the ships that came in today, said the mayor."
+    texts = {"one": text, "two": text + " And one more sentence."}
+    path = tmp_path / "report.html"
+    path.write_text(find_duplicates(texts).to_html(texts), encoding="utf-8")
+    dom = rendered(path)
+    assert "<title>dedup report" in dom and "pwned</title>" not in dom
+    assert "<img" not in dom and "&lt;script&gt;document.title" in dom
