@@ -34,7 +34,8 @@ table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px so
 .b .changed { background: var(--ins); } .inside { background: var(--inside); }
 .bar { display: inline-block; height: .7em; background: #4a7bd0; } .hist span { display: inline-block;
   width: 1.6em; background: #4a7bd0; vertical-align: bottom; margin-right: 2px; }
-.muted { color: var(--muted); } details { margin: .8em 0; } summary { cursor: pointer; }
+.muted { color: var(--muted); } th button { font: inherit; font-weight: bold; border: 0;
+  background: none; color: inherit; cursor: pointer; padding: 0; } details { margin: .8em 0; } summary { cursor: pointer; }
 """
 
 _SCRIPT = """
@@ -51,6 +52,16 @@ window.addEventListener('DOMContentLoaded', () => {  // #id=X in the address fil
   const wanted = new URLSearchParams(location.hash.slice(1)).get('id');
   if (wanted) { document.getElementById('filter-id').value = wanted; filterPairs(); }
 });
+function sortPairs(column) {  // click a heading: sort by it, again for the other direction
+  const body = document.querySelector('#pairs tbody');
+  const rows = [...body.rows];
+  const key = (row) => { const v = row.cells[column].dataset.value ?? row.cells[column].textContent;
+    return isNaN(v) ? v : Number(v); };
+  const up = body.dataset.sorted !== String(column);
+  rows.sort((x, y) => (key(x) > key(y) ? 1 : key(x) < key(y) ? -1 : 0) * (up ? 1 : -1));
+  body.dataset.sorted = up ? String(column) : '';
+  body.append(...rows);
+}
 document.addEventListener('keydown', (event) => {
   if (event.target.tagName === 'INPUT' || !['j', 'k'].includes(event.key)) return;
   const views = [...document.querySelectorAll('details.pair')];
@@ -115,7 +126,9 @@ def _groups(result: DedupResult) -> str:
         members = "".join(
             f"<li dir='auto'>{_e(m)}{' (representative)' if m == cluster.representative else ''}"
             f"{_meta(result.meta.get(m))}</li>"
-            for m in cluster.members
+            for m in sorted(
+                cluster.members, key=lambda m: m != cluster.representative
+            )  # representative first
         )
         items.append(f"<li>{len(cluster.members)} articles<ul>{members}</ul></li>")
     return f"<h2>Story groups ({len(result.clusters)})</h2><ol>{''.join(items)}</ol>"
@@ -134,15 +147,20 @@ def _pairs_table(pairs: tuple[Pair, ...]) -> str:
         rows.append(
             f"<tr data-ids='{ids}' data-kind='{pair.kind}'><td><a href='#pair-{number}'>{number}</a></td>"
             f"<td dir='auto'>{_e(pair.a)}</td><td dir='auto'>{_e(pair.b)}</td><td>{pair.kind}</td>"
-            f"<td>{_bar(pair.coverage_a_by_b)}</td><td>{_bar(pair.coverage_b_by_a)}</td></tr>"
+            f"<td data-value='{pair.coverage_a_by_b}'>{_bar(pair.coverage_a_by_b)}</td>"
+            f"<td data-value='{pair.coverage_b_by_a}'>{_bar(pair.coverage_b_by_a)}</td></tr>"
         )
     kinds = "".join(f"<option>{k}</option>" for k in ("exact", "near_duplicate", "contained", "partial"))
+    names = ("#", "a", "b", "kind", "a covered by b", "b covered by a")
+    headings = "".join(
+        f"<th><button type='button' onclick='sortPairs({k})' title='sort'>{name}</button></th>"
+        for k, name in enumerate(names)
+    )
     return (
         f"<h2>Pairs ({len(pairs)})</h2><p><label>id <input id='filter-id' oninput='filterPairs()'></label> "
         f"<label>kind <select id='filter-kind' onchange='filterPairs()'><option value=''>any</option>{kinds}"
         "</select></label> <span class='muted'>j / k: next / previous pair</span></p>"
-        "<table id='pairs'><thead><tr><th>#</th><th>a</th><th>b</th><th>kind</th><th>a covered by b</th>"
-        f"<th>b covered by a</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"<table id='pairs'><thead><tr>{headings}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
 
