@@ -41,7 +41,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
 from .normalize import normalize, normalize_lines
-from .paragraphs import split_paragraphs
+from .paragraphs import compared_units, split_paragraphs
 from .shingles import hash_array, is_member, sequence_hashes, token_hashes
 from .tokens import display_units, tokenize
 
@@ -139,15 +139,16 @@ def prepare(
     ``boilerplate`` holds the :func:`~dedup.shingles.sequence_hash` of boilerplate lines' words.
     """
     paragraphs = tuple(split_paragraphs(text))
-    all_lines = normalize_lines("\n".join(paragraphs))
+    units = compared_units(text)
+    all_lines = normalize_lines("\n".join(units))
     compared = []
     ignored = set()
     all_words: list[str] = []
     position = 0
     line_words = [tokenize(line) for line in all_lines]
     held = is_member(sequence_hashes(line_words), _sorted(boilerplate)) if boilerplate else None
-    for index, paragraph in enumerate(paragraphs):
-        count = paragraph.count("\n") + 1
+    for index, unit in enumerate(units):
+        count = unit.count("\n") + 1
         kept = []
         for k in range(position, position + count):
             all_words += line_words[k]

@@ -390,7 +390,8 @@ class Index:
         )
         frequent = distinct[total >= self.config.boilerplate_min_docs]
         return find_boilerplate(table.line_rows[lines], hashes, table.line_chars[lines], id_ranks(ids),
-                                min_docs=self.config.boilerplate_min_docs, frequent=frequent)  # fmt: skip
+                                min_docs=self.config.boilerplate_min_docs, frequent=frequent,
+                                signatures=table.signatures)  # fmt: skip
 
     def _groups(self, pairs: list[Pair], ingest: Ingest, kept: np.ndarray, copies: ExactCopies,
                 stored: list[StoredArticle], *, store: bool) -> tuple[dict[int, int | None], list[Cluster], dict[int, int]]:  # fmt: skip

@@ -18,6 +18,13 @@ and :mod:`dedup.sketch` cuts its sentence anchors with it (:func:`mark_sentences
 :data:`MIN_SENTENCE_CHARS` is joined to the one before it, so that "Mr." or a one-word quote does
 not become a unit of its own.
 
+A word broken across a line end with a hyphen, as newspapers and books set it ("infor-" /
+"mation"), is rejoined in the units that are compared (:func:`compared_units`): where the hyphen
+follows two letters and the next line starts with a lower-case letter, the rest of the word moves
+up to its start ("information" / the rest of the line), so every unit keeps its lines. An OCR'd
+column breaks words wherever its width falls; two printings of one story break them in different
+places.
+
 Indices into the returned list are the paragraph numbers every report uses;
 :func:`paragraph_spans` gives where each unit lies in the raw text (for side-by-side views).
 """
@@ -80,6 +87,26 @@ def split_paragraphs(text: str) -> list[str]:
         else:
             units.append(paragraph)
     return units
+
+
+def compared_units(text: str) -> list[str]:
+    """:func:`split_paragraphs`, with words hyphenated at line ends rejoined (see above)."""
+    return [rejoin_hyphenation(unit) for unit in split_paragraphs(text)]
+
+
+_HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_]{2})-[ \t]*\n[ \t]*([^\W\d_]\S*)[^\S\n]*")
+
+
+def rejoin_hyphenation(unit: str) -> str:
+    """``unit`` with every word broken by a hyphen at a line end rejoined on the first line."""
+    if "-" not in unit or "\n" not in unit:
+        return unit
+    return _HYPHEN_BREAK.sub(_rejoined, unit)
+
+
+def _rejoined(match: re.Match[str]) -> str:
+    rest = match.group(1)
+    return rest + "\n" if rest[0].islower() else match.group(0)
 
 
 def _pieces(separator: re.Pattern[str], text: str, start: int, end: int) -> list[Span]:

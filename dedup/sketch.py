@@ -1,6 +1,6 @@
 """Sketching: everything the later stages need from an article, computed in one pass over it.
 
-The text is split into the units alignment compares (:func:`dedup.paragraphs.split_paragraphs`),
+The text is split into the units alignment compares (:func:`dedup.paragraphs.compared_units`),
 its sentence ends marked by the same rule alignment uses (:func:`dedup.paragraphs.mark_sentences`)
 and its lines normalized in one pass (:func:`dedup.normalize.normalize_lines`). One scan
 (:func:`dedup.tokens.scan`) then yields the words together with sentence and line ends, every word
@@ -36,7 +36,7 @@ from .config import DedupConfig
 from .errors import ConfigError, InputError
 from .executor import Executor
 from .normalize import normalize_lines
-from .paragraphs import mark_sentences, split_paragraphs
+from .paragraphs import compared_units, mark_sentences
 from .shingles import (
     ANCHOR_MIN_WORDS,
     LINE_END,
@@ -61,12 +61,12 @@ from .signatures import signature, signature_rows
 from .store import Shingles, ShingleStore, TextStore
 from .tokens import SENTENCE_MARK, plain, scan, tokenize, word_table
 
-SKETCH_SCHEME = "dedup-sketch/3"
+SKETCH_SCHEME = "dedup-sketch/4"
 """Version of everything that defines a sketch's hashes (tokens, normalization, shingle and line
 hashes). Version 2: words from Unicode tables (any script; bigrams where words are not spaced),
 invisible format characters removed, sentence ends shared with alignment. Version 3: a word's hash
 is a polynomial hash of its code points (computed with numpy over many articles at once) instead
-of BLAKE2b."""
+of BLAKE2b. Version 4: words hyphenated at line ends rejoined."""
 TABLE_FORMAT = "dedup.sketches/1"
 _MAGIC = b"DEDUPSK\x00"
 
@@ -140,7 +140,7 @@ def prepare(text: str) -> str:
     """The text a sketch is made of: units one per line, sentence ends marked, lines normalized."""
     if SENTENCE_MARK in text:
         text = text.replace(SENTENCE_MARK, "")
-    return "\n".join(normalize_lines(mark_sentences("\n".join(split_paragraphs(text)))))
+    return "\n".join(normalize_lines(mark_sentences("\n".join(compared_units(text)))))
 
 
 class _Items:
@@ -486,7 +486,7 @@ def _signatures_without(
     their boilerplate lines."""
     signatures, every = np.empty((len(texts), settings.num_perm), dtype=np.uint32), []
     for k, text in enumerate(texts):
-        lines = [tokenize(line) for line in normalize_lines("\n".join(split_paragraphs(text)))]
+        lines = [tokenize(line) for line in normalize_lines("\n".join(compared_units(text)))]
         words = [w for line in lines if line and sequence_hash(line) not in boilerplate for w in line]
         shingles = shingle_hashes(words, settings.shingle_size)
         signatures[k] = signature(shingles, settings.num_perm, settings.seed)
