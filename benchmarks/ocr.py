@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     copies, set_aside = build_stories(args.data, args.stories)
     print(f"{len(copies)} copies of {args.stories} stories ({set_aside} candidate stories set aside: linked to another)",
           file=sys.stderr)  # fmt: skip
-    configs = {"dedup defaults": DedupConfig()}
+    configs = {"dedup defaults": DedupConfig(), "dedup --preset ocr": DedupConfig.ocr()}
     rows = [measure_band(copies, band, configs) for band in args.bands]
     print_table(rows, [*configs, "LSH 0.5", "LSH 0.3"])
     for row in rows:

@@ -13,7 +13,9 @@ of a group of exact copies counts for every copy).
 
 Datasets (see each folder's PROVENANCE.md): COUNTER (Urdu agency -> newspaper reuse, labelled
 WD / PD / ND), BBC News summaries inside their articles, identical and near-identical stories in
-BBC News and Reuters-21578, site furniture in the 2017 multi-outlet articles, and the seeds.
+BBC News and Reuters-21578, site furniture in the 2017 multi-outlet articles, the seeds, and
+syndicated copies of BBC stories each OCR'd on its own (benchmarks/ocr.py: pair F1 and ARI by
+band of character error rate, also for ``--preset ocr`` and plain LSH at 0.3).
 """
 
 from __future__ import annotations
@@ -374,12 +376,25 @@ def seeds(data: Path, quick: bool) -> dict[str, Any]:
     return out
 
 
+def scanned(data: Path, quick: bool) -> dict[str, Any]:
+    """Syndicated copies of real stories, each OCR'd on its own (see benchmarks/ocr.py)."""
+    import ocr  # benchmarks/ocr.py, next to this file
+
+    if not (data / "bbc_news").is_dir():
+        return {"missing": str(data / "bbc_news")}
+    copies, _ = ocr.build_stories(data, 60 if quick else 500)
+    configs = {"dedup": DedupConfig(), "ocr": DedupConfig.ocr()}
+    bands = ["1-3"] if quick else ["0", "0-1", "1-3", "3-6"]
+    return {"bands": [ocr.measure_band(copies, band, configs) for band in bands]}
+
+
 DATASETS: dict[str, Callable[[Path, bool], dict[str, Any]]] = {
     "counter": counter,
     "bbc_summaries": bbc_summaries,
     "identical": identical_groups,
     "furniture": furniture,
     "seeds": seeds,
+    "ocr": scanned,
 }
 
 
@@ -425,6 +440,13 @@ def table_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         add("dai2017", "cross-outlet pairs", f, "cross-outlet pairs")
         rows.append(("dai2017", "furniture-only pairs", str(f["dedup"]["furniture-only pairs"]), "-", "0"))
         add("dai2017", "seconds", f, "seconds")
+    for band in results.get("ocr", {}).get("bands", []):
+        name = f"OCR {band['band']}% (realised {band['realised CER']:.2%})"
+        for metric, target in (("pair F1", ">= 0.99 at 1-3%"), ("ARI", ">= 0.95 at 1-3%, 0.90 at 3-6%"),
+                               ("false pairs", "0")):  # fmt: skip
+            rows.append((name, metric, str(band["dedup"][metric]), str(band["LSH 0.5"][metric]), ""))
+            rows.append((name, f"{metric} (--preset ocr; LSH 0.3)", str(band["ocr"][metric]),
+                         str(band["LSH 0.3"][metric]), target))  # fmt: skip
     s = results.get("seeds", {})
     if "dedup" in s:
         add("seeds", "pairs", s, "pairs", "[000, 001] only")

@@ -133,5 +133,7 @@ def _judge(
 
 def _one_story(signatures: np.ndarray) -> bool:
     """Rule 5: do these carriers' signatures say they are copies of one story?"""
+    if len(signatures) < 2:  # (an archive's batch can hold one carrier of a frequent line)
+        return False
     agree = (signatures[1:] == signatures[0]).mean(axis=1)
     return bool(np.median(agree) >= ONE_STORY)

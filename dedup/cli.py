@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from . import __version__
 from .archive import ArchivedTexts, Index
-from .config import DedupConfig
+from .config import PRESETS, DedupConfig
 from .errors import DedupError
 from .pipeline import find_duplicates
 from .reading import Inputs
@@ -105,9 +105,10 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
 def _detection_options(parser: argparse.ArgumentParser) -> None:
     det = parser.add_argument_group("detection (defaults are the library's)")
     det.add_argument(
-        "--preset", choices=("default", "reuse"), default="default",
-        help="starting settings: default (copies, republications, containment) or reuse (rewritten "
-        "stories; slower, for thousands of articles); the options below override it",
+        "--preset", choices=PRESETS, default="default",
+        help="starting settings: default (copies, republications, containment), reuse (rewritten "
+        "stories; slower, for thousands of articles) or ocr (scanned newspapers, each copy OCR'd on "
+        "its own); the options below override it",
     )  # fmt: skip
     for name, kind, text in (
         ("shingle_size", int, "words per shingle"),
@@ -261,14 +262,15 @@ def _on_spark(args: argparse.Namespace, on_empty: Literal["skip", "error"]) -> D
 
 
 def _config(args: argparse.Namespace) -> DedupConfig:
-    given = {n: getattr(args, n) for n in DedupConfig.option_names() if getattr(args, n) is not None}
-    return DedupConfig.reuse(**given) if args.preset == "reuse" else DedupConfig(**given)
+    given = {n: getattr(args, n) for n in DedupConfig.option_names() if getattr(args, n, None) is not None}
+    return DedupConfig.preset(args.preset, **given)
 
 
 def _run_index(args: argparse.Namespace) -> int:
     """``dedup index add|query|remove|stats ARCHIVE ...``."""
     given = args.command in ("add", "query") and (
-        args.preset != "default" or any(getattr(args, n) is not None for n in DedupConfig.option_names())
+        args.preset != "default"
+        or any(getattr(args, n, None) is not None for n in DedupConfig.option_names())
     )
     config = _config(args) if given else None
     if args.command in ("add", "query"):  # a missing input is an error before an archive is made

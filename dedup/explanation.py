@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .alignment import word_diff
-from .paragraphs import Span, paragraph_spans, split_paragraphs
+from .paragraphs import Span, paragraph_spans, rejoin_hyphenation, split_paragraphs
 from .results import Pair
 
 RowKind = Literal["match", "a_inside_b", "b_inside_a", "only_a", "only_b", "ignored_a", "ignored_b"]
@@ -87,13 +87,19 @@ class _Article:
         return Side(index, self.paragraphs[index], self.spans[index], words)
 
 
-def explain(pair: Pair, text_a: str, text_b: str) -> PairExplanation:
-    """The side-by-side rows of ``pair``, whose articles' raw texts are ``text_a`` and ``text_b``."""
+def explain(pair: Pair, text_a: str, text_b: str, *, misreads: bool = False) -> PairExplanation:
+    """The side-by-side rows of ``pair``, whose articles' raw texts are ``text_a`` and ``text_b``.
+
+    With ``misreads`` (OCR'd text), words that differ only as a misread glyph would are shown as
+    shared (:func:`dedup.alignment.word_diff`), and words broken at line ends are shown whole."""
     a, b = _Article(text_a), _Article(text_b)
     al = pair.alignment
     rows: list[Row] = []
     for m in al.matches:
-        left, right = word_diff(a.paragraphs[m.a], b.paragraphs[m.b])
+        para_a, para_b = a.paragraphs[m.a], b.paragraphs[m.b]
+        if misreads:  # words broken at line ends are compared whole
+            para_a, para_b = rejoin_hyphenation(para_a), rejoin_hyphenation(para_b)
+        left, right = word_diff(para_a, para_b, misreads=misreads)
         rows.append(Row("match", a.side(m.a, tuple(left)), b.side(m.b, tuple(right)), m.score))
     rows += [Row("a_inside_b", a.side(m.a), b.side(m.b), m.score) for m in al.a_inside_b]
     rows += [Row("b_inside_a", a.side(m.a), b.side(m.b), m.score) for m in al.b_inside_a]

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from .articles import ArticleId
 from .explanation import Row, Side, explain
+from .report import misreads
 from .results import DedupResult, Pair
 
 MAX_PAIRS = 2500
@@ -94,7 +95,11 @@ def render_html(result: DedupResult, texts: Mapping[ArticleId, str] | None = Non
     ]
     drawn = result.pairs[:MAX_PAIRS] if texts is not None else ()
     for number, pair in enumerate(drawn, 1):
-        parts.append(_pair_view(number, pair, texts[pair.a], texts[pair.b]) if texts is not None else "")
+        parts.append(
+            _pair_view(number, pair, texts[pair.a], texts[pair.b], misreads(result))
+            if texts is not None
+            else ""
+        )
     if texts is not None and len(result.pairs) > MAX_PAIRS:
         parts.append(f"<p id='left-out'>{len(result.pairs) - MAX_PAIRS} more pairs are listed above but not drawn "
                      "side by side; report them with <code>--only ID</code> to see theirs.</p>")  # fmt: skip
@@ -168,8 +173,8 @@ def _bar(value: float) -> str:
     return f"<span class='bar' style='width:{4 * value:.2f}em'></span> {round(100 * value)}%"
 
 
-def _pair_view(number: int, pair: Pair, text_a: str, text_b: str) -> str:
-    rows = "".join(_row(row) for row in explain(pair, text_a, text_b).rows)
+def _pair_view(number: int, pair: Pair, text_a: str, text_b: str, misread: bool) -> str:
+    rows = "".join(_row(row) for row in explain(pair, text_a, text_b, misreads=misread).rows)
     return (
         f"<details class='pair' id='pair-{number}'{' open' if number == 1 else ''}><summary>{number}. <span dir='auto'>{_e(pair.a)}</span> ~ "
         f"<span dir='auto'>{_e(pair.b)}</span>: {pair.kind}, {_bar(pair.coverage_a_by_b)} / "

@@ -54,7 +54,7 @@ def render(
     texts = texts if explain else None
     if fmt == "json":
         data = result.to_dict()
-        data["pairs"] = [_pair_dict(p, texts) for p in result.pairs]
+        data["pairs"] = [_pair_dict(p, texts, misreads(result)) for p in result.pairs]
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "jsonl":
         return render_jsonl(result, texts=texts)
@@ -67,10 +67,16 @@ def render(
     return render_text(result, texts=texts)
 
 
-def _pair_dict(pair: Pair, texts: Mapping[ArticleId, str] | None) -> dict[str, Any]:
+def misreads(result: DedupResult) -> bool:
+    """Do word diffs pass over likely OCR misreads (a run with ``ocr_tolerant``)?"""
+    return bool(result.params.get("ocr_tolerant", False))
+
+
+def _pair_dict(pair: Pair, texts: Mapping[ArticleId, str] | None, misread: bool = False) -> dict[str, Any]:
     data = pair.to_dict()
     if texts is not None:
-        data["paragraphs"] = explain(pair, texts[pair.a], texts[pair.b]).to_dict()["rows"]
+        rows = explain(pair, texts[pair.a], texts[pair.b], misreads=misread).to_dict()["rows"]
+        data["paragraphs"] = rows
     return data
 
 
@@ -79,7 +85,7 @@ def render_jsonl(result: DedupResult, *, texts: Mapping[ArticleId, str] | None =
         {"record": "run", "schema": SCHEMA, "params": result.params, "summary": result.summary.to_dict()}
     ]
     records += [{"record": "cluster", **c.to_dict()} for c in result.clusters]
-    records += [{"record": "pair", **_pair_dict(p, texts)} for p in result.pairs]
+    records += [{"record": "pair", **_pair_dict(p, texts, misreads(result))} for p in result.pairs]
     records += [{"record": "skipped", **s.to_dict()} for s in result.skipped]
     records += [{"record": "article", **a} for a in result.to_dict()["articles"]]
     if result.archive is not None:
@@ -134,7 +140,7 @@ def render_text(result: DedupResult, *, texts: Mapping[ArticleId, str] | None = 
     for pair in result.pairs:
         lines += _pair_lines(pair, result.meta)
         if texts is not None:
-            lines += _explain_lines(explain(pair, texts[pair.a], texts[pair.b]))
+            lines += _explain_lines(explain(pair, texts[pair.a], texts[pair.b], misreads=misreads(result)))
     if result.skipped:
         lines += ["", f"Skipped ({len(result.skipped)})"]
         lines += [f"  {show_id(item.id)}: {item.reason}" for item in result.skipped]

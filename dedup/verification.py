@@ -251,8 +251,9 @@ class _Prepared:
     def text(self, text: str) -> PreparedText:
         if text not in self._texts:
             self._texts[text] = prepare(
-                text, boilerplate=self.boilerplate, min_paragraph_chars=self.config.min_paragraph_chars
-            )
+                text, boilerplate=self.boilerplate, min_paragraph_chars=self.config.min_paragraph_chars,
+                ocr=self.config.ocr_tolerant,
+            )  # fmt: skip
         return self._texts[text]
 
     def shingles(self, text: str) -> np.ndarray:
@@ -282,6 +283,7 @@ def align_chunk(
             prepared.text(text_b),
             threshold=config.paragraph_threshold,
             min_coverage=floor,
+            characters=config.ocr_tolerant,
         )
         if exact or alignment is None:
             out.append((alignment, None))

@@ -1,0 +1,138 @@
+"""Scanned newspapers: copies OCR'd on their own are found and grouped (``--preset ocr``)."""
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+
+from dedup import DedupConfig, find_duplicates
+from dedup.alignment import align_prepared, prepare, word_diff
+from dedup.boilerplate import find_boilerplate
+from dedup.cli import main
+from dedup.paragraphs import compared_units, rejoin_hyphenation, split_paragraphs
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+CONFUSIONS = {"m": "rn", "l": "1", "e": "c", "d": "cl", "o": "0", "h": "b", "n": "u", "i": "l"}
+FOOTER = (
+    "Published every morning except Sunday by the Riverton Gazette Printing Company, 12 Main Street. "
+    "Subscriptions ten cents a week, five dollars a year, payable in advance."
+)
+
+
+def fixture(prefix: str) -> str:
+    return next(FIXTURES.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
+
+
+def scanned(text: str, width: int, error_rate: float, seed: int) -> str:
+    """``text`` set in a column of ``width`` (long words broken with a hyphen at line ends) and
+    OCR'd: glyphs confused, characters dropped, stray marks, at ``error_rate`` per character."""
+    rng = random.Random(seed)
+    blocks = []
+    for paragraph in split_paragraphs(text):
+        lines, line = [], ""
+        for word in paragraph.split():
+            if len(line) + len(word) + 1 <= width:
+                line = f"{line} {word}".strip()
+            elif len(word) >= 7 and word.isalpha() and width - len(line) >= 5:
+                lines.append(f"{line} {word[:3]}-".strip())
+                line = word[3:]
+            else:
+                lines.append(line)
+                line = word
+        blocks.append("\n".join([*lines, line]).strip())
+    out = []
+    for char in "\n\n".join(blocks):
+        roll = rng.random()
+        if char == "\n" or roll >= error_rate:
+            out.append(char)
+        elif roll < error_rate / 2:
+            out.append(CONFUSIONS.get(char, char))
+        elif roll < 0.8 * error_rate:
+            continue
+        else:
+            out.append("." + char)
+    return "".join(out)
+
+
+def test_words_hyphenated_at_line_ends_are_rejoined_where_it_is_safe():
+    assert rejoin_hyphenation("the infor-\nmation, it said\nmore") == "the information,\nit said\nmore"
+    assert rejoin_hyphenation("a well-\nKnown name") == "a well-\nKnown name"  # a capital: a name
+    assert rejoin_hyphenation("a 12-\nyear term") == "a 12-\nyear term"  # not after letters
+    assert rejoin_hyphenation("the news -\nand more") == "the news -\nand more"  # a dash
+    # two printings broken in different places compare as one text
+    assert compared_units("Plans.\n\nGovern-\nment plans") == compared_units("Plans.\n\nGov-\nernment plans")
+
+
+def test_character_scores_match_misread_paragraphs_and_not_unrelated_ones():
+    story, other = fixture("000"), fixture("002")
+    a, b = prepare(scanned(story, 40, 0.04, 1)), prepare(scanned(story, 36, 0.04, 2))
+    words_only = align_prepared(a, b, threshold=0.8)
+    both = align_prepared(a, b, threshold=0.8, characters=True)
+    assert len(both.matches) > len(words_only.matches)
+    assert (
+        min(both.coverage_a_by_b, both.coverage_b_by_a)
+        >= 0.8
+        > max(words_only.coverage_a_by_b, words_only.coverage_b_by_a)
+    )
+    unrelated = align_prepared(a, prepare(scanned(other, 40, 0.04, 3)), threshold=0.8, characters=True)
+    assert unrelated.matches == ()
+
+
+def test_word_diff_passes_over_misreads_only_when_asked():
+    left, right = word_diff("the govemment said on Monday", "the government sald on Tuesday", misreads=True)
+    assert [same for _, same in left] == [True, True, True, True, False]  # Monday -> Tuesday: an edit
+    assert [same for _, same in right] == [True, True, True, True, False]
+    left, _ = word_diff("prices rose", "prices rise")
+    assert left == [("prices", True), ("rose", False)]
+
+
+def test_a_line_carried_by_copies_of_one_story_is_not_boilerplate():
+    # six carriers of one line: each holds it as a minority of its text (rule 3 says boilerplate)
+    rows = np.repeat(np.arange(6), 2)
+    hashes = np.array([7, 100, 7, 101, 7, 102, 7, 103, 7, 104, 7, 105], dtype=np.uint64)
+    chars = np.array([40, 100] * 6, dtype=np.uint32)
+    assert find_boilerplate(rows, hashes, chars, min_docs=5) == {7}
+    rng = np.random.default_rng(0)
+    unrelated = rng.integers(0, 2**32, size=(6, 128), dtype=np.uint64)
+    one_story = np.repeat(unrelated[:1], 6, axis=0)
+    one_story[:, :40] = unrelated[:, :40]  # copies: about 70% of their MinHash values agree
+    assert find_boilerplate(rows, hashes, chars, min_docs=5, signatures=unrelated) == {7}
+    assert find_boilerplate(rows, hashes, chars, min_docs=5, signatures=one_story) == frozenset()
+
+
+def scanned_collection() -> dict[str, str]:
+    """Four papers' scans of one wire story and three unrelated stories printed by one paper,
+    every copy with the paper's footer, every scan with its own misreads."""
+    story = fixture("000")
+    articles = {f"story/{n}": scanned(f"{story}\n\n{FOOTER}", 34 + 3 * n, 0.03, n) for n in range(4)}
+    for n, prefix in enumerate(("002", "003", "004")):
+        articles[f"other/{prefix}"] = scanned(f"{fixture(prefix)}\n\n{FOOTER}", 40, 0.03, 10 + n)
+    return articles
+
+
+def test_the_ocr_preset_groups_the_scans_of_one_story_and_nothing_else():
+    articles = scanned_collection()
+    defaults = find_duplicates(articles)
+    result = find_duplicates(articles, config=DedupConfig.ocr())
+    assert [set(c.members) for c in result.clusters] == [{f"story/{n}" for n in range(4)}]
+    assert all(p.a.startswith("story/") and p.b.startswith("story/") for p in result.pairs)
+    assert len(result.pairs) == 6
+    strong = [p for p in defaults.pairs if p.kind != "partial"]
+    assert len(strong) < 6  # the default settings do not see all of them as copies
+    assert result.params["ocr_tolerant"] is True and result.params["shingle_size"] == 3
+
+
+def test_the_command_takes_the_ocr_preset(tmp_path, capsys):
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for name, text in scanned_collection().items():
+        (folder / f"{name.replace('/', '-')}.txt").write_text(text, encoding="utf-8")
+    assert main([str(folder), "--preset", "ocr", "--format", "json", "--explain"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["params"]["ocr_tolerant"] is True
+    assert len(report["clusters"]) == 1 and len(report["clusters"][0]["members"]) == 4
+    rows = [row for pair in report["pairs"] for row in pair["paragraphs"] if row["kind"] == "match"]
+    differing = sum(not same for row in rows for _, same in row["a"]["words"])
+    total = sum(len(row["a"]["words"]) for row in rows)
+    assert differing < 0.05 * total  # misreads are not shown as edits
