@@ -51,7 +51,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel, Levenshtein
 
 from .normalize import normalize, normalize_lines
-from .paragraphs import compared_units, split_paragraphs
+from .paragraphs import rejoin_hyphenation, split_paragraphs
 from .shingles import hash_array, is_member, sequence_hashes, token_hashes
 from .tokens import display_units, tokenize
 
@@ -152,7 +152,7 @@ def prepare(
     is ignored whole: in OCR'd text the rest of a footer is its lines misread, which hash apart.
     """
     paragraphs = tuple(split_paragraphs(text))
-    units = compared_units(text)
+    units = [rejoin_hyphenation(p) for p in paragraphs]  # (compared_units, split once)
     all_lines = normalize_lines("\n".join(units))
     compared = []
     ignored = set()
