@@ -193,11 +193,16 @@ def counter(data: Path, quick: bool) -> dict[str, Any]:
         docs = {k: v for k, v in docs.items() if k[:4] in label}
     links, dedup_s, base, base_s = run_both(docs)
     reuse_result, reuse_s = timed(lambda: find_duplicates(docs, config=DedupConfig.reuse()))
+    runs_semantic: list[tuple[str, DedupLinks, float]] = []
+    if not quick:  # embedding every sentence takes minutes: full runs only
+        result, seconds = timed(lambda: find_duplicates(docs, config=DedupConfig.reuse(semantic=True)))
+        runs_semantic.append(("semantic", DedupLinks(result), seconds))
     out: dict[str, Any] = {"documents": len(docs), "pairs": dict(Counter(label.values()))}
     runs = (
         ("dedup", links, dedup_s),
         ("baseline", base, base_s),
         ("reuse", DedupLinks(reuse_result), reuse_s),
+        *runs_semantic,
     )
     for name, linker, seconds in runs:
         found = Counter(cls for k, cls in label.items() if linker.linked(k, k + "p"))
@@ -213,6 +218,14 @@ def counter(data: Path, quick: bool) -> dict[str, Any]:
             "seconds": seconds,
             "cross_pairs": [list(p) for p in cross],
         }
+        for half, parity in (("even", 0), ("odd", 1)):  # semantic thresholds were chosen on the even pairs
+            part = Counter(
+                cls for k, cls in label.items() if int(k) % 2 == parity and linker.linked(k, k + "p")
+            )
+            total = Counter(cls for k, cls in label.items() if int(k) % 2 == parity)
+            out[name][f"WD / PD / ND, {half} pairs"] = " / ".join(
+                f"{part[c] / max(total[c], 1):.3f}" for c in ("WD", "PD", "ND")
+            )
     return out
 
 
@@ -419,6 +432,12 @@ def table_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         for key, target in (("WD found", ">= 0.90"), ("PD found", "report"), ("ND reported", "<= 0.05"),
                             ("cross-pair links", "list"), ("seconds", "")):  # fmt: skip
             rows.append(("COUNTER", f"{key} (--preset reuse)", str(c["reuse"][key]), "-", target))
+        for preset in ("reuse", "semantic") if "semantic" in c else ("reuse",):
+            name = "--preset reuse" + (" --semantic" if preset == "semantic" else "")
+            for key in ("WD found", "PD found", "ND reported", "cross-pair links", "seconds",
+                        "WD / PD / ND, even pairs", "WD / PD / ND, odd pairs"):  # fmt: skip
+                if preset == "semantic" or key.startswith("WD /"):
+                    rows.append(("COUNTER", f"{key} ({name})", str(c[preset][key]), "-", ""))
     b = results.get("bbc_summaries", {})
     if "dedup" in b:
         add("BBC summaries", "summaries linked", b, "summaries linked", ">= 0.99")

@@ -122,6 +122,9 @@ class Index:
                 if (config or options)
                 else None
             )
+            if given is not None and given.semantic:
+                raise ConfigError("the semantic check runs on one collection, not an archive: "
+                                  "use find_duplicates(..., semantic=True) or dedup --semantic")  # fmt: skip
             if stored is None:
                 self.config = given or DedupConfig()
                 self.backend.create(archive_settings(self.config))

@@ -110,6 +110,11 @@ def _detection_options(parser: argparse.ArgumentParser) -> None:
         "stories; slower, for thousands of articles) or ocr (scanned newspapers, each copy OCR'd on "
         "its own); the options below override it",
     )  # fmt: skip
+    det.add_argument(
+        "--semantic", action="store_const", const=True, default=None,
+        help="also find stories reworded from one another (sentence embeddings; needs "
+        "pip install 'newsdedup[semantic]'; thousands of articles, not millions)",
+    )  # fmt: skip
     for name, kind, text in (
         ("shingle_size", int, "words per shingle"),
         ("num_perm", int, "MinHash permutations"),

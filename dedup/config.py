@@ -64,6 +64,12 @@ class DedupConfig:
         ``partial_threshold`` (0.5): coverage of at least one side at which a pair is reported
         as ``partial`` reuse.
 
+    Rewritten stories
+        ``semantic`` (False): also look for stories reworded from one another, with sentence
+        embeddings (:mod:`dedup.semantic`; needs ``pip install 'newsdedup[semantic]'``), and
+        report them as ``rewritten``. Local runs only (not archives or Spark); for thousands to
+        tens of thousands of articles.
+
     Boilerplate
         ``boilerplate_min_docs`` (5): a line that occurs in at least this many articles (exact
         copies counted once) *and* surrounds different main texts there is boilerplate; see
@@ -82,8 +88,11 @@ class DedupConfig:
     duplicate_threshold: float = 0.8
     partial_threshold: float = 0.5
     boilerplate_min_docs: int = 5
+    semantic: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.semantic, bool):
+            raise ConfigError(f"semantic must be true or false, got {self.semantic!r}")
         if not isinstance(self.ocr_tolerant, bool):
             raise ConfigError(f"ocr_tolerant must be true or false, got {self.ocr_tolerant!r}")
         _check_int("shingle_size", self.shingle_size, 1, 64)

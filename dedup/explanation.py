@@ -10,6 +10,7 @@ offsets ``[start, end)`` in the raw texts. The text report's ``--explain`` and t
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,7 +18,9 @@ from .alignment import word_diff
 from .paragraphs import Span, paragraph_spans, rejoin_hyphenation, split_paragraphs
 from .results import Pair
 
-RowKind = Literal["match", "a_inside_b", "b_inside_a", "only_a", "only_b", "ignored_a", "ignored_b"]
+RowKind = Literal[
+    "match", "a_inside_b", "b_inside_a", "sentence", "only_a", "only_b", "ignored_a", "ignored_b"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +83,17 @@ class PairExplanation:
 
 class _Article:
     def __init__(self, text: str) -> None:
+        self.text = text
         self.paragraphs = split_paragraphs(text)
         self.spans = paragraph_spans(text)
 
     def side(self, index: int, words: tuple[tuple[str, bool], ...] = ()) -> Side:
         return Side(index, self.paragraphs[index], self.spans[index], words)
+
+    def sentence(self, span: Span) -> Side:
+        """A sentence at ``span``, numbered by the paragraph it is in."""
+        index = max(0, bisect_right([start for start, _ in self.spans], span[0]) - 1)
+        return Side(index, self.text[span[0] : span[1]], span)
 
 
 def explain(pair: Pair, text_a: str, text_b: str, *, misreads: bool = False) -> PairExplanation:
@@ -103,6 +112,9 @@ def explain(pair: Pair, text_a: str, text_b: str, *, misreads: bool = False) -> 
         rows.append(Row("match", a.side(m.a, tuple(left)), b.side(m.b, tuple(right)), m.score))
     rows += [Row("a_inside_b", a.side(m.a), b.side(m.b), m.score) for m in al.a_inside_b]
     rows += [Row("b_inside_a", a.side(m.a), b.side(m.b), m.score) for m in al.b_inside_a]
+    if pair.semantic is not None:  # a rewritten pair: its corresponding sentences
+        rows += [Row("sentence", a.sentence(m.a_span), b.sentence(m.b_span), m.similarity)
+                 for m in pair.semantic.sentences]  # fmt: skip
     rows += [Row("only_a", a.side(i), None) for i in al.only_a]
     rows += [Row("only_b", None, b.side(j)) for j in al.only_b]
     rows += [Row("ignored_a", a.side(i), None) for i in al.ignored_a]

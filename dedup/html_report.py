@@ -155,7 +155,9 @@ def _pairs_table(pairs: tuple[Pair, ...]) -> str:
             f"<td data-value='{pair.coverage_a_by_b}'>{_bar(pair.coverage_a_by_b)}</td>"
             f"<td data-value='{pair.coverage_b_by_a}'>{_bar(pair.coverage_b_by_a)}</td></tr>"
         )
-    kinds = "".join(f"<option>{k}</option>" for k in ("exact", "near_duplicate", "contained", "partial"))
+    kinds = "".join(
+        f"<option>{k}</option>" for k in ("exact", "near_duplicate", "contained", "partial", "rewritten")
+    )
     names = ("#", "a", "b", "kind", "a covered by b", "b covered by a")
     headings = "".join(
         f"<th><button type='button' onclick='sortPairs({k})' title='sort'>{name}</button></th>"
@@ -183,7 +185,7 @@ def _pair_view(number: int, pair: Pair, text_a: str, text_b: str, misread: bool)
 
 
 def _row(row: Row) -> str:
-    label = {"match": "", "a_inside_b": "inside", "b_inside_a": "inside"}.get(row.kind)
+    label = {"match": "", "a_inside_b": "inside", "b_inside_a": "inside", "sentence": "inside"}.get(row.kind)
     cls = {"ignored_a": "ignored", "ignored_b": "ignored"}.get(row.kind, "inside" if label else "")
     attrs = f" data-match='{row.a.index}-{row.b.index}'" if row.kind == "match" and row.a and row.b else ""
     return f"<tr class='{row.kind} {cls}'{attrs}>{_cell(row.a, 'a')}{_cell(row.b, 'b')}</tr>"

@@ -42,6 +42,7 @@ from .errors import ConfigError, InputError
 from .executor import Executor, LocalExecutor
 from .normalize import DEFAULT_NORMALIZE
 from .results import Cluster, DedupResult, Pair, RunSummary, Skipped
+from .semantic import add_rewritten, load_model
 from .shingles import ANCHOR_MIN_WORDS
 from .signatures import DATASKETCH_VERSION, SCHEME
 from .sketch import SKETCH_SCHEME, SketchSettings, SketchTable, resketch_without_boilerplate
@@ -85,6 +86,7 @@ def find_duplicates(
     [('x', 'y', 'exact')]
     """
     config = _settings(config, options, on_empty)
+    embed = load_model() if config.semantic else None  # a missing extra fails before any work
     in_memory = isinstance(articles, Sequence | Mapping) and not isinstance(articles, str | bytes)
     workers = _workers(workers, len(articles) if in_memory else None)  # type: ignore[arg-type]
     clock = StageClock(timings if timings is not None else {})
@@ -109,6 +111,10 @@ def find_duplicates(
         pairs, aligned = verify(tasks, store=store, ids=ingest.ids, estimates=estimates, boilerplate=boilerplate,
                                 config=config, executor=executor)  # fmt: skip
         clock.lap("align")
+        if embed is not None:
+            pairs = add_rewritten(pairs, candidates.pairs, copies.leaders.tolist(), texts=store.get, ids=ingest.ids,
+                                  config=config, embed=embed, boilerplate=boilerplate)  # fmt: skip
+            clock.lap("semantic")
         clusters = _clusters(pairs, table, kept, copies, ingest)
         clock.lap("cluster")
     summary = summarize(
@@ -225,7 +231,7 @@ def summarize(
         candidate_pairs_anchor=candidates.from_anchors, anchors_shared_too_widely=len(candidates.crowded_anchors),
         prechecked_pairs=checked[0], aligned_pairs=checked[1], pairs=len(pairs), pairs_exact=kinds["exact"],
         pairs_near_duplicate=kinds["near_duplicate"], pairs_contained=kinds["contained"],
-        pairs_partial=kinds["partial"], clusters=len(clusters),
+        pairs_partial=kinds["partial"], pairs_rewritten=kinds["rewritten"], clusters=len(clusters),
         articles_in_clusters=sum(len(c.members) for c in clusters),
     )  # fmt: skip
 

@@ -239,6 +239,12 @@ def _row_lines(row: Row) -> list[str]:
         return [
             f"      b[{b.index}] inside a[{a.index}]  score {row.score:.2f}: {textwrap.shorten(b.text, 70)}"
         ]
+    if row.kind == "sentence" and a and b:
+        return [
+            f"      a[{a.index}] ~ b[{b.index}] reworded  cosine {row.score:.2f}:",
+            f"        a: {textwrap.shorten(a.text, 90)}",
+            f"        b: {textwrap.shorten(b.text, 90)}",
+        ]
     side, name = (a, "a") if a else (b, "b")
     assert side is not None
     return [f"      {_LABELS[row.kind]}: {name}[{side.index}] {textwrap.shorten(side.text, 90)}"]

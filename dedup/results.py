@@ -16,8 +16,42 @@ from .articles import ArticleId, id_key
 
 SCHEMA = "dedup.result/1"
 
-Kind = Literal["exact", "near_duplicate", "contained", "partial"]
+Kind = Literal["exact", "near_duplicate", "contained", "partial", "rewritten"]
 Direction = Literal["a_in_b", "b_in_a"]
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceMatch:
+    """Sentence ``a_span`` of the first article corresponds to ``b_span`` of the second
+    (character offsets in the raw texts) at cosine ``similarity``."""
+
+    a_span: tuple[int, int]
+    b_span: tuple[int, int]
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class SemanticMatch:
+    """Why a pair is ``rewritten``: its evidence score, the share of each article's sentence
+    characters in corresponding sentences, and those sentences (:mod:`dedup.semantic`)."""
+
+    evidence: float
+    coverage_a_by_b: float
+    coverage_b_by_a: float
+    sentences: tuple[SentenceMatch, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "evidence": self.evidence,
+            "coverage_a_by_b": self.coverage_a_by_b,
+            "coverage_b_by_a": self.coverage_b_by_a,
+            "sentences": [[*m.a_span, *m.b_span, m.similarity] for m in self.sentences],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SemanticMatch:
+        sentences = tuple(SentenceMatch((a, b), (c, d), s) for a, b, c, d, s in data["sentences"])
+        return cls(data["evidence"], data["coverage_a_by_b"], data["coverage_b_by_a"], sentences)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +61,9 @@ class Pair:
     ``kind``: ``exact`` (identical after normalization), ``near_duplicate`` (each covers at least
     ``duplicate_threshold`` of the other), ``contained`` (one is covered that much, the other not:
     ``direction`` says which is inside which) or ``partial`` (at least ``partial_threshold`` of
-    one is covered). Scores: ``minhash_jaccard`` is the signature estimate; ``jaccard`` and the
+    one is covered) or ``rewritten`` (reported through the opt-in semantic check: ``semantic``
+    holds its corresponding sentences; for a pair that was no lexical candidate,
+    ``minhash_jaccard`` is the exact Jaccard). Scores: ``minhash_jaccard`` is the signature estimate; ``jaccard`` and the
     ``containment_*`` values are exact over the word shingles; the ``coverage_*`` values are the
     share of characters covered by aligned paragraphs (:mod:`dedup.alignment`).
     """
@@ -43,9 +79,11 @@ class Pair:
     coverage_a_by_b: float
     coverage_b_by_a: float
     alignment: Alignment
+    semantic: SemanticMatch | None = None
 
     def to_dict(self) -> dict[str, Any]:
         al = self.alignment
+        extra = {} if self.semantic is None else {"semantic": self.semantic.to_dict()}
         return {
             "a": self.a,
             "b": self.b,
@@ -66,6 +104,7 @@ class Pair:
                 "ignored_in_a": list(al.ignored_a),
                 "ignored_in_b": list(al.ignored_b),
             },
+            **extra,
         }
 
     @classmethod
@@ -81,9 +120,9 @@ class Pair:
             ignored_b=tuple(al["ignored_in_b"]), coverage_a_by_b=data["coverage_a_by_b"],
             coverage_b_by_a=data["coverage_b_by_a"],
         )  # fmt: skip
-        return cls(
-            **{f.name: data[f.name] for f in fields(cls) if f.name != "alignment"}, alignment=alignment
-        )
+        semantic = SemanticMatch.from_dict(data["semantic"]) if data.get("semantic") else None
+        kept = {f.name: data[f.name] for f in fields(cls) if f.name not in ("alignment", "semantic")}
+        return cls(**kept, alignment=alignment, semantic=semantic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +171,7 @@ class RunSummary:
     pairs_near_duplicate: int = 0
     pairs_contained: int = 0
     pairs_partial: int = 0
+    pairs_rewritten: int = 0
     clusters: int = 0
     articles_in_clusters: int = 0
 

