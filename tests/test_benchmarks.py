@@ -70,3 +70,18 @@ def test_index_quick_adds_queries_and_compares_with_datasketch(tmp_path):
     assert result["query"]["pairs"] > 0 and result["query"]["p99_ms"] >= result["query"]["median_ms"]
     assert result["redis_add"]["per_s"] > 0 and result["datasketch_redis"]["insert_per_s"] > 0
     assert "| add / batch run |" in proc.stdout
+
+
+@pytest.mark.skipif(not (DATA / "bbc_news").is_dir(), reason=f"shared data not found at {DATA}")
+def test_semantic_quick_measures_with_and_without_the_check():
+    proc = run("semantic.py", "--quick")
+    assert proc.returncode == 0, proc.stderr
+    assert "| --preset reuse --semantic |" in proc.stdout and "sentences/s" in proc.stdout
+
+
+@pytest.mark.skipif(not (DATA / "bbc_news").is_dir(), reason=f"shared data not found at {DATA}")
+def test_ocr_benchmark_runs_on_a_few_stories():
+    proc = run("ocr.py", "--stories", "40", "--bands", "1-3")
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if "dedup --preset ocr" in x)
+    assert float(line.split("|")[5]) >= 0.95  # pair F1 of the preset at 1-3%
