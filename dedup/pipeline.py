@@ -72,11 +72,9 @@ def find_duplicates(
     ``articles``: :class:`Article` objects, ``(id, text)`` pairs, a mapping id → text, or plain
     strings (ids 0..n-1); a list or mapping is used in place, any other iterable is streamed (its
     texts are spilled to a temporary file until alignment). Options are the fields of
-    :class:`DedupConfig` (``shingle_size=5``, ``num_perm=128``, ``seed=1``,
-    ``candidate_threshold=0.1``, ``paragraph_threshold=0.8``, ``duplicate_threshold=0.8``,
-    ``partial_threshold=0.5``, ...), given as keywords or as one ``config``. An article with no
-    words is skipped and listed in ``result.skipped``, or raises :class:`InputError` with
-    ``on_empty="error"``. ``progress`` shows progress bars on stderr. ``workers`` is the number of
+    :class:`DedupConfig` (``shingle_size=5``, ``semantic=True``, ...), as keywords or as one
+    ``config``. An article with no words is skipped and listed in ``result.skipped``, or raises
+    :class:`InputError` with ``on_empty="error"``. ``progress`` shows progress bars on stderr. ``workers`` is the number of
     processes (default: all cores for large inputs); it never changes the result. A ``timings``
     dict, if given, receives the seconds each stage took (kept out of the result, which must not
     depend on the machine).
@@ -99,8 +97,7 @@ def find_duplicates(
         kept, skipped = _non_empty(table, ingest, rank, on_empty)
         copies = group_exact_copies(table, kept, rank)
         clock.lap("exact_copies")
-        boilerplate = table_boilerplate(table, copies.is_leader, rank, min_docs=config.boilerplate_min_docs)
-        resketch_without_boilerplate(table, copies.leaders, boilerplate, store, executor, shingles)
+        boilerplate = _boilerplate(table, copies, rank, config, (store, executor, shingles))
         clock.lap("boilerplate")
         candidates = self_join(BatchIndex(config, rank), table, copies.leaders)
         clock.lap("candidates")
@@ -111,17 +108,34 @@ def find_duplicates(
         pairs, aligned = verify(tasks, store=store, ids=ingest.ids, estimates=estimates, boilerplate=boilerplate,
                                 config=config, executor=executor)  # fmt: skip
         clock.lap("align")
-        if embed is not None:
-            pairs = add_rewritten(pairs, candidates.pairs, copies.leaders.tolist(), texts=store.get, ids=ingest.ids,
-                                  config=config, embed=embed, boilerplate=boilerplate)  # fmt: skip
+        if embed is not None:  # the opt-in semantic check
+            pairs = _rewritten(pairs, embed, candidates, copies, store, ingest, config, boilerplate)
             clock.lap("semantic")
         clusters = _clusters(pairs, table, kept, copies, ingest)
         clock.lap("cluster")
-    summary = summarize(
-        table, kept, copies, boilerplate, candidates, (len(survivors), aligned), pairs, clusters
-    )
+    checked = (len(survivors), aligned)
+    summary = summarize(table, kept, copies, boilerplate, candidates, checked, pairs, clusters)
     meta = _shown_metadata(pairs, clusters, ingest)
     return DedupResult(tuple(pairs), tuple(clusters), skipped, run_params(config), summary, meta)
+
+
+def _rewritten(
+    pairs: list[Pair], embed: Any, candidates: Candidates, copies: ExactCopies, store: TextStore, ingest: Ingest,
+    config: DedupConfig, boilerplate: frozenset[int],
+) -> list[Pair]:  # fmt: skip
+    """``pairs`` with the semantic check's ``rewritten`` pairs (:mod:`dedup.semantic`)."""
+    return add_rewritten(pairs, candidates.pairs, copies.leaders.tolist(), texts=store.get, ids=ingest.ids,
+                         config=config, embed=embed, boilerplate=boilerplate)  # fmt: skip
+
+
+def _boilerplate(
+    table: SketchTable, copies: ExactCopies, rank: np.ndarray, config: DedupConfig,
+    resketching: tuple[TextStore, LocalExecutor, ShingleStore],
+) -> frozenset[int]:  # fmt: skip
+    """The boilerplate lines; articles that are a fifth boilerplate or more are sketched again."""
+    boilerplate = table_boilerplate(table, copies.is_leader, rank, min_docs=config.boilerplate_min_docs)
+    resketch_without_boilerplate(table, copies.leaders, boilerplate, *resketching)
+    return boilerplate
 
 
 def _workers(workers: int | None, count: int | None) -> int:
