@@ -151,7 +151,7 @@ def prepare(
     With ``ocr``, a paragraph whose boilerplate lines hold at least a quarter of its characters
     is ignored whole: in OCR'd text the rest of a footer is its lines misread, which hash apart.
     """
-    paragraphs = tuple(split_paragraphs(text))
+    paragraphs = tuple(split_paragraphs(text, columns=ocr))
     units = [rejoin_hyphenation(p) for p in paragraphs]  # (compared_units, split once)
     all_lines = normalize_lines("\n".join(units))
     compared = []

@@ -82,10 +82,10 @@ class PairExplanation:
 
 
 class _Article:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, columns: bool = False) -> None:
         self.text = text
-        self.paragraphs = split_paragraphs(text)
-        self.spans = paragraph_spans(text)
+        self.paragraphs = split_paragraphs(text, columns=columns)
+        self.spans = paragraph_spans(text, columns=columns)
 
     def side(self, index: int, words: tuple[tuple[str, bool], ...] = ()) -> Side:
         return Side(index, self.paragraphs[index], self.spans[index], words)
@@ -101,7 +101,7 @@ def explain(pair: Pair, text_a: str, text_b: str, *, misreads: bool = False) -> 
 
     With ``misreads`` (OCR'd text), words that differ only as a misread glyph would are shown as
     shared (:func:`dedup.alignment.word_diff`), and words broken at line ends are shown whole."""
-    a, b = _Article(text_a), _Article(text_b)
+    a, b = _Article(text_a, misreads), _Article(text_b, misreads)  # (OCR'd text: set in columns)
     al = pair.alignment
     rows: list[Row] = []
     for m in al.matches:

@@ -54,12 +54,13 @@ _SENTENCE_END = re.compile(
 Span = tuple[int, int]
 
 
-def paragraph_spans(text: str) -> list[Span]:
-    """``(start, end)`` of each unit of ``text`` (stripped, none empty), by the rules above."""
+def paragraph_spans(text: str, *, columns: bool = False) -> list[Span]:
+    """``(start, end)`` of each unit of ``text`` (stripped, none empty), by the rules above;
+    ``columns``: see :func:`split_paragraphs`."""
     blocks = _pieces(_BLANK_LINE, text, 0, len(text))
     if len(blocks) == 1:
         lines = _pieces(_LINE_BREAK, text, *blocks[0])
-        blocks = lines if len(lines) > 1 else sentence_group_spans(text, *blocks[0])
+        blocks = lines if len(lines) > 1 and not columns else sentence_group_spans(text, *blocks[0])
     units: list[Span] = []
     for start, end in blocks:
         if end - start > MAX_PARAGRAPH_CHARS and not _LINE_BREAK.search(text, start, end):
@@ -69,9 +70,13 @@ def paragraph_spans(text: str) -> list[Span]:
     return units
 
 
-def split_paragraphs(text: str) -> list[str]:
+def split_paragraphs(text: str, *, columns: bool = False) -> list[str]:
     """The units of ``text`` (line breaks written ``\\n``), as described above: the texts of
-    :func:`paragraph_spans`, found faster with string methods (tested to agree)."""
+    :func:`paragraph_spans`, found faster with string methods (tested to agree).
+
+    ``columns`` (OCR'd print, the ``ocr`` preset): a text with no blank line is prose set in
+    columns whose lines break mid-sentence, not one unit per line: its units are sentence groups
+    (rule 3), each keeping its line breaks (so hyphenated words are rejoined)."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     paragraphs = [p.strip() for p in _BLANK_LINE_N.split(text)]
@@ -79,7 +84,7 @@ def split_paragraphs(text: str) -> list[str]:
     if len(paragraphs) == 1:
         lines = [line.strip() for line in paragraphs[0].split("\n")]
         lines = [line for line in lines if line]
-        paragraphs = lines if len(lines) > 1 else split_sentence_groups(paragraphs[0])
+        paragraphs = lines if len(lines) > 1 and not columns else split_sentence_groups(paragraphs[0])
     units: list[str] = []
     for paragraph in paragraphs:
         if len(paragraph) > MAX_PARAGRAPH_CHARS and "\n" not in paragraph:
@@ -89,9 +94,9 @@ def split_paragraphs(text: str) -> list[str]:
     return units
 
 
-def compared_units(text: str) -> list[str]:
+def compared_units(text: str, *, columns: bool = False) -> list[str]:
     """:func:`split_paragraphs`, with words hyphenated at line ends rejoined (see above)."""
-    return [rejoin_hyphenation(unit) for unit in split_paragraphs(text)]
+    return [rejoin_hyphenation(unit) for unit in split_paragraphs(text, columns=columns)]
 
 
 _HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_]{2})-[ \t]*\n[ \t]*([^\W\d_]\S*)[^\S\n]*")

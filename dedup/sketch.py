@@ -78,10 +78,13 @@ class SketchSettings:
     shingle_size: int
     num_perm: int
     seed: int
+    columns: bool = False
+    """Texts with no blank line are prose set in columns (``ocr_tolerant``; see
+    :func:`dedup.paragraphs.split_paragraphs`)."""
 
     @classmethod
     def of(cls, config: DedupConfig) -> SketchSettings:
-        return cls(config.shingle_size, config.num_perm, config.seed)
+        return cls(config.shingle_size, config.num_perm, config.seed, config.ocr_tolerant)
 
     def header(self) -> dict[str, Any]:
         return {
@@ -90,6 +93,7 @@ class SketchSettings:
             "shingle_size": self.shingle_size,
             "num_perm": self.num_perm,
             "seed": self.seed,
+            "columns": self.columns,
         }
 
 
@@ -136,11 +140,11 @@ def sketch(text: str, *, shingle_size: int, num_perm: int, seed: int) -> Sketch:
     )
 
 
-def prepare(text: str) -> str:
+def prepare(text: str, columns: bool = False) -> str:
     """The text a sketch is made of: units one per line, sentence ends marked, lines normalized."""
     if SENTENCE_MARK in text:
         text = text.replace(SENTENCE_MARK, "")
-    return "\n".join(normalize_lines(mark_sentences("\n".join(compared_units(text)))))
+    return "\n".join(normalize_lines(mark_sentences("\n".join(compared_units(text, columns=columns)))))
 
 
 class _Items:
@@ -245,7 +249,7 @@ def _shingles_per_row(
 def _columns(texts: Sequence[str], settings: SketchSettings) -> tuple[dict[str, Any], Shingles]:
     """The columns of :class:`SketchTable` for raw ``texts``, computed for all of them at once,
     and the rows' shingles (which the table does not keep)."""
-    every, item_rows, line_chars = _scan_texts([prepare(t) for t in texts]).arrays()
+    every, item_rows, line_chars = _scan_texts([prepare(t, settings.columns) for t in texts]).arrays()
     line_end = every == LINE_END
     is_break = line_end | (every == SENTENCE_END)
     hashes, rows = every[~is_break], item_rows[~is_break]
@@ -393,7 +397,9 @@ class SketchTable:
         """Read :meth:`to_bytes` output; :class:`InputError` when it is not a sketch table of this
         dedup's schemes, :class:`ConfigError` when its settings differ from ``expect``."""
         header, offset = _read_header(data)
-        settings = SketchSettings(header["shingle_size"], header["num_perm"], header["seed"])
+        settings = SketchSettings(
+            header["shingle_size"], header["num_perm"], header["seed"], header.get("columns", False)
+        )
         if expect is not None and settings != expect:
             raise ConfigError(f"sketch table: {_difference(settings, expect)}")
         columns: dict[str, Any] = {}
@@ -486,7 +492,8 @@ def _signatures_without(
     their boilerplate lines."""
     signatures, every = np.empty((len(texts), settings.num_perm), dtype=np.uint32), []
     for k, text in enumerate(texts):
-        lines = [tokenize(line) for line in normalize_lines("\n".join(compared_units(text)))]
+        units = compared_units(text, columns=settings.columns)
+        lines = [tokenize(line) for line in normalize_lines("\n".join(units))]
         words = [w for line in lines if line and sequence_hash(line) not in boilerplate for w in line]
         shingles = shingle_hashes(words, settings.shingle_size)
         signatures[k] = signature(shingles, settings.num_perm, settings.seed)

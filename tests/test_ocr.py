@@ -123,6 +123,17 @@ def test_the_ocr_preset_groups_the_scans_of_one_story_and_nothing_else():
     assert result.params["ocr_tolerant"] is True and result.params["shingle_size"] == 3
 
 
+def test_scans_without_blank_lines_are_read_as_prose_set_in_columns():
+    flat = {k: "\n".join(x for x in v.split("\n") if x.strip()) for k, v in scanned_collection().items()}
+    assert len(split_paragraphs(flat["story/0"], columns=True)) < len(split_paragraphs(flat["story/0"])) / 3
+    result = find_duplicates(flat, config=DedupConfig.ocr())
+    assert len(result.pairs) == 6 and all(
+        p.a.startswith("story/") and p.b.startswith("story/") for p in result.pairs
+    )
+    assert len(result.clusters) == 1 and len(result.clusters[0].members) >= 3
+    assert len(find_duplicates(flat).pairs) < 6  # one unit per printed line: most of it does not match
+
+
 def test_the_command_takes_the_ocr_preset(tmp_path, capsys):
     folder = tmp_path / "scans"
     folder.mkdir()
