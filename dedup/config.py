@@ -56,7 +56,8 @@ class DedupConfig:
         ``ocr_tolerant`` (False): the texts are OCR output. Paragraphs are also scored on their
         characters, the better score counting (:mod:`dedup.alignment`), so that scans whose words
         are broken by misread glyphs still match; a paragraph a quarter made of boilerplate lines is
-        boilerplate whole (its other lines are misread copies of them). On in the ``ocr`` preset.
+        boilerplate whole (its other lines are misread copies of them); a text with no blank line
+        is prose set in columns, compared by sentence groups rather than printed lines. On in the ``ocr`` preset.
         ``min_paragraph_chars`` (25): shorter paragraphs ("AP", "Loading...", a two-word
         heading) are neither matched nor counted in coverage.
         ``duplicate_threshold`` (0.8): coverage at which an article counts as (nearly) wholly
