@@ -78,7 +78,7 @@ class SketchSettings:
     shingle_size: int
     num_perm: int
     seed: int
-    columns: bool = False
+    set_in_columns: bool = False
     """Texts with no blank line are prose set in columns (``ocr_tolerant``; see
     :func:`dedup.paragraphs.split_paragraphs`)."""
 
@@ -93,7 +93,7 @@ class SketchSettings:
             "shingle_size": self.shingle_size,
             "num_perm": self.num_perm,
             "seed": self.seed,
-            "columns": self.columns,
+            "set_in_columns": self.set_in_columns,
         }
 
 
@@ -249,7 +249,7 @@ def _shingles_per_row(
 def _columns(texts: Sequence[str], settings: SketchSettings) -> tuple[dict[str, Any], Shingles]:
     """The columns of :class:`SketchTable` for raw ``texts``, computed for all of them at once,
     and the rows' shingles (which the table does not keep)."""
-    every, item_rows, line_chars = _scan_texts([prepare(t, settings.columns) for t in texts]).arrays()
+    every, item_rows, line_chars = _scan_texts([prepare(t, settings.set_in_columns) for t in texts]).arrays()
     line_end = every == LINE_END
     is_break = line_end | (every == SENTENCE_END)
     hashes, rows = every[~is_break], item_rows[~is_break]
@@ -398,7 +398,7 @@ class SketchTable:
         dedup's schemes, :class:`ConfigError` when its settings differ from ``expect``."""
         header, offset = _read_header(data)
         settings = SketchSettings(
-            header["shingle_size"], header["num_perm"], header["seed"], header.get("columns", False)
+            header["shingle_size"], header["num_perm"], header["seed"], header.get("set_in_columns", False)
         )
         if expect is not None and settings != expect:
             raise ConfigError(f"sketch table: {_difference(settings, expect)}")
@@ -492,7 +492,7 @@ def _signatures_without(
     their boilerplate lines."""
     signatures, every = np.empty((len(texts), settings.num_perm), dtype=np.uint32), []
     for k, text in enumerate(texts):
-        units = compared_units(text, columns=settings.columns)
+        units = compared_units(text, columns=settings.set_in_columns)
         lines = [tokenize(line) for line in normalize_lines("\n".join(units))]
         words = [w for line in lines if line and sequence_hash(line) not in boilerplate for w in line]
         shingles = shingle_hashes(words, settings.shingle_size)
