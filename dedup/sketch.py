@@ -50,7 +50,7 @@ from .shingles import (
     passage_hashes,
     run_hashes,
     segment_hashes,
-    sequence_hash,
+    sequence_hashes,
     shingle_hashes,
     shingles_of_hashes,
     sorted_unique,
@@ -491,10 +491,12 @@ def _signatures_without(
     """Signatures, shingle counts and shingles (sorted, text after text) of ``texts`` without
     their boilerplate lines."""
     signatures, every = np.empty((len(texts), settings.num_perm), dtype=np.uint32), []
+    wanted = hash_array(boilerplate)
     for k, text in enumerate(texts):
         units = compared_units(text, columns=settings.set_in_columns)
         lines = [tokenize(line) for line in normalize_lines("\n".join(units))]
-        words = [w for line in lines if line and sequence_hash(line) not in boilerplate for w in line]
+        held = is_member(sequence_hashes(lines), wanted) if lines else np.zeros(0, dtype=bool)
+        words = [w for line, gone in zip(lines, held, strict=True) if line and not gone for w in line]
         shingles = shingle_hashes(words, settings.shingle_size)
         signatures[k] = signature(shingles, settings.num_perm, settings.seed)
         every.append(shingles)
