@@ -160,23 +160,25 @@ def prepare(
     position = 0
     line_words = [tokenize(line) for line in all_lines]
     held = is_member(sequence_hashes(line_words), _sorted(boilerplate)) if boilerplate else None
+    words: list[tuple[str, ...]] = []
     for index, unit in enumerate(units):
         count = unit.count("\n") + 1
-        kept, removed = [], 0
+        kept, kept_words, removed = [], [], 0
         for k in range(position, position + count):
             all_words += line_words[k]
             if all_lines[k] and not (held is not None and held[k]):
                 kept.append(all_lines[k])
+                kept_words += line_words[k]  # (the words of the kept lines joined by spaces)
             else:
                 removed += len(all_lines[k])
         position += count
         text_kept = " ".join(kept)
         compared.append(text_kept)
+        words.append(tuple(kept_words))
         mostly_boilerplate = ocr and 3 * removed >= len(text_kept)
-        if len(text_kept) < min_paragraph_chars or not tokenize(text_kept) or mostly_boilerplate:
+        if len(text_kept) < min_paragraph_chars or not kept_words or mostly_boilerplate:
             ignored.add(index)
-    words = tuple(tuple(tokenize(text)) for text in compared)
-    return PreparedText(paragraphs, tuple(compared), words, frozenset(ignored), tuple(all_words))
+    return PreparedText(paragraphs, tuple(compared), tuple(words), frozenset(ignored), tuple(all_words))
 
 
 @lru_cache(maxsize=4)
