@@ -207,7 +207,7 @@ def align_if_covered(
         scores = _scores(a, b, rows, cols, characters)
         if min_coverage > 0 and max(_coverage_bounds(a, b, rows, cols, scores, threshold)) < min_coverage:
             return None
-        matches = _one_to_one(scores, rows, cols, threshold)
+        matches = one_to_one(scores, rows, cols, threshold)
     matched_a = {m.a for m in matches}
     matched_b = {m.b for m in matches}
     a_inside_b = _inside(a, b, [i for i in rows if i not in matched_a], cols, threshold)
@@ -245,8 +245,9 @@ def align_if_covered(
     )
 
 
-def _one_to_one(scores: np.ndarray, rows: list[int], cols: list[int], threshold: float) -> list[Match]:
-    """Paragraphs matched one-to-one, greedily, best score first (ties as the module says)."""
+def one_to_one(scores: np.ndarray, rows: list[int], cols: list[int], threshold: float) -> list[Match]:
+    """Units matched one-to-one, greedily, best score first (ties as the module says), sorted by
+    ``a``: paragraphs here, sentences in :mod:`dedup.semantic`."""
     cells = []
     for r, c in zip(*np.nonzero(scores >= threshold), strict=True):
         i, j = rows[r], cols[c]

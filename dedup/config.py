@@ -145,7 +145,7 @@ class DedupConfig:
         and two copies keep a quarter of their 5-word shingles but half of their 3-word ones),
         and grouping from 70% coverage, partial reuse from 40% (misread lines that match nothing
         lower the coverage of true copies). Measured in ``benchmarks/ocr.py`` (3,656 copies of 500
-        stories): at a 1-3% error rate pair F1 0.994 and ARI 0.978 (defaults: 0.513 and 0.058).
+        stories): at a 1-3% error rate pair F1 0.994 and ARI 0.978 (defaults: 0.513 and 0.090).
         """
         preset: dict[str, Any] = {
             "ocr_tolerant": True,

