@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         out["add"] = measure_add(location, items, args.batch, args.workers)
         out["batch_run"] = measure_batch(items, args.workers)
         out["query"] = measure_query(location, new, args.latency_sample, args.workers)
-    from dedup.backends import scratch_redis_server
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from services import scratch_redis_server  # the tests' helper: a scratch redis-server
 
     with scratch_redis_server() as url:
         out["redis_add"] = measure_add(f"{url}/1", items[: args.redis_sample], args.batch, args.workers)

@@ -40,30 +40,18 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .articles import ArticleId, ArticlesInput, Ingest, id_key, id_ranks, iter_articles
-from .backends import Backend, Batch, StoredArticle, open_backend
-from .boilerplate import find_boilerplate
-from .candidates import (
-    ALONE_MAX_DOCS,
-    MAX_BUCKET,
-    Candidates,
-    _band_keys,
-    _pairs_in_runs,
-    _unique_pairs,
-    anchor_pairs,
-    lsh_bands,
-)
-from .clustering import STRONG_KINDS
+from .articles import ArticleId, ArticlesInput, id_key, id_ranks, iter_articles
+from .backends import Backend, Batch, NewArticle, StoredArticle, open_backend
+from .candidates import Candidates, anchor_pairs, band_keys, lsh_bands, pairs_in_buckets, unique_pairs
+from .clustering import Grouping
 from .config import DedupConfig
-from .copies import ExactCopies, group_exact_copies
 from .errors import ConfigError, InputError
 from .executor import LocalExecutor
-from .pipeline import _non_empty, run_params, sketch_articles, summarize
-from .results import Cluster, DedupResult, Pair
-from .shingles import _fmix64, sorted_unique
-from .sketch import SketchSettings, SketchTable, resketch_without_boilerplate
-from .store import ShingleStore, TextStore
-from .verification import align_tasks, precheck, verify
+from .local import LocalTexts
+from .results import Cluster, DedupResult
+from .run import Found, Run, run, run_params
+from .shingles import fmix64, sorted_unique
+from .sketch import SketchSettings, SketchTable
 
 BATCH = 10_000
 """Articles per transaction of :meth:`Index.add`."""
@@ -79,7 +67,7 @@ def lookup_keys(
     salted by its kind, so that one table of keys holds all three."""
     with np.errstate(over="ignore"):
         band_values = [
-            _fmix64(_band_keys(table.signatures[rows, b * rows_per_band : (b + 1) * rows_per_band])
+            fmix64(band_keys(table.signatures[rows, b * rows_per_band : (b + 1) * rows_per_band])
                     ^ (np.uint64(b + 1) * np.uint64(0x9E3779B97F4A7C15)))
             for b in range(bands)
         ]  # fmt: skip
@@ -92,7 +80,7 @@ def lookup_keys(
         ):  # fmt: skip
             held = member[row_column]
             raw = value_column[held]
-            out[kind] = (row_column[held].astype(np.int64), raw, _fmix64(raw ^ _KIND_SALT[kind]))
+            out[kind] = (row_column[held].astype(np.int64), raw, fmix64(raw ^ _KIND_SALT[kind]))
     return out
 
 
@@ -125,11 +113,9 @@ class Index:
             if given is not None and given.semantic:
                 raise ConfigError("the semantic check runs on one collection, not an archive: "
                                   "use find_duplicates(..., semantic=True) or dedup --semantic")  # fmt: skip
-            if stored is None:
-                self.config = given or DedupConfig()
-                self.backend.create(archive_settings(self.config))
-            else:
-                self.config = _stored_config(stored, given, self.backend.location)
+            if stored is None:  # a new archive (or one another writer makes at this moment)
+                stored = self.backend.create(archive_settings(given or DedupConfig()))
+            self.config = _stored_config(stored, given, self.backend.location)
         except BaseException:
             self.backend.close()
             raise
@@ -257,58 +243,14 @@ class Index:
     def _run(
         self, articles: ArticlesInput, *, store: bool, replace: bool, on_empty: Literal["skip", "error"]
     ) -> DedupResult:
-        config = self.config
+        """One batch through the stage sequence (:func:`dedup.run.run`), candidates from the archive."""
+        source = ArchiveSource(self, store=store, replace=replace)
         with (
             LocalExecutor(self.workers) as executor,
-            TextStore(spill=False) as texts,
-            ShingleStore() as shingles,
-        ):
-            ingest = Ingest()
-            table = sketch_articles(iter_articles(articles), ingest, texts, config, executor, shingles)
-            n = len(table)
-            kept, skipped = _non_empty(table, ingest, id_ranks(ingest.ids), on_empty)
-            kept, already = self._known(table, ingest, kept, replace)
-            copies = group_exact_copies(table, kept, id_ranks(ingest.ids))
-            twin_of = self._twins(table, copies.leaders)
-            fresh = np.array([r for r in copies.leaders.tolist() if r not in twin_of], dtype=np.int64)
-            keys = lookup_keys(table, fresh, self.bands, self.rows_per_band)
-            pairs, found, crowded, archived = self._candidates(ingest, keys, n)
-            wanted = sorted(set(archived[np.unique(pairs[pairs >= n] - n)].tolist()) | set(twin_of.values()))
-            stored = self.backend.articles(wanted)
-            position = {a.row: n + k for k, a in enumerate(stored)}
-            pairs = _remap(pairs, n, archived, position)
-            ids = [*ingest.ids, *(json.loads(a.id) for a in stored)]
-            fresh_lines = _line_texts(table, fresh)
-            table = _read_back(stored, table, texts, shingles)
-            leaders = np.r_[fresh, np.arange(n, n + len(stored))].astype(np.int64)
-            boilerplate = self._boilerplate(table, leaders, ids, fresh_lines)
-            resketch_without_boilerplate(table, leaders, boilerplate, texts, executor, shingles)
-            candidates = Candidates(pairs, found[0], found[1], crowded)
-            survivors, estimates = precheck(candidates, table, config, shingles, boilerplate)
-            everything = _with_twins(copies, twin_of, position)
-            tasks = align_tasks(everything, survivors, id_ranks(ids))
-            found_pairs, aligned = verify(tasks, store=texts, ids=ids, estimates=estimates, boilerplate=boilerplate,
-                                          config=config, executor=executor)  # fmt: skip
-            summary = summarize(
-                table, kept, copies, boilerplate, candidates, (len(survivors), aligned), found_pairs, []
-            )
-        groups, clusters, merged = self._groups(found_pairs, ingest, kept, copies, stored, store=store)
-        if store:
-            self._commit(
-                ingest, table, kept, copies, twin_of, fresh, keys, fresh_lines, groups, merged, texts
-            )
-        summary = replaced(summary, articles=n, skipped=n - len(kept) - len(already), clusters=len(clusters),
-                           articles_in_clusters=sum(len(c.members) for c in clusters))  # fmt: skip
-        archive = {
-            "location": self.backend.location, "stored": len(kept) if store else 0, "already_stored": already,
-            "groups": [{"id": ingest.ids[r], "group": groups[r]} for r in sorted(groups, key=lambda r: id_key(ingest.ids[r]))],
-            "merged_groups": [{"group": g, "into": _root(merged, g)} for g in sorted(merged)],
-        }  # fmt: skip
-        shown = {i for p in found_pairs for i in (p.a, p.b)} | {m for c in clusters for m in c.members}
-        meta = {k: v for k, v in ingest.metadata(kept.tolist()).items() if k in shown}
-        return DedupResult(
-            tuple(found_pairs), tuple(clusters), skipped, run_params(config), summary, meta, archive
-        )
+            LocalTexts(iter_articles(articles), executor, spill=False,
+                       furniture_share=self.config.furniture_share) as texts,
+        ):  # fmt: skip
+            return run(texts, source, self.config, on_empty=on_empty)
 
     def _twins(self, table: SketchTable, leaders: np.ndarray) -> dict[int, int]:
         """Batch leader rows whose text is archived: the archived leader's row."""
@@ -317,11 +259,12 @@ class Index:
         return {r: twins[d] for r, d in zip(leaders.tolist(), digests, strict=True) if d in twins}
 
     def _known(
-        self, table: SketchTable, ingest: Ingest, kept: np.ndarray, replace: bool
+        self, table: SketchTable, where: Any, kept: np.ndarray, replace: bool
     ) -> tuple[np.ndarray, list[ArticleId]]:
         """``kept`` less the articles archived with the same text (returned by id); an article
         archived with another text is an error, or with ``replace`` is removed from the archive."""
-        names = [json.dumps(ingest.ids[r]) for r in kept.tolist()]
+        ids = table.ids
+        names = [json.dumps(ids[r]) for r in kept.tolist()]
         found = self.backend.rows_of_ids(names)
         same: list[int] = []
         other: list[int] = []
@@ -329,17 +272,17 @@ class Index:
             if name in found:
                 (same if found[name][1] == bytes(table.digests[row]) else other).append(row)
         if other and not replace:
-            row = min(other, key=lambda r: id_key(ingest.ids[r]))
-            raise InputError(f"{ingest.where(row)}article {ingest.ids[row]!r} is already in the archive with "
+            row = min(other, key=lambda r: id_key(ids[r]))
+            raise InputError(f"{where(row)}article {ids[row]!r} is already in the archive with "
                              "another text (--replace replaces it)")  # fmt: skip
         if other:
-            self.remove([ingest.ids[r] for r in other])
+            self.remove([ids[r] for r in other])
         drop = np.zeros(len(table), dtype=bool)
         drop[same] = True
-        return kept[~drop[kept]], sorted((ingest.ids[r] for r in same), key=id_key)
+        return kept[~drop[kept]], sorted((ids[r] for r in same), key=id_key)
 
     def _candidates(
-        self, ingest: Ingest, keys: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], n: int
+        self, ids: list[ArticleId], keys: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], n: int
     ) -> tuple[np.ndarray, tuple[int, int], np.ndarray, np.ndarray]:
         """Candidate pairs of the batch rows (``< n``) with archived holders (``n + k`` for the
         archived row ``archived[k]``) and among themselves, by the batch self-join's rules:
@@ -347,10 +290,11 @@ class Index:
         holders = self.backend.holders(
             sorted_unique(np.concatenate([k for _, _, k in keys.values()])).tolist()
         )
+        config = self.config
         limits = {
-            "band": MAX_BUCKET + 1,
-            "anchor": ALONE_MAX_DOCS + 1,
-            "passage": self.config.anchor_max_docs + 1,
+            "band": config.lsh_max_bucket + 1,
+            "anchor": config.anchor_alone_max_docs + 1,
+            "passage": config.anchor_max_docs + 1,
         }
         held: dict[str, tuple[list[int], list[int]]] = {}  # kind: archived rows, their values
         for kind, (_, raw, salted) in keys.items():
@@ -358,7 +302,7 @@ class Index:
             found = [(r, value_of[k]) for k in value_of for r in holders.get(k, [])[-limits[kind] :]]
             held[kind] = ([r for r, _ in found], [v for _, v in found])
         archived = np.unique(np.array([r for rows, _ in held.values() for r in rows], dtype=np.int64))
-        order_key = np.r_[len(archived) + id_ranks(ingest.ids), np.arange(len(archived))]
+        order_key = np.r_[len(archived) + id_ranks(ids), np.arange(len(archived))]
         size = n + len(archived)
         members: dict[str, np.ndarray] = {}
         values: dict[str, np.ndarray] = {}
@@ -366,124 +310,163 @@ class Index:
             old_rows = n + np.searchsorted(archived, np.array(held[kind][0], dtype=np.int64))
             members[kind] = np.r_[rows, old_rows].astype(np.int64)
             values[kind] = np.r_[kind_values, np.array(held[kind][1], dtype=np.uint64)].astype(np.uint64)
-        band = _unique_pairs(
-            [_pairs_in_runs(values["band"], members["band"], order_key[members["band"]], MAX_BUCKET)], size
-        )
+        window = config.crowded_window
+        band = unique_pairs([pairs_in_buckets(values["band"], members["band"], order_key[members["band"]],
+                                              config.lsh_max_bucket, window)], size)  # fmt: skip
         single, crowded = anchor_pairs(members["anchor"], values["anchor"], order_key, size,
-                                       max_bucket=self.config.anchor_max_docs, alone_max=ALONE_MAX_DOCS)  # fmt: skip
-        passage, _ = anchor_pairs(
-            members["passage"], values["passage"], order_key, size, max_bucket=self.config.anchor_max_docs
-        )
-        anchor = _unique_pairs([single, passage], size)
-        new = [p[(p[:, 0] < n) | (p[:, 1] < n)] for p in (band, anchor, _unique_pairs([band, anchor], size))]
+                                       max_bucket=config.anchor_max_docs, window=window,
+                                       alone_max=config.anchor_alone_max_docs)  # fmt: skip
+        passage, _ = anchor_pairs(members["passage"], values["passage"], order_key, size,
+                                  max_bucket=config.anchor_max_docs, window=window)  # fmt: skip
+        anchor = unique_pairs([single, passage], size)
+        new = [p[(p[:, 0] < n) | (p[:, 1] < n)] for p in (band, anchor, unique_pairs([band, anchor], size))]
         return new[2], (len(new[0]), len(new[1])), crowded, archived
 
-    def _boilerplate(self, table: SketchTable, leaders: np.ndarray, ids: list[ArticleId],
-                     fresh_lines: dict[int, int]) -> frozenset[int]:  # fmt: skip
-        """Boilerplate lines of ``leaders`` (new distinct texts and the archived candidates):
-        frequent by the archive's line counts plus the new texts', judged on these articles."""
-        member = np.zeros(len(table), dtype=bool)
-        member[leaders] = True
-        lines = member[table.line_rows]
-        hashes = table.line_hashes[lines]
-        distinct = np.unique(hashes)
-        counts = self.backend.line_counts(distinct.tolist())
-        total = np.array(
-            [counts.get(h, 0) + fresh_lines.get(h, 0) for h in distinct.tolist()], dtype=np.int64
-        )
-        frequent = distinct[total >= self.config.boilerplate_min_docs]
-        return find_boilerplate(table.line_rows[lines], hashes, table.line_chars[lines], id_ranks(ids),
-                                min_docs=self.config.boilerplate_min_docs, frequent=frequent,
-                                signatures=table.signatures)  # fmt: skip
 
-    def _groups(self, pairs: list[Pair], ingest: Ingest, kept: np.ndarray, copies: ExactCopies,
-                stored: list[StoredArticle], *, store: bool) -> tuple[dict[int, int | None], list[Cluster], dict[int, int]]:  # fmt: skip
-        """Each new article's story group (by row), the groups as clusters, and merged groups."""
-        group_of_id: dict[ArticleId, int | None] = {json.loads(a.id): a.group for a in stored}
-        row_of = {ingest.ids[r]: r for r in kept.tolist()}
-        links: dict[ArticleId, list[ArticleId]] = defaultdict(list)
-        for pair in pairs:
-            if pair.kind in STRONG_KINDS:
-                links[pair.a].append(pair.b)
-                links[pair.b].append(pair.a)
-        _, next_group = self.backend.next_row_and_group()
-        sizes = dict(self.backend.group_sizes(sorted({g for g in group_of_id.values() if g is not None})))
-        merged: dict[int, int] = {}
-        groups: dict[int, int | None] = {}
-        for article in sorted(row_of, key=id_key):
-            share: dict[int, int] = defaultdict(int)
-            for other in links[article]:
-                group = group_of_id.get(other)
-                if group is not None:
-                    share[_root(merged, group)] += 1
-            eligible = sorted(
-                (g for g, k in share.items() if 2 * k >= sizes.get(g, 1)),
-                key=lambda g: (-share[g] / sizes.get(g, 1), g),
+class ArchiveSource:
+    """The archive's plug of the stage sequence for one batch: the batch's ids and texts checked
+    against the stored ones, candidates from the stored lookup keys (the stored articles they reach
+    read back as context), line counts over the archive, and the batch stored when it settles."""
+
+    def __init__(self, index: Index, *, store: bool, replace: bool) -> None:
+        self.index, self.backend, self.config = index, index.backend, index.config
+        self.store, self.replace = store, replace
+        self.already: list[ArticleId] = []
+        self.twin_of: dict[int, int] = {}
+        self.stored: list[StoredArticle] = []
+        self.keys: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._merged: dict[int, int] = {}
+
+    def admit(self, table: SketchTable, kept: np.ndarray, texts: Any) -> np.ndarray:
+        kept, self.already = self.index._known(table, texts.where, kept, self.replace)
+        return kept
+
+    def fresh(self, table: SketchTable, leaders: np.ndarray) -> np.ndarray:
+        self.twin_of = self.index._twins(table, leaders)
+        return np.array([r for r in leaders.tolist() if r not in self.twin_of], dtype=np.int64)
+
+    def line_counts(self, hashes: np.ndarray) -> np.ndarray:
+        counts = self.backend.line_counts(hashes.tolist())
+        return np.array([counts.get(h, 0) for h in hashes.tolist()], dtype=np.int64)
+
+    def candidates(self, table: SketchTable, rows: np.ndarray, rank: np.ndarray) -> Found:
+        n = len(table)
+        index = self.index
+        self.keys = keys = lookup_keys(table, rows, index.bands, index.rows_per_band)
+        pairs, found, crowded, archived = index._candidates(table.ids, keys, n)
+        reached = set(archived[np.unique(pairs[pairs >= n] - n)].tolist())
+        self.stored = self.backend.articles(sorted(reached | set(self.twin_of.values())))
+        position = {a.row: n + k for k, a in enumerate(self.stored)}
+        context = [(json.loads(a.id), a.text) for a in self.stored]
+        twins = {leader: position[row] - n for leader, row in self.twin_of.items()}
+        candidates = Candidates(_remap(pairs, n, archived, position), found[0], found[1], crowded)
+        return Found(candidates, context, twins)
+
+    def stored_groups(self, ids: Any) -> tuple[dict[ArticleId, int], dict[int, int]]:
+        group_of = {json.loads(a.id): a.group for a in self.stored}
+        sizes = self.backend.group_sizes(sorted(set(group_of.values()))) if group_of else {}
+        return group_of, sizes
+
+    def settle(self, state: Run, grouping: Grouping) -> tuple[list[Cluster], dict[str, Any]]:
+        """Store the batch (when adding) in one transaction, rows and new group numbers allocated
+        inside it; the story groups of the batch's articles as clusters."""
+        ids = state.ids
+        own = sorted(state.kept.tolist(), key=lambda r: id_key(ids[r]))
+        local = _local_groups([ids[r] for r in own], grouping)
+        self._merged = dict(grouping.merged)
+        group_of: dict[int, int | None] = {}
+        first_group = 0
+        if self.store:
+            _, first_group = self.backend.commit(
+                self._batch(state, own, local, len({g for g, new in local.values() if new}))
             )
-            if eligible:
-                group = eligible[0]
-                for other in eligible[1:]:
-                    merged[other] = group
-                    sizes[group] = sizes.get(group, 1) + sizes.pop(other, 1)
-            elif store:
-                group, next_group = next_group, next_group + 1
-            else:
-                group = None
-            if group is not None:
-                sizes[group] = sizes.get(group, 0) + 1
-            group_of_id[article] = group
-            groups[row_of[article]] = group
-        self._next_group = next_group
-        return (
-            {r: (_root(merged, g) if g is not None else None) for r, g in groups.items()},
-            self._clusters(groups, merged, ingest),
-            merged,
-        )
+        for row in own:
+            group, new = local[ids[row]]
+            group_of[row] = (
+                (first_group + group if new else group) if self.store else (None if new else group)
+            )
+        archive = {
+            "location": self.backend.location, "stored": len(own) if self.store else 0,
+            "already_stored": self.already,
+            "groups": [{"id": ids[r], "group": group_of[r]} for r in own],
+            "merged_groups": [{"group": g, "into": _root(grouping.merged, g)} for g in sorted(grouping.merged)],
+        }  # fmt: skip
+        return self._clusters(ids, own, group_of, grouping, local), archive
 
-    def _clusters(
-        self, groups: dict[int, int | None], merged: dict[int, int], ingest: Ingest
-    ) -> list[Cluster]:
-        """The story groups of the batch's articles with two members or more, archived members
-        first (the oldest is the representative)."""
-        final = {r: _root(merged, g) for r, g in groups.items() if g is not None}
-        wanted = sorted(set(final.values()) | set(merged))
-        archived = self.backend.group_members(wanted) if wanted else {}
-        members: dict[int, list[ArticleId]] = defaultdict(list)
-        for group in wanted:
-            members[_root(merged, group)] += [json.loads(i) for _, i in archived.get(group, [])]
-        for row in sorted(final, key=lambda r: id_key(ingest.ids[r])):
-            members[final[row]].append(ingest.ids[row])
-        return [Cluster(tuple(sorted(m, key=id_key)), m[0]) for _, m in sorted(members.items()) if len(m) > 1]
+    def _clusters(self, ids: list[ArticleId], own: list[int], group_of: dict[int, int | None],
+                  grouping: Grouping, local: dict[ArticleId, tuple[int, bool]]) -> list[Cluster]:  # fmt: skip
+        """The groups the batch's articles are in, with two members or more, largest first; the
+        representative of a group this batch started is its leader, of an older one its oldest."""
+        numbered = sorted({g for g in group_of.values() if g is not None})
+        stored = self.backend.group_members(numbered) if numbered else {}
+        members: dict[Any, set[ArticleId]] = defaultdict(set)
+        representative: dict[Any, ArticleId] = {}
+        for number, rows in stored.items():
+            members[number].update(json.loads(i) for _, i in rows)
+            representative[number] = json.loads(rows[0][1])
+        leaders = set(grouping.leaders.values())
+        for row in own:
+            article = ids[row]
+            group: Any = group_of[row]
+            if group is None and article in local:  # a query's new story, not numbered
+                group = ("new", local[article][0])
+            if group is None:
+                continue
+            members[group].add(article)
+            if article in leaders:
+                representative[group] = article
+        clusters = [
+            Cluster(tuple(sorted(m, key=id_key)), representative[g]) for g, m in members.items() if len(m) > 1
+        ]
+        clusters.sort(key=lambda c: (-len(c.members), id_key(c.members[0])))
+        return clusters
 
-    def _commit(self, ingest: Ingest, table: SketchTable, kept: np.ndarray, copies: ExactCopies,
-                twin_of: dict[int, int], fresh: np.ndarray, keys: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
-                fresh_lines: dict[int, int], groups: dict[int, int | None], merged: dict[int, int],
-                texts: TextStore) -> None:  # fmt: skip
-        """Write the batch in one transaction: articles, keys of the new distinct texts, line
-        counts, group merges."""
-        first_row, _ = self.backend.next_row_and_group()
-        order = sorted(kept.tolist(), key=lambda r: id_key(ingest.ids[r]))
-        archive_row = {r: first_row + k for k, r in enumerate(order)}
-        leader_of = {r: r for r in copies.leaders.tolist()}
-        for leader, rows in copies.copies.items():
+    def _batch(
+        self, state: Run, own: list[int], local: dict[ArticleId, tuple[int, bool]], new_groups: int
+    ) -> Batch:
+        """What the backend writes: rows and new groups numbered from 0 (the backend adds the
+        archive's next numbers inside its transaction)."""
+        ids, table, n = state.ids, state.table, state.n
+        local_row = {r: k for k, r in enumerate(own)}
+        stored_row = {n + k: a.row for k, a in enumerate(self.stored)}
+        leader_of = {r: r for r in state.copies.leaders.tolist()}
+        for leader, rows in state.copies.copies.items():  # a copy of a stored text is led by it
             leader_of.update(dict.fromkeys(rows, leader))
-        batch = Batch(next_group=self._next_group)
-        for row in order:
+        batch = Batch(new_groups=new_groups)
+        for row in own:
             leader = leader_of[row]
-            stored_leader = twin_of[leader] if leader in twin_of else archive_row[leader]
-            group = groups[row]
-            assert group is not None
-            batch.articles.append(StoredArticle(archive_row[row], json.dumps(ingest.ids[row]), bytes(table.digests[row]),
-                                                stored_leader, group, texts.get(row)))  # fmt: skip
+            group, new_group = local[ids[row]]
+            batch.articles.append(NewArticle(
+                json.dumps(ids[row]), bytes(table.digests[row]),
+                local_row[leader] if leader < n else stored_row[leader], leader < n, group, new_group,
+                state.texts.text(row),
+            ))  # fmt: skip
         row_map = np.full(len(table), -1, dtype=np.int64)
-        row_map[list(archive_row)] = list(archive_row.values())
+        row_map[list(local_row)] = list(local_row.values())
+        keys = self.keys.values()
         batch.keys = (
-            np.concatenate([salted for _, _, salted in keys.values()]),
-            np.concatenate([row_map[rows] for rows, _, _ in keys.values()]),
+            np.concatenate([np.empty(0, np.uint64), *(salted for _, _, salted in keys)]).astype(np.uint64),
+            np.concatenate([np.empty(0, np.int64), *(row_map[rows] for rows, _, _ in keys)]).astype(np.int64),
         )
-        batch.lines = fresh_lines
-        batch.merged = merged
-        self.backend.commit(batch)
+        batch.lines = _line_texts(table, state.fresh)
+        batch.merged = dict(grouping_merged) if (grouping_merged := self._merged) else {}
+        return batch
+
+
+def _local_groups(articles: list[ArticleId], grouping: Grouping) -> dict[ArticleId, tuple[int, bool]]:
+    """Each article's group: ``(stored group, False)``, or ``(k, True)`` for the k-th new group of
+    the batch (numbered from 0 in the order of the groups' first article by id; an article in no
+    group has a new group of its own)."""
+    out: dict[ArticleId, tuple[int, bool]] = {}
+    number: dict[Any, int] = {}
+    for article in sorted(articles, key=id_key):
+        key: Any = grouping.group_of.get(article)
+        if isinstance(key, int):
+            out[article] = (key, False)
+            continue
+        key = key if key is not None else ("alone", article)
+        out[article] = (number.setdefault(key, len(number)), True)
+    return out
 
 
 class ArchivedTexts(Mapping[ArticleId, str]):
@@ -510,19 +493,6 @@ def _root(merged: dict[int, int], group: int) -> int:
     return group
 
 
-def _read_back(
-    stored: list[StoredArticle], table: SketchTable, texts: TextStore, shingles: ShingleStore
-) -> SketchTable:
-    """The batch's table with the archived articles ``stored`` sketched again below it (their
-    texts and shingles kept in ``texts`` and ``shingles`` under the same rows)."""
-    n = len(table)
-    for article in stored:
-        texts.add(article.text)
-    extra, more = SketchTable.build_with_shingles([a.text for a in stored], table.settings)
-    shingles.put(np.arange(n, n + len(stored)), more)
-    return SketchTable.concat([table, extra], table.settings)
-
-
 def _remap(pairs: np.ndarray, n: int, archived: np.ndarray, position: dict[int, int]) -> np.ndarray:
     """Pairs with archived rows numbered ``n + k`` in ``archived`` renumbered by ``position``
     (archived row → its row among the articles read back)."""
@@ -543,14 +513,6 @@ def _line_texts(table: SketchTable, rows: np.ndarray) -> dict[int, int]:
     return dict(zip(values.tolist(), counts.tolist(), strict=True))
 
 
-def _with_twins(copies: ExactCopies, twin_of: dict[int, int], position: dict[int, int]) -> ExactCopies:
-    """The batch's exact copies, a batch leader with an archived twin (and its copies) under the twin."""
-    groups = {k: list(v) for k, v in copies.copies.items()}
-    for leader, archived in twin_of.items():
-        groups[position[archived]] = [leader, *groups.pop(leader, [])]
-    return ExactCopies(copies.leaders, groups, copies.is_leader)
-
-
 def archive_settings(config: DedupConfig) -> dict[str, Any]:
     """What an archive fixes at creation: every setting and the hash schemes."""
     params = run_params(config)
@@ -563,7 +525,6 @@ def archive_settings(config: DedupConfig) -> dict[str, Any]:
             "lsh_bands",
             "lsh_rows_per_band",
             "anchor_min_words",
-            "anchor_alone_max_docs",
         )
     }
 

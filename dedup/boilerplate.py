@@ -12,21 +12,21 @@ carrying a line hold:
    minority of the text: the median share of characters in frequent lines, over the first
    :data:`SAMPLE` carriers by id, is below one half. Furniture and footers surround different main
    texts; a republished story *is* the main text of its copies.
-4. A line in :data:`MANY_DOCS` articles or more is also boilerplate when the rest of its carriers'
+4. A line in ``boilerplate_many_docs`` (50) articles or more is also boilerplate when the rest of its carriers'
    text is mostly their own (median share of characters in lines that are not frequent, the line
    itself left out, at least one half): a footer as long as the short articles it is attached to
    (market reports, dividend notices) surrounds different texts too, and would otherwise pair
    thousands of unrelated articles.
 5. Unless its carriers are one story: a line that rule 3 would call boilerplate is kept when the
    sampled carriers' MinHash signatures agree with the first carrier's in a median share of at
-   least :data:`ONE_STORY` (an estimated word-shingle Jaccard; unrelated articles sharing a
+   least ``boilerplate_one_story`` (0.5; an estimated word-shingle Jaccard; unrelated articles sharing a
    footer are near 0). Twelve papers each printing a wire story with their own small edits hold
    its paragraphs in many slightly different copies, so each copy's frequent lines can be the
    minority of its text, like furniture's.
 
 Lines are compared by the 64-bit hash of their words (:func:`dedup.shingles.sequence_hash`). Boilerplate lines are removed from paragraphs before alignment, so they neither match nor
 count toward coverage; a paragraph made only of them is reported as ignored. Known limit: a footer
-longer than the articles it is attached to, in fewer than :data:`MANY_DOCS` of them, looks exactly
+longer than the articles it is attached to, in fewer than ``boilerplate_many_docs`` of them, looks exactly
 like a story republished under different headlines, and is kept as text.
 """
 
@@ -34,37 +34,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from .config import DedupConfig
 from .shingles import hash_array, is_member, sorted_unique
-from .sketch import SketchTable
 
 SAMPLE = 16
 PASSES = 3
 """Rules 3 and 4 are applied again on what is left once the boilerplate found is taken out."""
-ONE_STORY = 0.5
-"""Median estimated Jaccard of a line's carriers from which they are one story (rule 5)."""
-MANY_DOCS = 50
-"""From this many carriers, a line next to texts of their own is boilerplate whatever its length."""
-
-
-def table_boilerplate(
-    table: SketchTable, is_leader: np.ndarray, rank: np.ndarray, *, min_docs: int
-) -> frozenset[int]:
-    """Boilerplate lines of the leader rows of a sketch table (see :func:`find_boilerplate`)."""
-    if is_leader[table.line_rows].all():  # no exact copies: no need to copy the line arrays
-        return find_boilerplate(
-            table.line_rows, table.line_hashes, table.line_chars, rank,
-            min_docs=min_docs, signatures=table.signatures,
-        )  # fmt: skip
-    lines = is_leader[table.line_rows]
-    return find_boilerplate(
-        table.line_rows[lines], table.line_hashes[lines], table.line_chars[lines], rank,
-        min_docs=min_docs, signatures=table.signatures,
-    )  # fmt: skip
 
 
 def find_boilerplate(
     rows: np.ndarray, line_hashes: np.ndarray, line_chars: np.ndarray, rank: np.ndarray | None = None,
     *, min_docs: int, frequent: np.ndarray | None = None, signatures: np.ndarray | None = None,
+    config: DedupConfig | None = None,
 ) -> frozenset[int]:  # fmt: skip
     """Hashes of the boilerplate lines of a collection.
 
@@ -73,7 +54,10 @@ def find_boilerplate(
     rows by id (default: by row), so the carriers sampled never depend on the input order.
     ``frequent`` (sorted) gives the frequent lines when they are counted elsewhere (an archive).
     ``signatures`` (MinHash, one row per row number) let rule 5 keep a story's lines.
+    ``config`` gives rules 4 and 5 their bounds (``boilerplate_many_docs``,
+    ``boilerplate_one_story``; default: the defaults).
     """
+    rules = config or DedupConfig()
     if frequent is not None:
         frequent_values = frequent
     elif line_hashes.size < min_docs:
@@ -98,7 +82,7 @@ def find_boilerplate(
     groups = np.split(order, np.flatnonzero(np.diff(line_hashes[order])) + 1)
     boilerplate: set[int] = set()
     for _ in range(PASSES):  # each pass looks at the text left once the boilerplate found is removed
-        found = _judge(groups, rows, line_hashes, line_chars, total, shared, boilerplate, signatures)
+        found = _judge(groups, rows, line_hashes, line_chars, total, shared, boilerplate, signatures, rules)
         if not found:
             break
         boilerplate |= found
@@ -110,7 +94,8 @@ def find_boilerplate(
 
 def _judge(
     groups: list[np.ndarray], rows: np.ndarray, line_hashes: np.ndarray, line_chars: np.ndarray,
-    total: np.ndarray, shared: np.ndarray, known: set[int], signatures: np.ndarray | None = None,
+    total: np.ndarray, shared: np.ndarray, known: set[int], signatures: np.ndarray | None,
+    rules: DedupConfig,
 ) -> set[int]:  # fmt: skip
     """The frequent lines (one group of entries each) that rules 3 and 4 call boilerplate, given
     the carriers' characters in all and in frequent lines (known boilerplate already taken out)."""
@@ -122,18 +107,18 @@ def _judge(
         carriers = rows[group[:SAMPLE]]
         share = shared[carriers] / np.maximum(total[carriers], 1.0)
         if np.median(share) < 0.5:
-            if signatures is None or not _one_story(signatures[carriers]):
+            if signatures is None or not _one_story(signatures[carriers], rules.boilerplate_one_story):
                 found.add(value)
-        elif group.size >= MANY_DOCS:
+        elif group.size >= rules.boilerplate_many_docs:
             rest = np.maximum(total[carriers] - line_chars[group[:SAMPLE]], 1.0)
             if np.median((total[carriers] - shared[carriers]) / rest) >= 0.5:
                 found.add(value)
     return found
 
 
-def _one_story(signatures: np.ndarray) -> bool:
+def _one_story(signatures: np.ndarray, one_story: float) -> bool:
     """Rule 5: do these carriers' signatures say they are copies of one story?"""
     if len(signatures) < 2:  # (an archive's batch can hold one carrier of a frequent line)
         return False
     agree = (signatures[1:] == signatures[0]).mean(axis=1)
-    return bool(np.median(agree) >= ONE_STORY)
+    return bool(np.median(agree) >= one_story)

@@ -8,25 +8,24 @@
 2. **Sentence anchors.** MinHash finds pairs by Jaccard, which is small when a short text sits
    inside a long one (an extractive summary, a wire story inside a longer page). Articles sharing
    one sentence of 8+ words verbatim are candidates whatever their Jaccard (:func:`anchor_pairs`)
-   — unless more than :data:`ALONE_MAX_DOCS` articles hold that sentence: then it is a template
+   — unless more than ``anchor_alone_max_docs`` (4) articles hold that sentence: then it is a template
    (a dividend notice's formula, a question quoted in every reply), and only two consecutive
    sentences shared (a *passage*) pair articles.
 
-Work is bounded: a band value shared by more than ``max_bucket`` articles (64), or a passage
+Work is bounded: a band value shared by more than ``lsh_max_bucket`` articles (64), or a passage
 shared by more than ``anchor_max_docs`` (50) — site furniture, a story copied a thousand times —
-does not pair all of them: each carrier is paired with its next :data:`CROWDED_WINDOW`
-neighbours by id instead, which keeps a group of real copies connected at linear cost (template
+does not pair all of them: each carrier is paired with its next ``crowded_window`` (4)
+neighbours by id instead (:func:`bucket_pairs`, the one rule for every engine), which keeps a group of real copies connected at linear cost (template
 sentences are counted in the summary).
 
 Both sources sit behind one interface, :class:`CandidateIndex`: ``insert`` a batch of sketch-table
 rows, ``query`` a batch for its candidate pairs. :class:`BatchIndex` answers by sorting all rows at
-once (the self-join of a whole collection); :class:`MemoryIndex` keeps dictionaries of buckets and
-answers each batch against everything inserted before, as a persistent archive does.
+once (the self-join of a whole collection); an archive (:mod:`dedup.archive`) looks the same keys up
+among its stored ones and applies the same bucket rule (:func:`bucket_pairs`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,15 +37,6 @@ from .shingles import is_member, sorted_unique
 from .signatures import to_lean_minhash
 from .sketch import SketchTable
 
-MAX_BUCKET = 64
-"""Articles sharing one band value beyond this are paired with their neighbours only."""
-
-CROWDED_WINDOW = 4
-ALONE_MAX_DOCS = 4
-"""A sentence anchor held by more articles than this is a template (a market report's stock
-phrase, a sports result's formula): it pairs nobody on its own; two consecutive sentences (a
-passage) shared still do. Without this, 200,000 articles made of sentences each recurring in ten
-unrelated ones gave 25 million candidate pairs."""
 _U64 = np.uint64
 _BAND_MULTIPLIERS = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
@@ -76,7 +66,7 @@ def lsh_pairs(signatures: np.ndarray, *, threshold: float, seed: int) -> list[tu
     return sorted((a, b) for a, b in pairs if a != b)
 
 
-def _band_keys(block: np.ndarray) -> np.ndarray:
+def band_keys(block: np.ndarray) -> np.ndarray:
     """One 64-bit key per row of a ``(n, r)`` block of signature values (equal rows, equal keys)."""
     with np.errstate(over="ignore"):
         key = np.zeros(block.shape[0], dtype=_U64)
@@ -86,10 +76,24 @@ def _band_keys(block: np.ndarray) -> np.ndarray:
     return key
 
 
-def _pairs_in_runs(
-    keys: np.ndarray, members: np.ndarray, order_key: np.ndarray, max_bucket: int
+def bucket_pairs(size: int, *, max_bucket: int, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs one bucket gives, as positions ``(i, j)``, ``i < j``, of its ``size`` members in
+    id order: all of them up to ``max_bucket`` members; beyond, each member with its next
+    ``window`` only. A pure function of one bucket: the batch self-join, the archive's lookup and
+    Spark's ``groupBy`` all apply it."""
+    if size <= max_bucket:
+        return np.triu_indices(size, k=1)
+    i = np.repeat(np.arange(size), window)
+    j = i + np.tile(np.arange(1, window + 1), size)
+    keep = j < size
+    return i[keep], j[keep]
+
+
+def pairs_in_buckets(
+    keys: np.ndarray, members: np.ndarray, order_key: np.ndarray, max_bucket: int, window: int
 ) -> np.ndarray:
-    """Pairs ``(i, j)`` of ``members`` with equal ``keys``, as an ``(n, 2)`` array with i < j.
+    """Pairs ``(i, j)`` of ``members`` with equal ``keys`` (:func:`bucket_pairs` of each bucket),
+    as an ``(n, 2)`` array with i < j.
 
     ``order_key`` orders members canonically (by id), so the crowded-run windows do not depend on
     the input order.
@@ -99,19 +103,13 @@ def _pairs_in_runs(
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     sizes = np.diff(np.r_[starts, len(keys)])
     out = []
-    # runs of two, the common case, all at once
+    # buckets of two, the common case, all at once
     two = starts[sizes == 2]
     if two.size:
         out.append(np.stack([members[two], members[two + 1]], axis=1))
     for start, size in zip(starts[sizes > 2], sizes[sizes > 2], strict=True):
         run = members[start : start + size]
-        if size <= max_bucket:
-            i, j = np.triu_indices(size, k=1)
-        else:
-            i = np.repeat(np.arange(size), CROWDED_WINDOW)
-            j = i + np.tile(np.arange(1, CROWDED_WINDOW + 1), size)
-            keep = j < size
-            i, j = i[keep], j[keep]
+        i, j = bucket_pairs(int(size), max_bucket=max_bucket, window=window)
         out.append(np.stack([run[i], run[j]], axis=1))
     if not out:
         return np.empty((0, 2), dtype=np.int64)
@@ -119,7 +117,7 @@ def _pairs_in_runs(
     return np.sort(pairs, axis=1)
 
 
-def _unique_pairs(chunks: list[np.ndarray], size: int) -> np.ndarray:
+def unique_pairs(chunks: list[np.ndarray], size: int) -> np.ndarray:
     if not chunks:
         return np.empty((0, 2), dtype=np.int64)
     pairs = np.concatenate(chunks)
@@ -129,20 +127,20 @@ def _unique_pairs(chunks: list[np.ndarray], size: int) -> np.ndarray:
 
 def band_pairs(
     signatures: np.ndarray, rows: np.ndarray, order_key: np.ndarray, *, bands: int, rows_per_band: int,
-    max_bucket: int,
+    max_bucket: int, window: int,
 ) -> np.ndarray:  # fmt: skip
     """Sorted distinct pairs of ``rows`` (row numbers into ``signatures``) sharing a band."""
     size = signatures.shape[0]
     chunks = []
     for band in range(bands):
         block = signatures[rows, band * rows_per_band : (band + 1) * rows_per_band]
-        chunks.append(_pairs_in_runs(_band_keys(block), rows, order_key[rows], max_bucket))
-    return _unique_pairs(chunks, size)
+        chunks.append(pairs_in_buckets(band_keys(block), rows, order_key[rows], max_bucket, window))
+    return unique_pairs(chunks, size)
 
 
 def anchor_pairs(
     anchor_rows: np.ndarray, anchors: np.ndarray, order_key: np.ndarray, size: int, *, max_bucket: int,
-    alone_max: int | None = None,
+    window: int, alone_max: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Sorted distinct row pairs sharing an anchor, and the anchors that were crowded (sorted).
 
@@ -165,8 +163,8 @@ def anchor_pairs(
     if alone_max is not None and alone_max < max_bucket:
         kept = ~is_member(values, crowded)
         values, rows = values[kept], rows[kept]
-    pairs = _pairs_in_runs(values, rows, order_key[rows], max_bucket)
-    return _unique_pairs([pairs], size), crowded
+    pairs = pairs_in_buckets(values, rows, order_key[rows], max_bucket, window)
+    return unique_pairs([pairs], size), crowded
 
 
 @dataclass(frozen=True)
@@ -208,7 +206,7 @@ class BatchIndex:
 
     def __init__(self, config: DedupConfig, rank: np.ndarray) -> None:
         self.bands, self.rows_per_band = lsh_bands(config.candidate_threshold, config.num_perm)
-        self.anchor_max_docs = config.anchor_max_docs
+        self.config = config
         self.rank = rank
         self._inserted = np.empty(0, dtype=np.int64)
 
@@ -217,16 +215,18 @@ class BatchIndex:
 
     def query(self, table: SketchTable, rows: np.ndarray) -> Candidates:
         everyone = np.union1d(self._inserted, rows)
+        config = self.config
+        window = config.crowded_window
         lsh = band_pairs(
             table.signatures, everyone, self.rank, bands=self.bands, rows_per_band=self.rows_per_band,
-            max_bucket=MAX_BUCKET,
+            max_bucket=config.lsh_max_bucket, window=window,
         )  # fmt: skip
         member = np.zeros(len(table), dtype=bool)
         member[everyone] = True
         held = member[table.anchor_rows]
         single, crowded = anchor_pairs(
             table.anchor_rows[held], table.anchors[held], self.rank, len(table),
-            max_bucket=self.anchor_max_docs, alone_max=ALONE_MAX_DOCS,
+            max_bucket=config.anchor_max_docs, window=window, alone_max=config.anchor_alone_max_docs,
         )  # fmt: skip
         held = member[table.passage_rows]
         passage, _ = anchor_pairs(
@@ -234,53 +234,13 @@ class BatchIndex:
             table.passages[held],
             self.rank,
             len(table),
-            max_bucket=self.anchor_max_docs,
+            max_bucket=config.anchor_max_docs,
+            window=window,
         )
-        anchor = _unique_pairs([single, passage], len(table))
-        pairs = _unique_pairs([lsh, anchor], len(table))
+        anchor = unique_pairs([single, passage], len(table))
+        pairs = unique_pairs([lsh, anchor], len(table))
         if len(rows) < len(everyone):  # keep the pairs that touch the queried rows
             asked = np.zeros(len(table), dtype=bool)
             asked[rows] = True
             pairs = pairs[asked[pairs[:, 0]] | asked[pairs[:, 1]]]
         return Candidates(pairs, len(lsh), len(anchor), crowded)
-
-
-class MemoryIndex:
-    """Buckets in dictionaries, filled batch by batch: each query is answered against everything
-    inserted before it. No crowded-bucket bound; a sentence anchor stops pairing once
-    :data:`ALONE_MAX_DOCS` articles hold it (a test double of the persistent archive)."""
-
-    def __init__(self, config: DedupConfig) -> None:
-        self.bands, self.rows_per_band = lsh_bands(config.candidate_threshold, config.num_perm)
-        self._buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
-
-    def _keys(self, table: SketchTable, row: int) -> list[tuple[int, int]]:
-        r = self.rows_per_band
-        keys = [(band, int(_band_keys(table.signatures[row : row + 1, band * r : (band + 1) * r])[0]))
-                for band in range(self.bands)]  # fmt: skip
-        anchors = table.anchors[table.anchor_rows == row]
-        passages = table.passages[table.passage_rows == row]
-        return keys + [(-1, int(a)) for a in anchors.tolist()] + [(-2, int(p)) for p in passages.tolist()]
-
-    def insert(self, table: SketchTable, rows: np.ndarray) -> None:
-        for row in rows.tolist():
-            for key in self._keys(table, row):
-                self._buckets[key].append(row)
-
-    def query(self, table: SketchTable, rows: np.ndarray) -> Candidates:
-        found: dict[tuple[int, int], set[str]] = defaultdict(set)
-        batch: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for row in rows.tolist():
-            for key in self._keys(table, row):
-                holders = [*self._buckets.get(key, ()), *batch[key]]
-                if key[0] == -1 and len(holders) >= ALONE_MAX_DOCS:  # a template sentence so far
-                    holders = []
-                for other in holders:
-                    if other != row:
-                        found[(min(row, other), max(row, other))].add("anchor" if key[0] < 0 else "band")
-                batch[key].append(row)
-        pairs = np.array(sorted(found), dtype=np.int64).reshape(-1, 2)
-        kinds = list(found.values())
-        return Candidates(
-            pairs, sum("band" in k for k in kinds), sum("anchor" in k for k in kinds), np.empty(0, np.uint64)
-        )

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from .articles import ArticleId, id_key
 from .results import Cluster, Pair
@@ -28,19 +30,18 @@ from .results import Cluster, Pair
 STRONG_KINDS = frozenset({"exact", "near_duplicate", "contained"})
 
 
-def cluster_pairs(
-    pairs: Sequence[Pair],
-    text_length: Mapping[ArticleId, int],
-    copies: Mapping[ArticleId, Sequence[ArticleId]],
-) -> list[Cluster]:
-    """Clusters (two members or more) of the ``pairs`` between distinct texts.
+def joins(links: int, members: int) -> bool:
+    """The majority rule, the one place it is written: an article joins a story group when it is
+    strongly linked to **more than half** of the group's members. Batch clustering and an
+    archive's incremental assignment both ask this."""
+    return 2 * links > members
 
-    ``copies`` maps an article to its exact copies (which are absent from ``pairs``);
-    ``text_length`` gives every article's length for choosing representatives.
-    """
+
+def _strength(pairs: Sequence[Pair]) -> dict[ArticleId, dict[ArticleId, tuple[float, float]]]:
+    """The strong links of ``pairs``: article → neighbour → (larger, smaller coverage)."""
     strength: dict[ArticleId, dict[ArticleId, tuple[float, float]]] = defaultdict(dict)
     for pair in pairs:
-        if pair.kind not in STRONG_KINDS:
+        if pair.kind not in STRONG_KINDS or pair.kind == "exact":
             continue
         value = (
             max(pair.coverage_a_by_b, pair.coverage_b_by_a),
@@ -48,26 +49,119 @@ def cluster_pairs(
         )
         strength[pair.a][pair.b] = value
         strength[pair.b][pair.a] = value
+    return strength
+
+
+@dataclass
+class Grouping:
+    """Story groups of one run: ``group_of`` each new article's group (a stored group number, or
+    ``("new", k)`` for the k-th group started here), ``leaders`` the article that started each new
+    group (its representative), ``merged`` stored groups joined into another (group → into)."""
+
+    group_of: dict[ArticleId, GroupKey] = field(default_factory=dict)
+    leaders: dict[GroupKey, ArticleId] = field(default_factory=dict)
+    merged: dict[int, int] = field(default_factory=dict)
+
+
+GroupKey = int | tuple[str, int]
+
+
+def assign_groups(
+    pairs: Sequence[Pair], text_length: Mapping[ArticleId, int], copies: Mapping[ArticleId, Sequence[ArticleId]],
+    stored: Mapping[ArticleId, int] | None = None, sizes: Mapping[int, int] | None = None,
+) -> Grouping:  # fmt: skip
+    """Each new article's story group: the one rule of the batch run and of an archive.
+
+    ``pairs`` between distinct texts (exact copies are given by ``copies``: leader → its copies);
+    ``stored`` the group of each article already stored (an archive's), ``sizes`` those groups'
+    member counts. New articles are visited by most links, longest text, smallest id; one not yet
+    placed joins the stored group it reaches a majority of (:func:`joins`; best share first, other
+    such groups merged into it), or starts a new group; then its unplaced neighbours, strongest
+    link first, join its group when they reach a majority of it. Without ``stored`` this is the
+    batch clustering.
+    """
+    stored = stored or {}
+    sizes = dict(sizes or {})
+    strength = _strength(pairs)
     nodes = set(strength) | {node for node, dup in copies.items() if dup}
-    order = sorted(nodes, key=lambda n: (-len(strength[n]), -text_length[n], id_key(n)))
-    assigned: set[ArticleId] = set()
-    clusters: list[Cluster] = []
-    for leader in order:
-        if leader in assigned:
+    new = sorted((n for n in nodes if n not in stored),
+                 key=lambda n: (-len(strength[n]), -text_length[n], id_key(n)))  # fmt: skip
+    out = Grouping()
+    group_of: dict[ArticleId, GroupKey] = dict(stored)
+    size: dict[GroupKey, int] = {g: k for g, k in sizes.items()}
+
+    def root(group: GroupKey) -> GroupKey:
+        while isinstance(group, int) and group in out.merged:
+            group = out.merged[group]
+        return group
+
+    def links(node: ArticleId, group: GroupKey) -> int:
+        return sum(1 for n in strength[node] if n in group_of and root(group_of[n]) == group)
+
+    for leader in new:
+        if leader in out.group_of:
             continue
-        members = [leader]
-        assigned.add(leader)
+        share: dict[int, int] = defaultdict(int)
+        for other in strength[leader]:
+            if other in group_of and isinstance(root(group_of[other]), int):
+                share[root(group_of[other])] += 1  # type: ignore[index]
+        eligible = sorted((g for g, k in share.items() if joins(k, sizes.get(g, 1))),
+                          key=lambda g: (-share[g] / sizes.get(g, 1), g))  # fmt: skip
+        group: GroupKey
+        if eligible:
+            group = eligible[0]
+            for other in eligible[1:]:
+                out.merged[other] = group
+                size[group] = size.get(group, 1) + size.pop(other, 1)
+        else:
+            group = ("new", len(out.leaders))
+            out.leaders[group] = leader
+            size[group] = 0
+        out.group_of[leader] = group_of[leader] = group
+        size[group] += 1
         neighbours = sorted(
-            (n for n in strength[leader] if n not in assigned),
+            (n for n in strength[leader] if n not in group_of),
             key=lambda n: (-strength[leader][n][0], -strength[leader][n][1], id_key(n)),
         )
         for candidate in neighbours:
-            links = sum(1 for member in members if member in strength[candidate])
-            if 2 * links > len(members):
-                members.append(candidate)
-                assigned.add(candidate)
-        everyone = [m for member in members for m in (member, *copies.get(member, ()))]
-        if len(everyone) > 1:
-            clusters.append(Cluster(tuple(sorted(everyone, key=id_key)), leader))
+            if joins(links(candidate, group), size[group]):
+                out.group_of[candidate] = group_of[candidate] = group
+                size[group] += 1
+    for node, group in list(out.group_of.items()):
+        out.group_of[node] = root(group)
+    _copies_follow(out, copies, stored, root)
+    return out
+
+
+def _copies_follow(out: Grouping, copies: Mapping[ArticleId, Sequence[ArticleId]],
+                   stored: Mapping[ArticleId, int], root: Any) -> None:  # fmt: skip
+    """Exact copies join their leader's group."""
+    for leader, dup in copies.items():
+        found = out.group_of.get(leader, stored.get(leader))
+        if found is None:
+            continue
+        for copy in dup:
+            if copy not in stored:
+                out.group_of[copy] = root(found)
+
+
+def cluster_pairs(
+    pairs: Sequence[Pair],
+    text_length: Mapping[ArticleId, int],
+    copies: Mapping[ArticleId, Sequence[ArticleId]],
+) -> list[Cluster]:
+    """Clusters (two members or more) of the ``pairs`` between distinct texts (:func:`assign_groups`
+    with nothing stored), largest first.
+
+    ``copies`` maps an article to its exact copies (which are absent from ``pairs``);
+    ``text_length`` gives every article's length for choosing representatives.
+    """
+    grouping = assign_groups(pairs, text_length, copies)
+    members: dict[GroupKey, list[ArticleId]] = defaultdict(list)
+    for article, group in grouping.group_of.items():
+        members[group].append(article)
+    clusters = [
+        Cluster(tuple(sorted(m, key=id_key)), grouping.leaders[g]) for g, m in members.items() if len(m) > 1
+    ]
     clusters.sort(key=lambda c: (-len(c.members), id_key(c.members[0])))
     return clusters

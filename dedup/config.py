@@ -11,7 +11,20 @@ from typing import Any
 
 from .errors import ConfigError
 
-PRESETS = ("default", "reuse", "ocr")
+PRESETS: dict[str, dict[str, Any]] = {
+    "default": {},
+    # rewritten reuse (DedupConfig.reuse explains the numbers)
+    "reuse": {
+        "shingle_size": 3, "candidate_threshold": 0.05, "min_candidate_containment": 0.0,
+        "paragraph_threshold": 0.6, "duplicate_threshold": 0.6, "partial_threshold": 0.3,
+    },
+    # scanned newspapers (DedupConfig.ocr explains the numbers)
+    "ocr": {
+        "ocr_tolerant": True, "shingle_size": 3, "candidate_threshold": 0.05,
+        "duplicate_threshold": 0.7, "partial_threshold": 0.4,
+    },
+}  # fmt: skip
+"""The presets as data: name → the settings it changes from the defaults."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +88,23 @@ class DedupConfig:
         ``boilerplate_min_docs`` (5): a line that occurs in at least this many articles (exact
         copies counted once) *and* surrounds different main texts there is boilerplate; see
         :mod:`dedup.boilerplate`.
+        ``boilerplate_many_docs`` (50): from this many carriers, a line next to texts of their own
+        is boilerplate whatever its length (a footer as long as the dividend notices it closes).
+        ``boilerplate_one_story`` (0.5): a frequent line is kept as text when its carriers'
+        signatures agree in a median share of at least this (one story republished with small
+        edits, not furniture). At 0.2 Reuters dividend notices paired again.
+        ``furniture_share`` (0.2): an article with this share of its words in boilerplate lines or
+        more gets a signature of the rest of its text.
+
+    Bounds and rules of thumb (each measured; they change results, so they are settings too)
+        ``lsh_max_bucket`` (64): articles sharing one band value beyond this are paired with their
+        next ``crowded_window`` (4) by id only, which keeps a group of real copies connected at
+        linear cost. ``anchor_alone_max_docs`` (4): a sentence held by more articles is a template
+        (it pairs nobody on its own; without this, 200,000 articles made of sentences each recurring
+        in ten unrelated ones gave 25 million candidate pairs). ``anchor_share`` (0.2): the
+        pre-check keeps a pair MinHash rules out when this share of the sentence anchors of the
+        article with fewer is shared. ``template_only_share`` (0.2): a pair whose shared text is
+        all in template sentences is aligned only when this share of one article is shared.
     """
 
     shingle_size: int = 5
@@ -90,6 +120,14 @@ class DedupConfig:
     partial_threshold: float = 0.5
     boilerplate_min_docs: int = 5
     semantic: bool = False
+    boilerplate_many_docs: int = 50
+    boilerplate_one_story: float = 0.5
+    furniture_share: float = 0.2
+    lsh_max_bucket: int = 64
+    crowded_window: int = 4
+    anchor_alone_max_docs: int = 4
+    anchor_share: float = 0.2
+    template_only_share: float = 0.2
 
     def __post_init__(self) -> None:
         if not isinstance(self.semantic, bool):
@@ -102,6 +140,12 @@ class DedupConfig:
         _check_int("min_paragraph_chars", self.min_paragraph_chars, 0, 10_000)
         _check_int("boilerplate_min_docs", self.boilerplate_min_docs, 2, 10**9)
         _check_int("anchor_max_docs", self.anchor_max_docs, 2, 10**6)
+        _check_int("boilerplate_many_docs", self.boilerplate_many_docs, 2, 10**9)
+        _check_int("lsh_max_bucket", self.lsh_max_bucket, 2, 10**6)
+        _check_int("crowded_window", self.crowded_window, 1, 10**3)
+        _check_int("anchor_alone_max_docs", self.anchor_alone_max_docs, 2, 10**6)
+        for name in ("boilerplate_one_story", "furniture_share", "anchor_share", "template_only_share"):
+            _check_unit(name, getattr(self, name))
         _check_unit("candidate_threshold", self.candidate_threshold)
         _check_unit("min_candidate_containment", self.min_candidate_containment, allow_zero=True)
         _check_unit("paragraph_threshold", self.paragraph_threshold)
@@ -124,15 +168,7 @@ class DedupConfig:
         (defaults: 1.7%). It aligns nearly every pair of articles on a shared topic, so it is for
         thousands of articles, not millions.
         """
-        preset: dict[str, Any] = {
-            "shingle_size": 3,
-            "candidate_threshold": 0.05,
-            "min_candidate_containment": 0.0,
-            "paragraph_threshold": 0.6,
-            "duplicate_threshold": 0.6,
-            "partial_threshold": 0.3,
-        }
-        return cls(**{**preset, **overrides})
+        return cls.preset("reuse", **overrides)
 
     @classmethod
     def ocr(cls, **overrides: Any) -> DedupConfig:
@@ -147,21 +183,14 @@ class DedupConfig:
         lower the coverage of true copies). Measured in ``benchmarks/ocr.py`` (3,656 copies of 500
         stories): at a 1-3% error rate pair F1 0.994 and ARI 0.978 (defaults: 0.513 and 0.090).
         """
-        preset: dict[str, Any] = {
-            "ocr_tolerant": True,
-            "shingle_size": 3,
-            "candidate_threshold": 0.05,
-            "duplicate_threshold": 0.7,
-            "partial_threshold": 0.4,
-        }
-        return cls(**{**preset, **overrides})
+        return cls.preset("ocr", **overrides)
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> DedupConfig:
         """The settings of ``--preset NAME``: ``default``, ``reuse`` or ``ocr``."""
         if name not in PRESETS:
             raise ConfigError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
-        return cls(**overrides) if name == "default" else getattr(cls, name)(**overrides)
+        return cls(**{**PRESETS[name], **overrides})
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -65,7 +65,7 @@ def run_hashes(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.n
     with np.errstate(over="ignore"):
         prefix = np.zeros(n + 1, dtype=_U64)
         np.cumsum(points * _powers(_TOKEN_MULTIPLIER, n), dtype=_U64, out=prefix[1:])
-        return _fmix64((prefix[ends] - prefix[starts]) * _powers(_TOKEN_INVERSE, n + 1)[starts])
+        return fmix64((prefix[ends] - prefix[starts]) * _powers(_TOKEN_INVERSE, n + 1)[starts])
 
 
 def _long_token_hash(token: str) -> int:
@@ -77,7 +77,7 @@ def _long_token_hash(token: str) -> int:
             part = np.sum(points * _powers(_TOKEN_MULTIPLIER, points.size), dtype=_U64)
         total = (total + int(part) * scale) & mask
         scale = (scale * pow(_TOKEN_MULTIPLIER, points.size, 1 << 64)) & mask
-    return int(_fmix64(np.array([total], dtype=_U64))[0])
+    return int(fmix64(np.array([total], dtype=_U64))[0])
 
 
 def token_hashes(tokens: list[str]) -> np.ndarray:
@@ -139,7 +139,7 @@ def hash_array(hashes: Iterable[int]) -> np.ndarray:
     return np.sort(np.fromiter(hashes, dtype=np.uint64))
 
 
-def _fmix64(h: np.ndarray) -> np.ndarray:
+def fmix64(h: np.ndarray) -> np.ndarray:
     h = h ^ (h >> _U64(33))
     h = h * _U64(0xFF51AFD7ED558CCD)
     h = h ^ (h >> _U64(33))
@@ -169,7 +169,7 @@ def shingles_of_hashes(token_hashes: np.ndarray, size: int) -> np.ndarray:
 def fold32(combined: np.ndarray) -> np.ndarray:
     """32-bit shingle hashes from the position-weighted sums of their words' hashes."""
     with np.errstate(over="ignore"):
-        mixed = _fmix64(combined)
+        mixed = fmix64(combined)
     return (mixed ^ (mixed >> _U64(32))).astype(np.uint32)
 
 
@@ -209,14 +209,14 @@ def segment_hashes(token_hashes: np.ndarray, starts: np.ndarray, ends: np.ndarra
         prefix = np.zeros(n + 1, dtype=_U64)
         np.cumsum(token_hashes * _powers(_SEQUENCE_MULTIPLIER, n), dtype=_U64, out=prefix[1:])
         inverse = _powers(_SEQUENCE_INVERSE, n + 1)
-        return _fmix64((prefix[ends] - prefix[starts]) * inverse[starts])
+        return fmix64((prefix[ends] - prefix[starts]) * inverse[starts])
 
 
 def passage_hashes(sentences: np.ndarray, firsts: np.ndarray) -> np.ndarray:
     """The hash of each passage of two consecutive anchor sentences ``firsts[k]`` and
     ``firsts[k] + 1`` (their :func:`segment_hashes`)."""
     with np.errstate(over="ignore"):
-        return _fmix64(sentences[firsts] ^ (sentences[firsts + 1] * _U64(_SEQUENCE_MULTIPLIER)))
+        return fmix64(sentences[firsts] ^ (sentences[firsts + 1] * _U64(_SEQUENCE_MULTIPLIER)))
 
 
 def sequence_hash(tokens: list[str]) -> int:

@@ -26,7 +26,6 @@ import json
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -34,7 +33,6 @@ import numpy as np
 from .articles import ArticleId
 from .config import DedupConfig
 from .errors import ConfigError, InputError
-from .executor import Executor
 from .normalize import normalize_lines
 from .paragraphs import compared_units, mark_sentences
 from .shingles import (
@@ -58,7 +56,7 @@ from .shingles import (
 )
 from .signatures import SCHEME as MINHASH_SCHEME
 from .signatures import signature, signature_rows
-from .store import Shingles, ShingleStore, TextStore
+from .store import Shingles
 from .tokens import SENTENCE_MARK, plain, scan, tokenize, word_table
 
 SKETCH_SCHEME = "dedup-sketch/4"
@@ -444,48 +442,20 @@ def _difference(stored: SketchSettings, wanted: SketchSettings) -> str:
     )
 
 
-FURNITURE_SHARE = 0.2
-"""An article with this share of its words in boilerplate lines or more gets a signature of the
-rest of its text (:func:`resketch_without_boilerplate`)."""
-
-
-def furniture_rows(table: SketchTable, rows: np.ndarray, boilerplate: frozenset[int]) -> np.ndarray:
-    """The ``rows`` with :data:`FURNITURE_SHARE` of their words or more in ``boilerplate`` lines."""
+def furniture_rows(
+    table: SketchTable, rows: np.ndarray, boilerplate: frozenset[int], share: float
+) -> np.ndarray:
+    """The ``rows`` with ``share`` of their words or more in ``boilerplate`` lines (``furniture_share``):
+    they get a signature of the rest of their text (:func:`signatures_without`), as a footer as long
+    as the short articles it is attached to would otherwise make all of them look alike to MinHash."""
     if not boilerplate or rows.size == 0:
         return np.empty(0, dtype=np.int64)
     held = is_member(table.line_hashes, hash_array(boilerplate))
     furniture = np.bincount(table.line_rows[held], weights=table.line_words[held], minlength=len(table))
-    return rows[furniture[rows] >= FURNITURE_SHARE * np.maximum(table.words[rows], 1)]
+    return rows[furniture[rows] >= share * np.maximum(table.words[rows], 1)]
 
 
-def resketch_without_boilerplate(
-    table: SketchTable, rows: np.ndarray, boilerplate: frozenset[int], store: TextStore, executor: Executor,
-    shingles: ShingleStore | None = None,
-) -> None:  # fmt: skip
-    """Give the ``rows`` that are mostly boilerplate the signature and shingle count of their
-    text without it, in place (and their shingles in ``shingles``): a footer as long as the short
-    articles it is attached to would otherwise make all of them look alike to MinHash, and crowd
-    out the bands of their own text."""
-    redo = furniture_rows(table, rows, boilerplate)
-    if redo.size == 0:
-        return
-    work = partial(_signatures_without, boilerplate=boilerplate, settings=table.settings)
-    chunks = (
-        [store.get(r) for r in redo[start : start + 512].tolist()] for start in range(0, redo.size, 512)
-    )
-    done = 0
-    for signatures, counts, values in executor.map(
-        work, chunks, label="furniture", size=lambda out: len(out[1])
-    ):
-        rows_done = redo[done : done + len(counts)]
-        table.signatures[rows_done] = signatures
-        table.shingles[rows_done] = counts
-        if shingles is not None:  # the boilerplate is gone; template sentences are not told apart
-            shingles.put(rows_done, Shingles.untagged(counts, values))
-        done += len(counts)
-
-
-def _signatures_without(
+def signatures_without(
     texts: list[str], *, boilerplate: frozenset[int], settings: SketchSettings
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Signatures, shingle counts and shingles (sorted, text after text) of ``texts`` without

@@ -9,9 +9,11 @@ What runs where (this is the first Spark engine, a hybrid):
 - **on the driver**, the work on sketches (a few hundred bytes an article): exact copies,
   boilerplate lines, LSH band and anchor buckets with their caps, the MinHash estimate of the
   pre-check, the decision and the story groups — the local engine's functions, so the results are
-  the local engine's (tested).
+  the local engine's (tested); the metadata of the articles a result shows is brought back by a
+  filter at the end.
 
-The driver holds the sketch table (about 2.8 GB per million articles, as the local engine), which
+Both run through the one stage sequence (:mod:`dedup.run`): this module only fills its plug points
+with :class:`SparkTexts`. The driver holds the sketch table (about 2.8 GB per million articles, as the local engine), which
 bounds this engine to tens of millions of articles; bucket joins and connected components on the
 executors are the next step for larger corpora.
 """
@@ -23,30 +25,18 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from .articles import ArticleId, id_key, id_ranks
-from .boilerplate import table_boilerplate
-from .candidates import BatchIndex, self_join
-from .clustering import cluster_pairs
+from .articles import ArticleId, id_key
 from .config import DedupConfig
-from .copies import group_exact_copies
 from .errors import ConfigError, InputError
-from .pipeline import StageClock, run_params, summarize
-from .results import DedupResult, Pair, Skipped
-from .sketch import SketchSettings, SketchTable, _signatures_without, furniture_rows
+from .results import DedupResult
+from .run import BatchSource, run
+from .sketch import SketchSettings, SketchTable, furniture_rows, signatures_without
 from .store import Shingles, ShingleStore
-from .verification import (
-    TEMPLATE_ONLY_SHARE,
-    AlignTask,
-    _estimated,
-    align_chunk,
-    align_tasks,
-    exact_containment,
-    reported_pairs,
-)
+from .verification import AlignTask, Outcome, align_chunk, exact_containment, passes_check
 
 CHUNK = 512
 READERS = {".jsonl": "json", ".ndjson": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
@@ -80,7 +70,7 @@ def readable(path: str | Path) -> bool:
 
 def frame(spark: Any, data: Any, id_column: str = "id", text_column: str = "text") -> Any:
     """``data`` (a DataFrame, or Spark-readable paths: JSON Lines, Parquet, CSV with a header) as a
-    DataFrame of ``id`` and ``text``, checked: both columns there, ids unique."""
+    DataFrame of ``id``, ``text`` and the metadata columns, checked: both columns there, ids unique."""
     if isinstance(data, str | Path) or (
         isinstance(data, Sequence) and data and isinstance(data[0], str | Path)
     ):
@@ -99,7 +89,8 @@ def frame(spark: Any, data: Any, id_column: str = "id", text_column: str = "text
     for column in (id_column, text_column):
         if column not in data.columns:
             raise InputError(f"{where}: no column {column!r} (columns: {', '.join(data.columns)})")
-    df = data.select(data[id_column].alias("id"), data[text_column].alias("text"))
+    meta = [data[c] for c in data.columns if c not in (id_column, text_column, "id", "text")]
+    df = data.select(data[id_column].alias("id"), data[text_column].alias("text"), *meta)
     repeated = df.groupBy("id").count().filter("count > 1").orderBy("id").limit(1).collect()
     if repeated:
         raise InputError(f"{where}: duplicate id {repeated[0]['id']!r}")
@@ -111,54 +102,89 @@ def frame(spark: Any, data: Any, id_column: str = "id", text_column: str = "text
 
 def find_duplicates(
     data: Any, *, spark: Any = None, config: DedupConfig | None = None, id_column: str = "id",
-    text_column: str = "text", on_empty: str = "skip", timings: dict[str, float] | None = None, **options: Any,
+    text_column: str = "text", on_empty: Literal["skip", "error"] = "skip", timings: dict[str, float] | None = None,
+    **options: Any,
 ) -> DedupResult:  # fmt: skip
     """:func:`dedup.find_duplicates` on Spark: the same result for the same articles.
 
-    ``data``: a Spark DataFrame with ``id_column`` and ``text_column``, or Spark-readable paths
-    (JSON Lines, Parquet, CSV; local, HDFS or s3a as the session is configured). ``spark``: a
-    session (default: :func:`session` on ``local[*]``). ``timings`` receives seconds per stage.
+    ``data``: a Spark DataFrame with ``id_column`` and ``text_column`` (its other columns are the
+    articles' metadata), or Spark-readable paths (JSON Lines, Parquet, CSV; local, HDFS or s3a as
+    the session is configured). ``spark``: a session (default: :func:`session` on ``local[*]``).
+    ``timings`` receives seconds per stage.
     """
     from pyspark import StorageLevel
 
+    if config is not None and options:
+        raise TypeError("pass either config or keyword options, not both")
     config = config or DedupConfig(**options)
     if config.semantic:
         raise ConfigError("the semantic check runs on the local engine only: drop --engine spark")
     spark = spark or session()
-    clock = StageClock(timings if timings is not None else {})
     df = frame(spark, data, id_column, text_column)
-    texts = df.rdd.map(lambda row: (row["id"], row["text"])).persist(StorageLevel.MEMORY_AND_DISK)
-    settings = SketchSettings.of(config)
-    parts = texts.mapPartitions(partial(_sketch_partition, settings=settings)).collect()
-    table = SketchTable.concat([SketchTable.from_bytes(p, expect=settings) for p in parts], settings)
-    clock.lap("read_and_sketch (executors)")
-    ids: list[ArticleId] = table.ids
-    rank = id_ranks(ids)
-    empty = np.flatnonzero(table.words == 0)
-    if empty.size and on_empty == "error":
-        raise InputError(f"article {ids[int(empty[np.argmin(rank[empty])])]!r} is empty (no words)")
-    skipped = tuple(sorted((Skipped(str(ids[r]), "empty: no words") for r in empty), key=lambda s: s.id))
-    kept = np.flatnonzero(table.words > 0)
-    copies = group_exact_copies(table, kept, rank)
-    boilerplate = table_boilerplate(table, copies.is_leader, rank, min_docs=config.boilerplate_min_docs)
-    redo = furniture_rows(table, copies.leaders, boilerplate)
-    _resketch(texts, table, redo, boilerplate, settings)
-    clock.lap("copies_and_boilerplate (driver, resketch on executors)")
-    candidates = self_join(BatchIndex(config, rank), table, copies.leaders)
-    estimated, estimates = _estimated(candidates, table, config)
-    tasks = align_tasks(copies, estimated, rank)
-    clock.lap("candidates_and_estimate (driver)")
-    outcome = _align_on_spark(texts, tasks, ids, redo, boilerplate, candidates.crowded_anchors, config)
-    texts.unpersist()
-    clock.lap("exact_check_and_align (executors)")
-    pairs, aligned = _pairs(tasks, outcome, ids, estimates, config)
-    id_copies = {ids[leader]: [ids[r] for r in rows] for leader, rows in copies.copies.items()}
-    lengths = {ids[r]: int(table.words[r]) for r in kept.tolist()}
-    clusters = cluster_pairs([p for p in pairs if p.kind != "exact"], lengths, id_copies)
-    checked = sum(1 for k, (passed, _, _) in outcome.items() if passed and k >= 0)
-    summary = summarize(table, kept, copies, boilerplate, candidates, (checked, aligned), pairs, clusters)
-    params = {**run_params(config), "engine": "spark"}
-    return DedupResult(tuple(pairs), tuple(clusters), skipped, params, summary, {})
+    texts = SparkTexts(df, config, StorageLevel.MEMORY_AND_DISK)
+    try:
+        return run(texts, BatchSource(config), config, on_empty=on_empty, engine="spark", timings=timings)
+    finally:
+        texts.close()
+
+
+class SparkTexts:
+    """The Spark plug of the stage sequence (:mod:`dedup.run`): the texts stay in a Spark dataset;
+    sketching, resketching, the exact check and alignment run on the executors, next to them."""
+
+    def __init__(self, df: Any, config: DedupConfig, level: Any) -> None:
+        self.df = df
+        self.meta_columns = [c for c in df.columns if c not in ("id", "text")]
+        self.texts = df.rdd.map(lambda row: (row["id"], row["text"])).persist(level)
+        self.config = config
+        self.ids: list[ArticleId] = []
+        self.furniture: set[ArticleId] = set()
+
+    def close(self) -> None:
+        self.texts.unpersist()
+
+    def sketch(self, settings: SketchSettings) -> SketchTable:
+        parts = self.texts.mapPartitions(partial(_sketch_partition, settings=settings)).collect()
+        table = SketchTable.concat([SketchTable.from_bytes(p, expect=settings) for p in parts], settings)
+        self.ids = table.ids
+        return table
+
+    def where(self, row: int) -> str:
+        return ""
+
+    def metadata(self, ids: set[ArticleId]) -> dict[ArticleId, dict[str, Any]]:
+        """The other columns of the shown articles (non-null values), brought back by a filter."""
+        if not self.meta_columns or not ids:
+            return {}
+        rows = (
+            self.df.where(self.df["id"].isin(sorted(ids, key=id_key)))
+            .select("id", *self.meta_columns)
+            .collect()
+        )
+        out = {}
+        for row in rows:
+            values = {k: v for k, v in row.asDict(recursive=True).items() if k != "id" and v is not None}
+            if values:
+                out[row["id"]] = values
+        return out
+
+    def text(self, row: int) -> str:
+        raise ConfigError("the texts of a Spark run stay on the cluster")
+
+    def extend(self, articles: Any, settings: SketchSettings) -> SketchTable:
+        raise ConfigError("the Spark engine compares one collection, not an archive")
+
+    def resketch(self, table: SketchTable, rows: np.ndarray, boilerplate: frozenset[int]) -> None:
+        redo = furniture_rows(table, rows, boilerplate, self.config.furniture_share)
+        self.furniture |= {table.ids[r] for r in redo.tolist()}
+        _resketch(self.texts, table, redo, boilerplate, table.settings)
+
+    def check_and_align(
+        self, tasks: list[AlignTask], boilerplate: frozenset[int], templates: np.ndarray, config: DedupConfig
+    ) -> list[Outcome]:
+        outcome = _align_on_spark(self.texts, tasks, self.ids, self.furniture, boilerplate, templates, config)
+        keys = [t.candidate if t.candidate is not None else -1 - t.b for t in tasks]
+        return [outcome[k] for k in keys]
 
 
 def check_tables_target(directory: str | Path) -> Path:
@@ -202,16 +228,6 @@ def write_tables(result: DedupResult, spark: Any, directory: str | Path) -> None
     (target / "run.json").write_text(json.dumps(run, indent=2), encoding="utf-8")
 
 
-def _pairs(
-    tasks: list[AlignTask], outcome: dict[int, tuple[bool, Any, Any]], ids: list[ArticleId],
-    estimates: np.ndarray, config: DedupConfig,
-) -> tuple[list[Pair], int]:  # fmt: skip
-    """The reported pairs (sorted by ids) and how many tasks were aligned to the end."""
-    keys = [t.candidate if t.candidate is not None else -1 - t.b for t in tasks]
-    outcomes = ((t, outcome[k][1:]) for t, k in zip(tasks, keys, strict=True))
-    return reported_pairs(outcomes, ids=ids, estimates=estimates, config=config)
-
-
 def _sketch_partition(rows: Iterable[tuple[ArticleId, str]], *, settings: SketchSettings) -> Iterator[bytes]:
     """A partition's sketch tables, :data:`CHUNK` articles each, as bytes."""
     batch: list[tuple[ArticleId, str]] = []
@@ -232,7 +248,7 @@ def _resketch(
         return
     row_of = {table.ids[r]: r for r in redo.tolist()}
     wanted = texts.context.broadcast(set(row_of))
-    work = partial(_signatures_without, boilerplate=boilerplate, settings=settings)
+    work = partial(signatures_without, boilerplate=boilerplate, settings=settings)
 
     def part(rows: Iterable[tuple[ArticleId, str]]) -> Iterator[tuple[ArticleId, np.ndarray, int]]:
         chosen = [(i, t) for i, t in rows if i in wanted.value]
@@ -246,13 +262,13 @@ def _resketch(
 
 
 def _align_on_spark(
-    texts: Any, tasks: list[Any], ids: list[ArticleId], redo: np.ndarray, boilerplate: frozenset[int],
+    texts: Any, tasks: list[Any], ids: list[ArticleId], redone: set[ArticleId], boilerplate: frozenset[int],
     templates: np.ndarray, config: DedupConfig,
 ) -> dict[int, tuple[bool, Any, Any]]:  # fmt: skip
     """For each task (keyed by candidate index, or -1 - row for exact copies): whether it passed the
     exact containment check, its alignment (or None) and shingle overlap, computed next to the texts."""
     context = texts.context
-    furniture = context.broadcast({ids[r] for r in redo.tolist()})
+    furniture = context.broadcast(redone)
     keyed = context.parallelize(
         [(ids[t.a], (t.candidate if t.candidate is not None else -1 - t.b, ids[t.b])) for t in tasks],
         max(1, min(len(tasks) // 256, 4 * context.defaultParallelism)),
@@ -282,7 +298,7 @@ def _check_and_align(
             store.put(np.arange(len(names)), shingles)
             redone = [n for n in names if n in furniture.value]
             if redone:
-                _, counts, values = _signatures_without([text_of[n] for n in redone], boilerplate=boilerplate,
+                _, counts, values = signatures_without([text_of[n] for n in redone], boilerplate=boilerplate,
                                                         settings=settings)  # fmt: skip
                 store.put(np.array([row[n] for n in redone]), Shingles.untagged(counts, values))
             candidates = [(k, a, b) for k, a, b, _, _ in chunk if k >= 0]
@@ -290,8 +306,7 @@ def _check_and_align(
             if candidates:
                 pairs = np.array([(row[a], row[b]) for _, a, b in candidates], dtype=np.int64)
                 whole, own = exact_containment(np.sort(pairs, axis=1), store, boilerplate, templates)
-                floor = config.min_candidate_containment
-                keep = (whole >= floor) & ((own >= floor) | (whole >= max(floor, TEMPLATE_ONLY_SHARE)))
+                keep = passes_check(whole, own, config)
                 passed = {k for (k, _, _), ok in zip(candidates, keep.tolist(), strict=True) if ok}
         work = [(k, a, b, ta, tb) for k, a, b, ta, tb in chunk if k < 0 or k in passed]
         results = align_chunk(

@@ -35,13 +35,10 @@ from .store import ShingleStore, TextStore
 
 CHUNK = 512
 """Pairs per alignment task sent to the executor."""
-ANCHOR_SHARE = 0.2
-"""The pre-check keeps a pair MinHash rules out when this share of the sentence anchors of the
-article with fewer is shared: a short story inside a long page shares most of its sentences, two
-articles that quote one sentence in common (one in twenty) do not."""
-TEMPLATE_ONLY_SHARE = 0.2
-"""A pair whose shared text is all in template sentences is aligned only when this share of one
-article is shared (a reported pair needs ``partial_threshold``, 0.5, of one article aligned)."""
+Overlap = tuple[float, float, float]
+Outcome = tuple[bool, Alignment | None, Overlap | None]
+"""Of one task: whether it passed the exact check, its alignment (``None`` when not aligned to the
+end) and, for candidates, their exact shingle overlap."""
 
 
 class AlignTask(NamedTuple):
@@ -96,24 +93,32 @@ def precheck(
     1. The shared shingles are estimated from the signatures and the shingle counts
        (``J (|A| + |B|) / (1 + J)``); a pair whose estimated containment is below
        ``min_candidate_containment`` both ways is dropped — unless the share of the smaller
-       article's sentence anchors found in the other reaches :data:`ANCHOR_SHARE` (template
+       article's sentence anchors found in the other reaches ``anchor_share`` (template
        sentences left out): MinHash cannot see a short story inside a page a thousand times longer
        (Jaccard ~0.001), shared sentences can.
     2. Given the articles' ``shingles``, the exact containment is counted, the shingles of
        ``boilerplate`` lines left out as alignment leaves them out: a pair below
        ``min_candidate_containment`` both ways is dropped (an estimate from 128 permutations lets
        through one in five pairs sharing a single sentence). So is a pair that reaches it only
-       through template sentences (held by more than :data:`~dedup.candidates.ALONE_MAX_DOCS`
-       articles) unless it shares :data:`TEMPLATE_ONLY_SHARE` of one article: two market reports
+       through template sentences (held by more than ``anchor_alone_max_docs``
+       articles) unless it shares ``template_only_share`` of one article: two market reports
        sharing two stock phrases are not copies, ten outlets printing one wire story are.
     """
-    pairs, estimates = _estimated(candidates, table, config)
+    pairs, estimates = estimate(candidates, table, config)
     if shingles is None or len(pairs) == 0:
         return pairs, estimates
-    floor = config.min_candidate_containment
     whole, own = exact_containment(pairs, shingles, boilerplate, candidates.crowded_anchors)
-    keep = (whole >= floor) & ((own >= floor) | (whole >= max(floor, TEMPLATE_ONLY_SHARE)))
+    keep = passes_check(whole, own, config)
     return pairs[keep], estimates[keep]
+
+
+def passes_check(whole: np.ndarray, own: np.ndarray, config: DedupConfig) -> np.ndarray:
+    """The exact pre-check's rule, one place for every engine: a pair is aligned when its exact
+    shingle containment (boilerplate left out, ``whole``) reaches ``min_candidate_containment``,
+    and so does the containment outside template sentences (``own``) — or ``whole`` reaches
+    ``template_only_share`` (ten outlets printing one wire story share more than its templates)."""
+    floor = config.min_candidate_containment
+    return (whole >= floor) & ((own >= floor) | (whole >= max(floor, config.template_only_share)))
 
 
 def exact_containment(
@@ -172,7 +177,7 @@ def _containment(hashes: np.ndarray, row_of: np.ndarray, pairs: np.ndarray, rows
     return np.nan_to_num(both)
 
 
-def _estimated(
+def estimate(
     candidates: Candidates, table: SketchTable, config: DedupConfig
 ) -> tuple[np.ndarray, np.ndarray]:
     """The candidates the MinHash estimate or the shared anchors keep, and their estimates."""
@@ -202,7 +207,7 @@ def _estimated(
     failing = failing[(counts[pairs[failing, 0]] > 0) & (counts[pairs[failing, 1]] > 0)]
     shared = shared_anchors(anchor_rows, anchors, pairs[failing])
     smaller = np.minimum(counts[pairs[failing, 0]], counts[pairs[failing, 1]])
-    keep[failing] = shared >= max(config.min_candidate_containment, ANCHOR_SHARE) * smaller
+    keep[failing] = shared >= max(config.min_candidate_containment, config.anchor_share) * smaller
     return pairs[keep], estimates[keep]
 
 
@@ -260,9 +265,6 @@ class PreparedTexts:
         if text not in self._shingles:
             self._shingles[text] = shingle_hashes(list(self.text(text).all_words), self.config.shingle_size)
         return self._shingles[text]
-
-
-Overlap = tuple[float, float, float]
 
 
 def align_chunk(

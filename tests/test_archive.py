@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from conftest import SEED_A, SEED_B, run_cli
 from dedup import ConfigError, Index, InputError, find_duplicates
-from dedup.backends import scratch_redis_server
+from services import scratch_redis_server
 
 
 def news_corpus(seed, n=80):

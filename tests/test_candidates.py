@@ -5,10 +5,7 @@ from hypothesis import strategies as st
 from conftest import SEED_A, SEED_B
 from dedup import DedupConfig
 from dedup.candidates import (
-    ALONE_MAX_DOCS,
-    CROWDED_WINDOW,
     BatchIndex,
-    MemoryIndex,
     anchor_pairs,
     band_pairs,
     lsh_bands,
@@ -20,6 +17,9 @@ from dedup.signatures import signature_matrix
 from dedup.sketch import SketchSettings, SketchTable
 from dedup.verification import shared_anchors
 
+ALONE_MAX_DOCS = DedupConfig().anchor_alone_max_docs
+CROWDED_WINDOW = DedupConfig().crowded_window
+
 
 def bands(matrix, threshold=0.1, order=None, max_bucket=64):
     b, r = lsh_bands(threshold, matrix.shape[1])
@@ -27,7 +27,9 @@ def bands(matrix, threshold=0.1, order=None, max_bucket=64):
     order = rows if order is None else order
     return [
         tuple(p)
-        for p in band_pairs(matrix, rows, order, bands=b, rows_per_band=r, max_bucket=max_bucket).tolist()
+        for p in band_pairs(
+            matrix, rows, order, bands=b, rows_per_band=r, max_bucket=max_bucket, window=CROWDED_WINDOW
+        ).tolist()
     ]
 
 
@@ -75,7 +77,9 @@ def test_anchors_pair_articles_sharing_a_long_sentence_and_skip_crowded_ones():
         anchors_of(furniture, "too short"),
     ]
     rows = np.repeat(np.arange(4), [len(a) for a in per_row])
-    pairs, crowded = anchor_pairs(rows, np.concatenate(per_row), np.arange(4), 4, max_bucket=2)
+    pairs, crowded = anchor_pairs(
+        rows, np.concatenate(per_row), np.arange(4), 4, max_bucket=2, window=CROWDED_WINDOW
+    )
     assert crowded.tolist() == anchors_of(furniture).tolist()
     assert (0, 1) in [tuple(p) for p in pairs.tolist()]
 
@@ -108,22 +112,6 @@ def corpus_table(n=120, seed=5):
 
 def as_set(candidates):
     return {tuple(p) for p in candidates.pairs.tolist()}
-
-
-def test_the_batch_and_the_incremental_index_give_the_same_candidates():
-    table = corpus_table()
-    rows = np.arange(len(table))
-    batch = BatchIndex(DedupConfig(), rows)
-    batch.insert(table, rows)
-    expected = as_set(batch.query(table, rows))
-    assert len(expected) >= 40
-    # the incremental index sees the articles in batches: each queried, then inserted
-    incremental = MemoryIndex(DedupConfig())
-    found = set()
-    for part in np.array_split(np.random.default_rng(2).permutation(rows), 7):
-        found |= as_set(incremental.query(table, part))
-        incremental.insert(table, part)
-    assert found == expected
 
 
 def test_a_template_sentence_pairs_nobody_but_a_shared_passage_does():

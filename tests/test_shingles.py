@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dedup import shingles
-from dedup.shingles import _fmix64, shingle_hashes, text_shingles, token_hashes, tokenize
+from dedup.shingles import fmix64, shingle_hashes, text_shingles, token_hashes, tokenize
 from dedup.tokens import SENTENCE_MARK
 
 
@@ -49,7 +49,7 @@ GOLDEN_SHINGLE = 548665211  # dedup-sketch/3
 def reference_token_hash(token):
     """The token hash by its definition: sum(c[k] * T**k) modulo 2**64, then the finalizer."""
     total = sum(ord(c) * pow(0xD6E8FEB86659FD93, k, 2**64) for k, c in enumerate(token)) % 2**64
-    return int(_fmix64(np.array([total], dtype=np.uint64))[0])
+    return int(fmix64(np.array([total], dtype=np.uint64))[0])
 
 
 @given(st.lists(st.text(min_size=1, max_size=30), max_size=30), st.integers(1, 40))

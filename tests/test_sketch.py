@@ -10,8 +10,8 @@ from dedup import sketch as sketch_module
 from dedup.normalize import normalize
 from dedup.paragraphs import split_paragraphs, split_sentences
 from dedup.shingles import (
-    _fmix64,
     anchor_hashes,
+    fmix64,
     segment_hashes,
     sequence_hash,
     shingle_hashes,
@@ -85,7 +85,7 @@ def reference_passages(sentences):
     """Hashes of two consecutive sentences of 8+ words (by their definition), sorted, distinct."""
     hashes = [sequence_hash(words) for words in sentences if len(words) >= 8]
     mixed = [(a ^ (b * 0x9E3779B97F4A7C15)) % 2**64 for a, b in pairwise(hashes)]
-    return sorted({int(h) for h in _fmix64(np.array(mixed, dtype=np.uint64))}) if mixed else []
+    return sorted({int(h) for h in fmix64(np.array(mixed, dtype=np.uint64))}) if mixed else []
 
 
 def fast_sketch(text, shingle_size, num_perm, seed):
@@ -127,7 +127,7 @@ def test_segment_hashes_equal_sequence_hashes(values, data):
     expected = 0
     for k, value in enumerate(values[start:end]):
         expected = (expected + value * pow(0x9E3779B97F4A7C15, k, 2**64)) % 2**64
-    assert int(fast) == int(_fmix64(np.array([expected], dtype=np.uint64))[0])
+    assert int(fast) == int(fmix64(np.array([expected], dtype=np.uint64))[0])
 
 
 SETTINGS = SketchSettings(shingle_size=5, num_perm=64, seed=2)

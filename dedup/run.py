@@ -1,0 +1,352 @@
+"""The stage sequence: the one place where the stages of a run are ordered.
+
+Every engine runs here — :func:`dedup.find_duplicates` (this machine), :class:`dedup.Index`
+(an archive) and :func:`dedup.spark.find_duplicates` (a Spark cluster) — and differs only in what
+it plugs in::
+
+    read and sketch ─► drop empty ─► admit ─► exact copies ─► boilerplate ─► resketch furniture
+      ─► candidates ─► read back context ─► estimate ─► exact check + align ─► (semantic)
+      ─► story groups ─► settle ─► summarize
+
+Three plug points:
+
+- **where texts live, and who runs the per-chunk work next to them** — a :class:`Texts`:
+  :class:`dedup.local.LocalTexts` (in memory or spilled to a temporary file, chunks run in this
+  process or in worker processes by a :class:`~dedup.executor.LocalExecutor`) or
+  :class:`dedup.spark.SparkTexts` (a Spark dataset, chunks run on the executors);
+- **where candidates come from** — a :class:`CandidateSource`: :class:`BatchSource` (the
+  collection's self-join) or :class:`dedup.archive.ArchiveSource` (the archive's stored keys, and
+  the stored articles they reach read back as context);
+- **the executor**, held by the :class:`Texts` (sketching, resketching and alignment are chunked
+  functions handed to it).
+
+Every rule (non-empty, exact copies, boilerplate, bucket caps, the pre-check, the decision, the
+majority rule of story groups) is a function of its own module that each plug point calls; none
+is written twice. Results do not depend on the input order, ``PYTHONHASHSEED``, the number of
+workers or the engine.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from importlib.metadata import version
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+try:
+    import resource
+except ImportError:  # not on Windows
+    resource = None  # type: ignore[assignment]
+
+from .articles import ArticleId, id_key, id_ranks
+from .boilerplate import find_boilerplate
+from .candidates import BatchIndex, Candidates, lsh_bands, self_join
+from .clustering import Grouping, assign_groups
+from .config import DedupConfig
+from .copies import ExactCopies, group_exact_copies
+from .errors import InputError
+from .normalize import DEFAULT_NORMALIZE
+from .results import Cluster, DedupResult, Pair, RunSummary, Skipped
+from .shingles import ANCHOR_MIN_WORDS
+from .signatures import DATASKETCH_VERSION, SCHEME
+from .sketch import SKETCH_SCHEME, SketchSettings, SketchTable
+from .verification import AlignTask, Outcome, align_tasks, estimate, reported_pairs
+
+DISTRIBUTION = "newsdedup"
+"""The name dedup is installed under (``pip install newsdedup``; the import name is ``dedup``)."""
+
+
+class Texts(Protocol):
+    """Where a run's texts live, and the chunked work done next to them."""
+
+    def sketch(self, settings: SketchSettings) -> SketchTable:
+        """Read every article and sketch it (the table's ``ids`` in row order)."""
+
+    def where(self, row: int) -> str:
+        """``"file:line: "`` of a row, or ``""``."""
+
+    def metadata(self, ids: set[ArticleId]) -> dict[ArticleId, dict[str, Any]]:
+        """The metadata given with these articles, by id (those that have any)."""
+
+    def text(self, row: int) -> str:
+        """One row's text (the semantic check and the archive's store read it)."""
+
+    def extend(self, articles: Sequence[tuple[ArticleId, str]], settings: SketchSettings) -> SketchTable:
+        """Rows after the last for ``articles`` (an archive's stored articles read back), sketched."""
+
+    def resketch(self, table: SketchTable, rows: np.ndarray, boilerplate: frozenset[int]) -> None:
+        """The signatures of those ``rows`` that are mostly boilerplate, again without it."""
+
+    def check_and_align(
+        self, tasks: list[AlignTask], boilerplate: frozenset[int], templates: np.ndarray, config: DedupConfig
+    ) -> list[Outcome]:
+        """For each task: the exact containment check (:func:`dedup.verification.passes_check`;
+        exact copies pass), then the alignment of those that passed."""
+
+
+@dataclass
+class Found:
+    """What a :class:`CandidateSource` found for a run's rows ``0..n-1``.
+
+    ``candidates`` number the stored articles it reached ``n + k`` for ``context[k]`` (id, text),
+    which the run reads back and compares like its own; ``twins`` maps a leader row whose text is
+    stored already to the index of that stored article in ``context``."""
+
+    candidates: Candidates
+    context: list[tuple[ArticleId, str]] = field(default_factory=list)
+    twins: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class Run:
+    """The state of one run, as the stages leave it (what a source needs to settle)."""
+
+    config: DedupConfig
+    texts: Texts
+    table: SketchTable
+    ids: list[ArticleId]
+    n: int
+    """Rows ``0..n-1`` are the run's own articles, the rest stored context."""
+    kept: np.ndarray
+    copies: ExactCopies
+    fresh: np.ndarray
+    boilerplate: frozenset[int] = frozenset()
+    pairs: list[Pair] = field(default_factory=list)
+
+
+class CandidateSource(Protocol):
+    """Where candidates come from, and what is already held besides the run's articles."""
+
+    def admit(self, table: SketchTable, kept: np.ndarray, texts: Texts) -> np.ndarray:
+        """The ``kept`` rows to compare (an archive passes over those it holds already)."""
+
+    def fresh(self, table: SketchTable, leaders: np.ndarray) -> np.ndarray:
+        """The leader rows whose text is not held yet."""
+
+    def line_counts(self, hashes: np.ndarray) -> np.ndarray | None:
+        """How many held texts carry each line (``None``: nothing is held besides the run)."""
+
+    def candidates(self, table: SketchTable, rows: np.ndarray, rank: np.ndarray) -> Found:
+        """Candidate pairs of ``rows`` among themselves and with what is held."""
+
+    def stored_groups(self, ids: Sequence[ArticleId]) -> tuple[dict[ArticleId, int], dict[int, int]]:
+        """The story group of each of these held articles, and those groups' sizes."""
+
+    def settle(self, run: Run, grouping: Grouping) -> tuple[list[Cluster], dict[str, Any] | None]:
+        """The story groups as clusters (an archive stores the run first), and what to report of it."""
+
+
+class BatchSource:
+    """The collection is everything: candidates from its self-join, nothing held before."""
+
+    def __init__(self, config: DedupConfig) -> None:
+        self.config = config
+
+    def admit(self, table: SketchTable, kept: np.ndarray, texts: Texts) -> np.ndarray:
+        return kept
+
+    def fresh(self, table: SketchTable, leaders: np.ndarray) -> np.ndarray:
+        return leaders
+
+    def line_counts(self, hashes: np.ndarray) -> np.ndarray | None:
+        return None
+
+    def candidates(self, table: SketchTable, rows: np.ndarray, rank: np.ndarray) -> Found:
+        return Found(self_join(BatchIndex(self.config, rank), table, rows))
+
+    def stored_groups(self, ids: Sequence[ArticleId]) -> tuple[dict[ArticleId, int], dict[int, int]]:
+        return {}, {}
+
+    def settle(self, run: Run, grouping: Grouping) -> tuple[list[Cluster], dict[str, Any] | None]:
+        members: dict[Any, list[ArticleId]] = {}
+        for article, group in grouping.group_of.items():
+            members.setdefault(group, []).append(article)
+        clusters = [
+            Cluster(tuple(sorted(m, key=id_key)), grouping.leaders[g])
+            for g, m in members.items()
+            if len(m) > 1
+        ]
+        clusters.sort(key=lambda c: (-len(c.members), id_key(c.members[0])))
+        return clusters, None
+
+
+def run(
+    texts: Texts, source: CandidateSource, config: DedupConfig, *, on_empty: Literal["skip", "error"] = "skip",
+    engine: str = "local", timings: dict[str, float] | None = None, embed: Any = None,
+) -> DedupResult:  # fmt: skip
+    """Run every stage, in order, on ``texts`` with candidates from ``source``."""
+    clock = StageClock(timings if timings is not None else {})
+    table = texts.sketch(SketchSettings.of(config))
+    clock.lap("read_and_sketch")
+    n = len(table)
+    rank = id_ranks(table.ids)
+    kept, skipped = non_empty(table, rank, on_empty, texts.where)
+    kept = source.admit(table, kept, texts)
+    copies = group_exact_copies(table, kept, rank)
+    fresh = source.fresh(table, copies.leaders)
+    clock.lap("exact_copies")
+    boilerplate = boilerplate_lines(table, fresh, rank, config, source.line_counts)
+    texts.resketch(table, fresh, boilerplate)
+    clock.lap("boilerplate")
+    found = source.candidates(table, fresh, rank)
+    clock.lap("candidates")
+    table, ids, copies = _with_context(texts, table, copies, found, boilerplate)
+    candidates = found.candidates
+    estimated, estimates = estimate(candidates, table, config)
+    tasks = align_tasks(copies, estimated, id_ranks(ids))
+    table.release()
+    clock.lap("precheck")
+    outcomes = texts.check_and_align(tasks, boilerplate, candidates.crowded_anchors, config)
+    checked = sum(1 for t, (passed, _, _) in zip(tasks, outcomes, strict=True) if passed and not t.exact)
+    pairs, aligned = reported_pairs(
+        ((t, (alignment, overlap)) for t, (passed, alignment, overlap) in zip(tasks, outcomes, strict=True)),
+        ids=ids, estimates=estimates, config=config,
+    )  # fmt: skip
+    clock.lap("align")
+    if embed is not None:  # the opt-in semantic check (local runs)
+        from .semantic import add_rewritten
+
+        pairs = add_rewritten(pairs, candidates.pairs, copies.leaders.tolist(), texts=texts.text, ids=ids,
+                              config=config, embed=embed, boilerplate=boilerplate)  # fmt: skip
+        clock.lap("semantic")
+    state = Run(config, texts, table, ids, n, kept, copies, fresh, boilerplate, pairs)
+    grouping = group(state, source)
+    clusters, archive = source.settle(state, grouping)
+    clock.lap("cluster")
+    summary = summarize(table, n, kept, copies, boilerplate, candidates, (checked, aligned), pairs, clusters)
+    meta = texts.metadata(shown_ids(pairs, clusters))
+    params = {**run_params(config), "engine": engine}
+    return DedupResult(tuple(pairs), tuple(clusters), skipped, params, summary, meta, archive)
+
+
+def _with_context(
+    texts: Texts, table: SketchTable, copies: ExactCopies, found: Found, boilerplate: frozenset[int]
+) -> tuple[SketchTable, list[ArticleId], ExactCopies]:
+    """The table with the stored articles ``found`` reached read back below it (sketched, their
+    furniture resketched), all ids, and the exact copies with stored twins leading theirs."""
+    n = len(table)
+    ids = list(table.ids)
+    if not found.context:
+        return table, ids, copies
+    extra = texts.extend(found.context, table.settings)
+    table = SketchTable.concat([table, extra], table.settings)
+    table.ids = ids = [*ids, *(i for i, _ in found.context)]
+    texts.resketch(table, np.arange(n, len(table), dtype=np.int64), boilerplate)
+    groups = {k: list(v) for k, v in copies.copies.items()}
+    for leader, k in found.twins.items():
+        groups[n + k] = [leader, *groups.pop(leader, [])]
+    return table, ids, ExactCopies(copies.leaders, groups, copies.is_leader)
+
+
+def group(run: Run, source: CandidateSource) -> Grouping:
+    """Story groups: :func:`dedup.clustering.assign_groups` over the strong pairs, with the held
+    articles' groups from ``source``."""
+    ids, table = run.ids, run.table
+    id_copies = {ids[leader]: [ids[r] for r in rows] for leader, rows in run.copies.copies.items()}
+    lengths = {ids[r]: int(table.words[r]) for r in (*run.kept.tolist(), *range(run.n, len(table)))}
+    stored, sizes = source.stored_groups(ids[run.n :])
+    return assign_groups([p for p in run.pairs if p.kind != "exact"], lengths, id_copies, stored, sizes)
+
+
+def non_empty(
+    table: SketchTable, rank: np.ndarray, on_empty: str, where: Any
+) -> tuple[np.ndarray, tuple[Skipped, ...]]:
+    """Rows with words, and the articles skipped for having none (or the error naming the first)."""
+    empty = np.flatnonzero(table.words == 0)
+    if empty.size and on_empty == "error":
+        row = int(empty[np.argmin(rank[empty])])
+        raise InputError(f"{where(row)}article {table.ids[row]!r} is empty (no words)")
+    skipped = sorted((Skipped(str(table.ids[r]), "empty: no words") for r in empty), key=lambda s: s.id)
+    return np.flatnonzero(table.words > 0), tuple(skipped)
+
+
+def boilerplate_lines(
+    table: SketchTable, rows: np.ndarray, rank: np.ndarray, config: DedupConfig, held: Any
+) -> frozenset[int]:
+    """The boilerplate lines among ``rows`` (one per distinct new text), their frequency counted
+    over these rows and, where a source holds texts already, over those too (``held(hashes)``)."""
+    member = np.zeros(len(table), dtype=bool)
+    member[rows] = True
+    lines = member[table.line_rows]
+    hashes = table.line_hashes[lines]
+    frequent = None
+    if hashes.size:
+        distinct, counts = np.unique(hashes, return_counts=True)
+        stored = held(distinct)
+        if stored is not None:
+            frequent = distinct[counts + stored >= config.boilerplate_min_docs]
+    return find_boilerplate(table.line_rows[lines], hashes, table.line_chars[lines], rank,
+                            min_docs=config.boilerplate_min_docs, frequent=frequent,
+                            signatures=table.signatures)  # fmt: skip
+
+
+class StageClock:
+    """Seconds per stage, and the peak memory after each, into a ``timings`` dict."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round(now - self._last, 3)
+        self._last = now
+        if resource is not None:  # peak memory so far, to see which stage sets it
+            self.timings[f"peak_rss_mb_after_{stage}"] = (
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+            )
+
+
+def summarize(
+    table: SketchTable, n: int, kept: np.ndarray, copies: ExactCopies, boilerplate: frozenset[int],
+    candidates: Candidates, checked: tuple[int, int], pairs: list[Pair], clusters: Sequence[Cluster],
+) -> RunSummary:  # fmt: skip
+    """The counts of a run over its own ``n`` articles; ``checked``: candidates past the exact
+    check, and pairs aligned (to the end, exact copies included)."""
+    kinds = Counter(p.kind for p in pairs)
+    return RunSummary(
+        articles=n, compared=len(kept), skipped=int((table.words[:n] == 0).sum()),
+        distinct_texts=len(copies.leaders), boilerplate_lines=len(boilerplate),
+        candidate_pairs=len(candidates.pairs), candidate_pairs_lsh=candidates.from_bands,
+        candidate_pairs_anchor=candidates.from_anchors, anchors_shared_too_widely=len(candidates.crowded_anchors),
+        prechecked_pairs=checked[0], aligned_pairs=checked[1], pairs=len(pairs), pairs_exact=kinds["exact"],
+        pairs_near_duplicate=kinds["near_duplicate"], pairs_contained=kinds["contained"],
+        pairs_partial=kinds["partial"], pairs_rewritten=kinds["rewritten"], clusters=len(clusters),
+        articles_in_clusters=sum(len(c.members) for c in clusters),
+    )  # fmt: skip
+
+
+def run_params(config: DedupConfig) -> dict[str, Any]:
+    """Every setting of a run, with the versions and schemes that make its numbers reproducible."""
+    from .semantic import semantic_params
+
+    bands, rows = lsh_bands(config.candidate_threshold, config.num_perm)
+    return {
+        **config.to_dict(),
+        "engine": "local",
+        "lsh_bands": bands,
+        "lsh_rows_per_band": rows,
+        "minhash_scheme": SCHEME,
+        "sketch_scheme": SKETCH_SCHEME,
+        "anchor_min_words": ANCHOR_MIN_WORDS,
+        "shingle_hash": "polynomial hash of each word's code points, position-weighted sum, fmix64, folded to 32 bits",
+        "normalization": [f.name for f in fields(DEFAULT_NORMALIZE) if getattr(DEFAULT_NORMALIZE, f.name)],
+        "boilerplate_rule": (
+            f"line in >= {config.boilerplate_min_docs} distinct texts, frequent lines under half of their text; "
+            f"or in >= {config.boilerplate_many_docs} whose other text is mostly their own; "
+            f"unless its carriers' signatures agree in a median >= {config.boilerplate_one_story} (one story)"
+        ),
+        **(semantic_params() if config.semantic else {}),
+        "datasketch_version": DATASKETCH_VERSION,
+        "rapidfuzz_version": version("rapidfuzz"),
+        "dedup_version": version(DISTRIBUTION),
+    }
+
+
+def shown_ids(pairs: Sequence[Pair], clusters: Sequence[Cluster]) -> set[ArticleId]:
+    """The articles a result shows: those of its pairs and story groups."""
+    return {i for p in pairs for i in (p.a, p.b)} | {m for c in clusters for m in c.members}
