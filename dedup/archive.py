@@ -357,7 +357,7 @@ class ArchiveSource:
         reached = set(archived[np.unique(pairs[pairs >= n] - n)].tolist())
         self.stored = self.backend.articles(sorted(reached | set(self.twin_of.values())))
         position = {a.row: n + k for k, a in enumerate(self.stored)}
-        context = [(json.loads(a.id), a.text) for a in self.stored]
+        context = [(json.loads(a.id), a.text, json.loads(a.meta)) for a in self.stored]
         twins = {leader: position[row] - n for leader, row in self.twin_of.items()}
         candidates = Candidates(_remap(pairs, n, archived, position), found[0], found[1], crowded)
         return Found(candidates, context, twins)
@@ -439,7 +439,7 @@ class ArchiveSource:
             batch.articles.append(NewArticle(
                 json.dumps(ids[row]), bytes(table.digests[row]),
                 local_row[leader] if leader < n else stored_row[leader], leader < n, group, new_group,
-                state.texts.text(row),
+                state.texts.text(row), json.dumps(state.texts.metadata({ids[row]}).get(ids[row], {}), sort_keys=True),
             ))  # fmt: skip
         row_map = np.full(len(table), -1, dtype=np.int64)
         row_map[list(local_row)] = list(local_row.values())

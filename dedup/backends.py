@@ -35,7 +35,8 @@ import numpy as np
 
 from .errors import ConfigError, InputError
 
-FORMAT = "dedup-archive/1"
+FORMAT = "dedup-archive/2"
+"""2: each article's metadata (title, url, outlet...) is stored with it, as JSON."""
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -53,12 +54,14 @@ class NewArticle:
     """Its group: a new group's number in the batch (``group_is_new``) or a stored group."""
     group_is_new: bool
     text: str
+    meta: str = "{}"
+    """Its metadata as JSON."""
 
     def stored(self, first_row: int, first_group: int, position: int) -> StoredArticle:
         """This article as stored, numbered from the archive's next row and group."""
         return StoredArticle(
             first_row + position, self.id, self.digest, first_row + self.leader if self.leader_is_new else self.leader,
-            first_group + self.group if self.group_is_new else self.group, self.text,
+            first_group + self.group if self.group_is_new else self.group, self.text, self.meta,
         )  # fmt: skip
 
 
@@ -71,6 +74,8 @@ class StoredArticle:
     leader: int
     group: int
     text: str
+    meta: str = "{}"
+    """Its metadata as JSON."""
 
 
 @dataclass
@@ -105,7 +110,10 @@ class Backend(Protocol):
     def holders(self, keys: Sequence[int]) -> dict[int, list[int]]: ...
     def line_counts(self, hashes: Sequence[int]) -> dict[int, int]: ...
     def articles(self, rows: Sequence[int]) -> list[StoredArticle]: ...
-    def group_sizes(self, groups: Sequence[int]) -> dict[int, int]: ...
+    def group_sizes(self, groups: Sequence[int]) -> dict[int, int]:
+        """How many distinct texts each group holds (exact copies counted once, as the majority
+        rule counts them)."""
+
     def group_members(self, groups: Sequence[int]) -> dict[int, list[tuple[int, str]]]: ...
     def copies_of(self, leader: int) -> list[int]: ...
     def commit(self, batch: Batch) -> tuple[int, int]:
@@ -159,7 +167,7 @@ _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE articles (
     row INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, digest BLOB NOT NULL,
-    leader INTEGER NOT NULL, grp INTEGER NOT NULL, text BLOB NOT NULL
+    leader INTEGER NOT NULL, grp INTEGER NOT NULL, text BLOB NOT NULL, meta TEXT NOT NULL
 );
 CREATE INDEX articles_digest ON articles (digest) WHERE leader = row;
 CREATE INDEX articles_leader ON articles (leader);
@@ -275,16 +283,19 @@ class SQLiteBackend:
         return {unsigned(h): n for h, n in self._in(query, [signed(h) for h in hashes])}
 
     def articles(self, rows: Sequence[int]) -> list[StoredArticle]:
-        query = "SELECT row, id, digest, leader, grp, text FROM articles WHERE row IN ({})"
+        query = "SELECT row, id, digest, leader, grp, text, meta FROM articles WHERE row IN ({})"
         found = {r[0]: r for r in self._in(query, list(rows))}
         return [
-            StoredArticle(r, i, bytes(d), lead, g, unpack_text(t))
-            for r, i, d, lead, g, t in (found[x] for x in rows)
+            StoredArticle(r, i, bytes(d), lead, g, unpack_text(t), m)
+            for r, i, d, lead, g, t, m in (found[x] for x in rows)
         ]
 
     def group_sizes(self, groups: Sequence[int]) -> dict[int, int]:
         return dict(
-            self._in("SELECT grp, COUNT(*) FROM articles WHERE grp IN ({}) GROUP BY grp", list(groups))
+            self._in(
+                "SELECT grp, COUNT(*) FROM articles WHERE leader = row AND grp IN ({}) GROUP BY grp",
+                list(groups),
+            )
         )
 
     def group_members(self, groups: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
@@ -307,8 +318,8 @@ class SQLiteBackend:
             articles, key_rows = batch.numbered(first_row, first_group)
             try:
                 db.executemany(
-                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?)",
-                    ((a.row, a.id, a.digest, a.leader, a.group, pack_text(a.text)) for a in articles),
+                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    ((a.row, a.id, a.digest, a.leader, a.group, pack_text(a.text), a.meta) for a in articles),
                 )
             except sqlite3.IntegrityError:
                 taken = self.rows_of_ids([a.id for a in articles])
@@ -459,14 +470,16 @@ class RedisBackend:
         out = []
         for row, data in zip(rows, self._do(pipe.execute), strict=True):
             out.append(StoredArticle(row, data[b"id"].decode(), data[b"digest"], int(data[b"leader"]),
-                                     int(data[b"group"]), unpack_text(data[b"text"])))  # fmt: skip
+                                     int(data[b"group"]), unpack_text(data[b"text"]),
+                                     data.get(b"meta", b"{}").decode()))  # fmt: skip
         return out
 
     def group_sizes(self, groups: Sequence[int]) -> dict[int, int]:
-        pipe = self.r.pipeline(transaction=False)
-        for group in groups:
-            pipe.scard(f"{self.p}g:{group}")
-        return {g: int(n) for g, n in zip(groups, self._do(pipe.execute), strict=True) if n}
+        members = self.group_members(groups)
+        rows = [r for m in members.values() for r, _ in m]
+        leaders = dict(zip(rows, self._pipeline_get([f"{self.p}a:{r}" for r in rows], "leader"), strict=True))
+        sizes = {g: sum(1 for r, _ in m if int(leaders[r]) == r) for g, m in members.items()}
+        return {g: n for g, n in sizes.items() if n}
 
     def group_members(self, groups: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
         pipe = self.r.pipeline(transaction=False)
@@ -512,7 +525,7 @@ class RedisBackend:
         pipe.multi()
         for a in articles:
             pipe.hset(f"{p}a:{a.row}", mapping={"id": a.id, "digest": a.digest, "leader": a.leader,
-                                                "group": a.group, "text": pack_text(a.text)})  # fmt: skip
+                                                "group": a.group, "text": pack_text(a.text), "meta": a.meta})  # fmt: skip
             pipe.hset(p + "ids", a.id, a.row)
             pipe.sadd(f"{p}g:{a.group}", a.row)
             pipe.sadd(f"{p}c:{a.leader}", a.row)
@@ -616,7 +629,7 @@ class MemoryBackend:
         wanted = set(groups)
         sizes: dict[int, int] = {}
         for a in self._articles.values():
-            if a.group in wanted:
+            if a.group in wanted and a.leader == a.row:
                 sizes[a.group] = sizes.get(a.group, 0) + 1
         return sizes
 

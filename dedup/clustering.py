@@ -81,14 +81,13 @@ def assign_groups(
     batch clustering.
     """
     stored = stored or {}
-    sizes = dict(sizes or {})
     strength = _strength(pairs)
     nodes = set(strength) | {node for node, dup in copies.items() if dup}
     new = sorted((n for n in nodes if n not in stored),
                  key=lambda n: (-len(strength[n]), -text_length[n], id_key(n)))  # fmt: skip
     out = Grouping()
     group_of: dict[ArticleId, GroupKey] = dict(stored)
-    size: dict[GroupKey, int] = {g: k for g, k in sizes.items()}
+    size: dict[GroupKey, int] = {g: k for g, k in (sizes or {}).items()}
 
     def root(group: GroupKey) -> GroupKey:
         while isinstance(group, int) and group in out.merged:
@@ -101,12 +100,7 @@ def assign_groups(
     for leader in new:
         if leader in out.group_of:
             continue
-        share: dict[int, int] = defaultdict(int)
-        for other in strength[leader]:
-            if other in group_of and isinstance(root(group_of[other]), int):
-                share[root(group_of[other])] += 1  # type: ignore[index]
-        eligible = sorted((g for g, k in share.items() if joins(k, sizes.get(g, 1))),
-                          key=lambda g: (-share[g] / sizes.get(g, 1), g))  # fmt: skip
+        eligible = _stored_majorities([root(group_of[o]) for o in strength[leader] if o in group_of], size)
         group: GroupKey
         if eligible:
             group = eligible[0]
@@ -131,6 +125,19 @@ def assign_groups(
         out.group_of[node] = root(group)
     _copies_follow(out, copies, stored, root)
     return out
+
+
+def _stored_majorities(groups: list[GroupKey], size: Mapping[GroupKey, int]) -> list[int]:
+    """The stored groups an article linked to members of ``groups`` reaches a majority of, the
+    largest share first."""
+    share: dict[int, int] = defaultdict(int)
+    for group in groups:
+        if isinstance(group, int):
+            share[group] += 1
+    return sorted(
+        (g for g, k in share.items() if joins(k, size.get(g, 1))),
+        key=lambda g: (-share[g] / size.get(g, 1), g),
+    )
 
 
 def _copies_follow(out: Grouping, copies: Mapping[ArticleId, Sequence[ArticleId]],

@@ -39,6 +39,7 @@ class LocalTexts:
         self.store = TextStore(spill=spill)
         self.shingles = ShingleStore()
         self.furniture_share = furniture_share
+        self.context_meta: dict[ArticleId, dict[str, Any]] = {}
 
     def __enter__(self) -> LocalTexts:
         return self
@@ -81,17 +82,21 @@ class LocalTexts:
         return self.ingest.where(row) if row < len(self.ingest.ids) else ""
 
     def metadata(self, ids: set[ArticleId]) -> dict[ArticleId, dict[str, Any]]:
-        return self.ingest.metadata(r for r, i in enumerate(self.ingest.ids) if i in ids)
+        found = self.ingest.metadata(r for r, i in enumerate(self.ingest.ids) if i in ids)
+        return {**{i: m for i, m in self.context_meta.items() if i in ids and m}, **found}
 
     def text(self, row: int) -> str:
         return self.store.get(row)
 
-    def extend(self, articles: Sequence[tuple[ArticleId, str]], settings: SketchSettings) -> SketchTable:
+    def extend(
+        self, articles: Sequence[tuple[ArticleId, str, dict[str, Any]]], settings: SketchSettings
+    ) -> SketchTable:
         first = len(self.shingles)
-        for _, text in articles:
+        for article_id, text, meta in articles:
             self.store.add(text)
+            self.context_meta[article_id] = meta
         table, values = SketchTable.build_with_shingles(
-            [t for _, t in articles], settings, [i for i, _ in articles]
+            [a[1] for a in articles], settings, [a[0] for a in articles]
         )
         self.shingles.put(np.arange(first, first + len(articles)), values)
         return table

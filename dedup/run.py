@@ -75,8 +75,11 @@ class Texts(Protocol):
     def text(self, row: int) -> str:
         """One row's text (the semantic check and the archive's store read it)."""
 
-    def extend(self, articles: Sequence[tuple[ArticleId, str]], settings: SketchSettings) -> SketchTable:
-        """Rows after the last for ``articles`` (an archive's stored articles read back), sketched."""
+    def extend(
+        self, articles: Sequence[tuple[ArticleId, str, dict[str, Any]]], settings: SketchSettings
+    ) -> SketchTable:
+        """Rows after the last for ``articles`` (id, text, metadata: an archive's stored articles
+        read back), sketched."""
 
     def resketch(self, table: SketchTable, rows: np.ndarray, boilerplate: frozenset[int]) -> None:
         """The signatures of those ``rows`` that are mostly boilerplate, again without it."""
@@ -92,12 +95,12 @@ class Texts(Protocol):
 class Found:
     """What a :class:`CandidateSource` found for a run's rows ``0..n-1``.
 
-    ``candidates`` number the stored articles it reached ``n + k`` for ``context[k]`` (id, text),
+    ``candidates`` number the stored articles it reached ``n + k`` for ``context[k]`` (id, text, metadata),
     which the run reads back and compares like its own; ``twins`` maps a leader row whose text is
     stored already to the index of that stored article in ``context``."""
 
     candidates: Candidates
-    context: list[tuple[ArticleId, str]] = field(default_factory=list)
+    context: list[tuple[ArticleId, str, dict[str, Any]]] = field(default_factory=list)
     twins: dict[int, int] = field(default_factory=dict)
 
 
@@ -234,7 +237,7 @@ def _with_context(
         return table, ids, copies
     extra = texts.extend(found.context, table.settings)
     table = SketchTable.concat([table, extra], table.settings)
-    table.ids = ids = [*ids, *(i for i, _ in found.context)]
+    table.ids = ids = [*ids, *(c[0] for c in found.context)]
     texts.resketch(table, np.arange(n, len(table), dtype=np.int64), boilerplate)
     groups = {k: list(v) for k, v in copies.copies.items()}
     for leader, k in found.twins.items():

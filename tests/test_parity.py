@@ -1,0 +1,202 @@
+"""The three engines give one answer: the batch run, Spark (``local[2]``) and the archive (in one
+batch, and in random batches) on one corpus with metadata, boilerplate, exact copies, template
+sentences and contained copies; and concurrent writers leave every article stored once."""
+
+import json
+import random
+import subprocess
+import sys
+
+import pytest
+
+from dedup import Article, Index, find_duplicates
+
+FOOTER = "Subscribe to the Harbour Gazette newsletter for the morning headlines delivered daily"
+TEMPLATE = "The board of directors declared a regular quarterly cash dividend payable next month"
+
+
+def parity_corpus(seed: int = 3, stories: int = 24) -> list[Article]:
+    """Stories as cliques (an original, its exact copy, an edited copy, a page that contains it),
+    unrelated articles sharing a furniture footer, dividend notices sharing one template sentence;
+    each article with a title and an outlet."""
+    rng = random.Random(seed)
+    words = [f"w{k}" for k in range(6000)]
+
+    def sentence() -> str:
+        return " ".join(rng.choices(words, k=rng.randint(10, 16))) + "."
+
+    def paragraph(n: int = 3) -> str:
+        return " ".join(sentence() for _ in range(n))
+
+    texts: dict[str, str] = {}
+    for s in range(stories):
+        body = [paragraph() for _ in range(rng.randint(4, 6))]
+        original = "\n\n".join(body)
+        texts[f"s{s:02d}-orig"] = original
+        if s % 3 == 0:
+            texts[f"s{s:02d}-copy"] = original
+        edited = list(body)
+        edited[0] = edited[0].replace(edited[0].split()[3], "changed", 1)
+        texts[f"s{s:02d}-edit"] = "\n\n".join(edited)
+        if s % 2 == 0:
+            texts[f"s{s:02d}-page"] = "\n\n".join([*body, paragraph(), paragraph()])
+    for k in range(12):  # furniture: unrelated articles with one footer
+        texts[f"f{k:02d}"] = "\n\n".join([paragraph() for _ in range(3)] + [FOOTER])
+    for k in range(7):  # templates: unrelated dividend notices with one stock sentence
+        texts[f"d{k:02d}"] = "\n\n".join([f"{paragraph(2)} {TEMPLATE}.", paragraph(2)])
+    outlets = ["Gazette", "Courier", "Herald"]
+    return [
+        Article(i, t, {"title": f"Title of {i}", "outlet": outlets[n % 3]})
+        for n, (i, t) in enumerate(sorted(texts.items()))
+    ]
+
+
+def answer(result):
+    """What must agree: the pairs with their scores, the groups' members, the metadata."""
+    pairs = sorted(
+        (p.a, p.b, p.kind, p.direction, round(p.coverage_a_by_b, 6), round(p.coverage_b_by_a, 6))
+        for p in result.pairs
+    )
+    groups = sorted(tuple(c.members) for c in result.clusters)
+    return pairs, groups, dict(sorted(result.meta.items()))
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return parity_corpus()
+
+
+@pytest.fixture(scope="module")
+def batch(corpus):
+    result = find_duplicates(corpus)
+    kinds = {p.kind for p in result.pairs}
+    # the corpus exercises what it is meant to
+    assert {"exact", "near_duplicate", "contained"} <= kinds
+    assert result.summary.boilerplate_lines >= 1 and result.summary.anchors_shared_too_widely >= 1
+    assert not any(p.a.startswith(("f", "d")) for p in result.pairs)  # footer and template pair nobody
+    return result
+
+
+def test_the_archive_in_one_batch_gives_the_batch_answer(corpus, batch):
+    with Index(":memory:") as index:
+        assert answer(index.add(corpus)) == answer(batch)
+
+
+def by_text(pairs):
+    """The pairs between distinct texts (each exact copy named by the first id of its text), and
+    the sets of exact copies."""
+    copies = {}
+    for a, b, kind, *_ in sorted(pairs):
+        if kind == "exact":
+            first = min(copies.get(a, a), copies.get(b, b))
+            for member in (a, b, *[k for k, v in copies.items() if v in (a, b)]):
+                copies[member] = first
+    named = {
+        (tuple(sorted((copies.get(a, a), copies.get(b, b)))), kind)
+        for a, b, kind, *_ in pairs
+        if kind != "exact"
+    }
+    return named, sorted(copies.items())
+
+
+def test_the_archive_in_random_batches_gives_the_batch_pairs_and_groups(corpus):
+    # the documented exception: line statistics grow between batches, so no boilerplate rule here
+    settings = {"boilerplate_min_docs": 1000}
+    whole = answer(find_duplicates(corpus, **settings))
+    for seed in range(3):
+        order = list(corpus)
+        random.Random(seed).shuffle(order)
+        cuts = sorted(random.Random(seed).sample(range(1, len(order)), 4))
+        pairs, meta = [], {}
+        with Index(":memory:", **settings) as index:
+            for lo, hi in zip([0, *cuts], [*cuts, len(order)], strict=True):
+                result = index.add(order[lo:hi])
+                pairs += answer(result)[0]
+                meta.update(result.meta)
+            stored = index.backend._articles.values()  # type: ignore[attr-defined]
+            groups = index.backend.group_members(sorted({a.group for a in stored}))
+        members = sorted(tuple(sorted(json.loads(i) for _, i in m)) for m in groups.values() if len(m) > 1)
+        # which of a set of exact copies stands for their text depends on arrival: compare texts
+        assert (by_text(pairs), members) == (by_text(whole[0]), whole[1]), (
+            f"batches cut at {cuts} (seed {seed})"
+        )
+        assert {k: v for k, v in meta.items() if k in whole[2]} == whole[2]
+
+
+def test_spark_gives_the_batch_answer_with_the_metadata(spark, corpus, batch):
+    from dedup import spark as engine
+
+    rows = [(a.id, a.text, a.meta["title"], a.meta["outlet"]) for a in corpus]
+    frame = spark.createDataFrame(rows, "id string, text string, title string, outlet string")
+    result = engine.find_duplicates(frame, spark=spark)
+    assert answer(result) == answer(batch)
+    assert result.params == {**batch.params, "engine": "spark"}
+
+
+def test_spark_refuses_both_a_config_and_options(spark, corpus):
+    from dedup import DedupConfig
+    from dedup import spark as engine
+
+    frame = spark.createDataFrame([(a.id, a.text) for a in corpus[:3]], "id string, text string")
+    with pytest.raises(TypeError, match="either config or keyword options"):
+        engine.find_duplicates(frame, spark=spark, config=DedupConfig(), shingle_size=4)
+
+
+def test_an_article_linked_to_half_of_an_archived_group_does_not_join_it():
+    """A~B archived, B~C arriving: C reaches one of two members, not more than half (the batch
+    clustering's rule), so it starts a story of its own — as the batch run decides."""
+    rng = random.Random(5)
+    words = [f"w{k}" for k in range(3000)]
+    paragraphs = [" ".join(" ".join(rng.choices(words, k=14)) + "." for _ in range(3)) for _ in range(7)]
+    a = "\n\n".join(paragraphs[:3])  # inside b
+    b = "\n\n".join(paragraphs)
+    c = "\n\n".join(paragraphs[4:])  # inside b too, nothing shared with a
+    whole = find_duplicates({"a": a, "b": b, "c": c})
+    assert {(p.a, p.b, p.kind) for p in whole.pairs} == {("a", "b", "contained"), ("b", "c", "contained")}
+    assert [len(c.members) for c in whole.clusters] == [2]  # b with a or c, never all three
+    with Index(":memory:") as index:
+        first = index.add({"a": a, "b": b})
+        index_group_of_b = {g["id"]: g["group"] for g in first.archive["groups"]}["b"]
+        arriving = index.add({"c": c})
+    linked = [p for p in arriving.pairs if p.kind in ("near_duplicate", "contained")]
+    assert [(p.a, p.b) for p in linked] == [("b", "c")]  # C~B is a strong link ...
+    assert arriving.clusters == ()  # ... to one member of two: no join (it used to join at one half)
+    assert arriving.archive["groups"][0]["group"] != index_group_of_b
+
+
+def write_jsonl(path, articles):
+    path.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in articles), encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_two_writers_at_once_both_finish_and_store_every_article_once(backend, tmp_path, request):
+    from test_archive import news_corpus
+
+    first = [(f"x-{i}", t) for i, t in news_corpus(11, n=300).items()]
+    second = [(f"y-{i}", t) for i, t in news_corpus(12, n=300).items()]
+    write_jsonl(tmp_path / "one.jsonl", first)
+    write_jsonl(tmp_path / "two.jsonl", second)
+    if backend == "sqlite":
+        archive = str(tmp_path / "archive.db")
+    else:
+        import redis
+
+        archive = f"{request.getfixturevalue('redis_url')}/5"
+        redis.Redis.from_url(archive).flushdb()
+    for attempt in range(3):  # three races, each on a new archive
+        if backend == "sqlite":
+            archive = str(tmp_path / f"archive{attempt}.db")
+        else:
+            redis.Redis.from_url(archive).flushdb()
+        writers = [
+            subprocess.Popen([sys.executable, "-m", "dedup", "index", "add", archive, str(tmp_path / name),
+                              "--format", "json", "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for name in ("one.jsonl", "two.jsonl")
+        ]  # fmt: skip
+        outcomes = [w.communicate(timeout=300) for w in writers]
+        assert [w.returncode for w in writers] == [0, 0], [err for _, err in outcomes]
+        with Index(archive) as index:
+            assert index.stats()["articles"] == 600
+            for article_id, text in [*first, *second]:
+                assert index.text(article_id) == text
