@@ -230,6 +230,10 @@ class Index:
             promote[leader] = heirs[0] if heirs else -1
         return promote[leader] if promote[leader] >= 0 else None
 
+    def texts(self, given: Mapping[ArticleId, str]) -> ArchivedTexts:
+        """Texts by id: those ``given``, else the archive's (what a report explains of a pair)."""
+        return ArchivedTexts(given, self)
+
     def text(self, article_id: ArticleId) -> str:
         """The archived text of an article (:class:`KeyError` if it is not archived)."""
         found = self.backend.rows_of_ids([json.dumps(article_id)])

@@ -1,5 +1,6 @@
 """Rendering a :class:`DedupResult`: a readable report (optionally with the alignment side by
-side), JSON, JSON Lines or CSV. Pure functions from a result to text; nothing here prints.
+side), JSON, JSON Lines or CSV. Pure functions from a result to text; nothing here prints. The
+registry that picks one by name or suffix is :mod:`dedup.formats`.
 
 With the articles' texts and ``explain``, every format but CSV shows each pair's paragraphs as
 :func:`dedup.explanation.explain` describes them: side by side in the text report, as a
@@ -47,24 +48,11 @@ def _cell(value: object) -> object:
     return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
-def render(
-    result: DedupResult, fmt: str, *, texts: Mapping[ArticleId, str] | None = None, explain: bool = False
-) -> str:
-    """The result in ``fmt`` (``text``, ``json``, ``jsonl``, ``csv`` or ``html``)."""
-    texts = texts if explain else None
-    if fmt == "json":
-        data = result.to_dict()
-        data["pairs"] = [_pair_dict(p, texts, misreads(result)) for p in result.pairs]
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    if fmt == "jsonl":
-        return render_jsonl(result, texts=texts)
-    if fmt == "csv":
-        return render_csv(result)
-    if fmt == "html":
-        from .html_report import render_html
-
-        return render_html(result, texts)
-    return render_text(result, texts=texts)
+def render_json(result: DedupResult, *, texts: Mapping[ArticleId, str] | None = None) -> str:
+    """The result as one JSON document; with ``texts``, each pair's paragraphs."""
+    data = result.to_dict()
+    data["pairs"] = [_pair_dict(p, texts, misreads(result)) for p in result.pairs]
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def misreads(result: DedupResult) -> bool:

@@ -7,7 +7,6 @@ of one collection is byte-identical whatever the input order or ``PYTHONHASHSEED
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
@@ -211,13 +210,6 @@ class DedupResult:
             "articles": [{"id": i, "meta": self.meta[i]} for i in sorted(self.meta, key=id_key)],
             **extra,
         }
-
-    def to_html(self, texts: Mapping[ArticleId, str] | None = None) -> str:
-        """One self-contained HTML page of this result; with ``texts`` (by id) each pair is drawn
-        side by side (see :mod:`dedup.html_report`)."""
-        from .html_report import render_html
-
-        return render_html(self, texts)
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """JSON text of :meth:`to_dict`, keys in a fixed order, UTF-8 characters kept."""

@@ -48,7 +48,7 @@ from .candidates import BatchIndex, Candidates, lsh_bands, self_join
 from .clustering import Grouping, assign_groups
 from .config import DedupConfig
 from .copies import ExactCopies, group_exact_copies
-from .errors import InputError
+from .errors import EmptyArticleError
 from .normalize import DEFAULT_NORMALIZE
 from .results import Cluster, DedupResult, Pair, RunSummary, Skipped
 from .shingles import ANCHOR_MIN_WORDS
@@ -262,7 +262,7 @@ def non_empty(
     empty = np.flatnonzero(table.words == 0)
     if empty.size and on_empty == "error":
         row = int(empty[np.argmin(rank[empty])])
-        raise InputError(f"{where(row)}article {table.ids[row]!r} is empty (no words)")
+        raise EmptyArticleError(f"{where(row)}article {table.ids[row]!r} is empty (no words)")
     skipped = sorted((Skipped(str(table.ids[r]), "empty: no words") for r in empty), key=lambda s: s.id)
     return np.flatnonzero(table.words > 0), tuple(skipped)
 

@@ -20,9 +20,11 @@ executors are the next step for larger corpora.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -187,45 +189,26 @@ class SparkTexts:
         return [outcome[k] for k in keys]
 
 
-def check_tables_target(directory: str | Path) -> Path:
-    """``directory`` as a place for :func:`write_tables`; :class:`InputError` if it holds tables."""
-    target = Path(directory)
-    if (target / "pairs").exists() or (target / "groups").exists():
-        raise InputError(f"{target}: already holds pairs/ or groups/ tables; choose an empty directory")
-    if target.exists() and not target.is_dir():
-        raise InputError(
-            f"{target}: not a directory (without a suffix, -o names the directory for the tables)"
-        )
-    return target
+def find_duplicates_in(
+    paths: list[str], *, master: str, config: DedupConfig, id_field: str = "id", text_field: str = "text",
+    on_empty: Literal["skip", "error"] = "skip",
+) -> DedupResult:  # fmt: skip
+    """The command's Spark run: files Spark reads itself (JSON Lines, Parquet, CSV) are read on the
+    cluster; directories of .txt files, stdin and gzip are read here, as the local engine reads them."""
+    from .reading import Inputs
 
-
-def write_tables(result: DedupResult, spark: Any, directory: str | Path) -> None:
-    """The result as Parquet tables under ``directory``: ``pairs`` (one row a pair, its alignment as
-    JSON text), ``groups`` (one row a member: group number, representative, member) and
-    ``run.json`` (params and summary). Refuses a directory that already holds them."""
-    import json
-
-    target = check_tables_target(directory)
-    columns = ("a", "b", "kind", "direction", "coverage_a_by_b", "coverage_b_by_a", "jaccard",
-               "containment_a_in_b", "containment_b_in_a", "minhash_jaccard")  # fmt: skip
-    rows = [
-        (
-            *(str(getattr(p, c)) if c in ("a", "b") else getattr(p, c) for c in columns),
-            json.dumps(p.to_dict()["alignment"]),
-        )
-        for p in result.pairs
-    ]
-    schema = ("a string, b string, kind string, direction string, coverage_a_by_b double, coverage_b_by_a double, "
-              "jaccard double, containment_a_in_b double, containment_b_in_a double, minhash_jaccard double, alignment string")  # fmt: skip
-    spark.createDataFrame(rows, schema).write.parquet(str(target / "pairs"))
-    members = [
-        (k, str(c.representative), str(m)) for k, c in enumerate(result.clusters, 1) for m in c.members
-    ]
-    spark.createDataFrame(members, "group int, representative string, member string").write.parquet(
-        str(target / "groups")
-    )
-    run = {"schema": result.to_dict()["schema"], "params": result.params, "summary": result.summary.to_dict()}
-    (target / "run.json").write_text(json.dumps(run, indent=2), encoding="utf-8")
+    spark = session(master)
+    spark.sparkContext.setLogLevel("ERROR")
+    if all(readable(p) for p in paths):
+        data: Any = [str(Path(p).resolve()) for p in paths]
+        return find_duplicates(data, spark=spark, config=config, id_column=id_field, text_column=text_field,
+                               on_empty=on_empty)  # fmt: skip
+    rows = [(a.id, a.text, json.dumps({k: v for k, v in a.meta.items() if k != "source"}))
+            for a in Inputs(paths, id_field=id_field, text_field=text_field)]  # fmt: skip
+    frame = spark.createDataFrame(rows, "id string, text string, meta string")
+    result = find_duplicates(frame, spark=spark, config=config, on_empty=on_empty)
+    meta = {i: json.loads(m["meta"]) for i, m in result.meta.items()}
+    return replace(result, meta={i: m for i, m in meta.items() if m})
 
 
 def _sketch_partition(rows: Iterable[tuple[ArticleId, str]], *, settings: SketchSettings) -> Iterator[bytes]:

@@ -87,6 +87,12 @@ class StoredTexts(Mapping[ArticleId, str]):
     def close(self) -> None:
         self._store.close()
 
+    def __enter__(self) -> StoredTexts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 @dataclass
 class Shingles:

@@ -3,6 +3,7 @@
 import csv
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -228,12 +229,12 @@ def test_explain_puts_paragraph_texts_and_offsets_in_json():
 
 
 def test_internal_errors_and_interrupts_give_one_line(monkeypatch, capsys):
-    from dedup import cli
+    from dedup import cli, pipeline
 
     def broken(*args, **kwargs):
         raise RuntimeError("something broke")
 
-    monkeypatch.setattr(cli, "find_duplicates", broken)
+    monkeypatch.setattr(pipeline, "find_duplicates", broken)
     assert cli.main([str(FIXTURES)]) == 3
     err = capsys.readouterr().err
     assert err == "dedup: internal error: RuntimeError: something broke (DEDUP_DEBUG=1 shows more)\n"
@@ -241,9 +242,36 @@ def test_internal_errors_and_interrupts_give_one_line(monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "find_duplicates", interrupted)
+    monkeypatch.setattr(pipeline, "find_duplicates", interrupted)
     assert cli.main([str(FIXTURES)]) == 130
     assert capsys.readouterr().err == "dedup: interrupted\n"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_at_any_moment_start_up_included_gives_one_line(signum, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    texts = {
+        f"a{k}": f"article {k} " + " ".join(f"w{(k * 7 + j) % 997}" for j in range(300)) for k in range(3000)
+    }
+    path = tmp_path / "many.jsonl"
+    path.write_text(
+        "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in texts.items()), encoding="utf-8"
+    )
+    expected = {signal.SIGINT: (130, "dedup: interrupted\n"), signal.SIGTERM: (143, "dedup: terminated\n")}
+    for delay in (0.15, 0.3, 0.6, 1.0, 2.0):  # during start-up (imports), reading and the run
+        proc = subprocess.Popen([sys.executable, "-m", "dedup", str(path), "-o", str(tmp_path / "r.json")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        time.sleep(delay)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+        if proc.returncode == 0:  # finished before the signal
+            continue
+        assert (proc.returncode, err) == expected[signum], f"after {delay} s"
+        assert not (tmp_path / "r.json").exists() and len(list(tmp_path.iterdir())) == 1
 
 
 def write_parquet(path, columns):

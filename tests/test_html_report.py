@@ -5,7 +5,7 @@ import re
 from html.parser import HTMLParser
 
 from conftest import SEED_A, SEED_B, run_cli
-from dedup import find_duplicates
+from dedup import find_duplicates, render
 
 
 class Collect(HTMLParser):
@@ -24,7 +24,7 @@ class Collect(HTMLParser):
 
 
 def test_the_fixture_report_aligns_000_and_001_and_fetches_nothing(seeds):
-    page = find_duplicates(seeds).to_html(seeds)
+    page = render(find_duplicates(seeds), "html", texts=seeds)
     parsed = Collect()
     parsed.feed(page)
     assert len(parsed.matches) >= 9 and all(re.fullmatch(r"\d+-\d+", m) for m in parsed.matches)
@@ -36,7 +36,7 @@ def test_ids_and_texts_are_escaped():
     hostile = '<script>alert(1)</script> <img src=x onerror=alert(2)> "quotes" & \x00 اردو متن'
     text = f"{hostile} shared paragraph about the harbour and the ships that came in today."
     result = find_duplicates({"<b>a</b>": text, "b'\"": text + " More."})
-    page = result.to_html({"<b>a</b>": text, "b'\"": text + " More."})
+    page = render(result, "html", texts={"<b>a</b>": text, "b'\"": text + " More."})
     parsed = Collect()
     parsed.feed(page)
     assert parsed.tags.count("script") == 1 and "img" not in parsed.tags and "b" not in parsed.tags
@@ -80,7 +80,7 @@ def rendered(page_path, fragment=""):
 
 def test_in_a_browser_the_fixture_report_shows_aligned_rows_and_filters_by_id(tmp_path, seeds):
     path = tmp_path / "report.html"
-    path.write_text(find_duplicates(seeds).to_html(seeds), encoding="utf-8")
+    path.write_text(render(find_duplicates(seeds), "html", texts=seeds), encoding="utf-8")
     dom = rendered(path)
     assert len(re.findall(r'data-match="\d+-\d+"', dom)) >= 9 and SEED_A in dom and SEED_B in dom
     row = re.compile(r"<tr data-ids=[^>]*>")
@@ -95,7 +95,7 @@ def test_in_a_browser_a_hostile_article_runs_nothing(tmp_path):
     text = f"{hostile} A shared paragraph about the harbour and the ships that came in today, said the mayor."
     texts = {"one": text, "two": text + " And one more sentence."}
     path = tmp_path / "report.html"
-    path.write_text(find_duplicates(texts).to_html(texts), encoding="utf-8")
+    path.write_text(render(find_duplicates(texts), "html", texts=texts), encoding="utf-8")
     dom = rendered(path)
     assert "<title>dedup report" in dom and "pwned</title>" not in dom
     assert "<img" not in dom and "&lt;script&gt;document.title" in dom

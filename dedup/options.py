@@ -1,0 +1,147 @@
+"""The command's options: its two parsers (``dedup PATH...`` and ``dedup index ...``) and the
+settings they name. Only the standard library and :mod:`dedup.config` are imported here, so that
+``dedup --help`` and ``dedup --version`` answer without loading the engines."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .config import PRESETS, DedupConfig
+from .formats import FORMATS
+
+EXIT_INPUT = 2
+_DEFAULTS = DedupConfig()
+PATHS_HELP = (
+    "a directory of .txt files (recursive, links followed; id = relative path), a .txt, .jsonl, .json "
+    "(an array), .csv or .parquet file, each but .parquet also gzip-compressed (.gz), or - for JSON Lines on stdin"
+)
+# the settings with a flag of their own (the rest are for the library and presets)
+FLAGS = (
+    ("shingle_size", int, "words per shingle"),
+    ("num_perm", int, "MinHash permutations"),
+    ("seed", int, "MinHash seed"),
+    ("candidate_threshold", float, "Jaccard threshold the LSH bands are tuned for"),
+    ("anchor_max_docs", int, "a sentence shared by more articles pairs each only with its next 4 by id"),
+    ("min_candidate_containment", float, "candidates below this shingle containment are not aligned"),
+    ("paragraph_threshold", float, "score at which two paragraphs match"),
+    ("duplicate_threshold", float, "coverage for near_duplicate / contained"),
+    ("partial_threshold", float, "coverage of one side for partial"),
+    ("min_paragraph_chars", int, "shorter paragraphs are ignored"),
+    ("boilerplate_min_docs", int, "articles a line must recur in to be boilerplate"),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_INPUT, f"dedup: error: {message} (see dedup --help)\n")
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return f"dedup {version('newsdedup')}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="dedup",
+        description="Find near-duplicate news articles and show, paragraph by paragraph, what they share. "
+        "(dedup index --help: keep an archive and check new articles against it.)",
+        epilog="Exit codes: 0 done, 1 duplicates found with --fail-on-duplicates, 2 bad input or "
+        "options, 3 internal error, 130 interrupted, 143 terminated.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help=PATHS_HELP)
+    _report_options(parser)
+    parser.add_argument("--version", action="version", version=_version())
+    _input_options(parser)
+    engine = parser.add_argument_group("engine")
+    engine.add_argument("--engine", choices=("local", "spark"), default="local",
+                        help="local: this machine's cores; spark: Apache Spark (pip install 'newsdedup[spark]' and a "
+                        "Java runtime; PATH: .jsonl, .json, .parquet or .csv files Spark can read)")  # fmt: skip
+    engine.add_argument("--spark-master", default="local[*]", metavar="URL",
+                        help="the Spark master for --engine spark (default: local[*])")  # fmt: skip
+    engine.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="processes to use (default: all cores for large inputs; never changes the result)")  # fmt: skip
+    _detection_options(parser)
+    return parser
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    out = parser.add_argument_group("output")
+    out.add_argument("--format", choices=tuple(FORMATS), default=None,
+                     help="report format (default: from the -o file's suffix .json/.jsonl/.csv/.html; -o DIR "
+                     "without a suffix: parquet tables DIR/pairs, DIR/groups and DIR/run.json; else text)")  # fmt: skip
+    out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    out.add_argument("--explain", action="store_true",
+                     help="show each pair's paragraphs: side by side in text, with texts and offsets in json/jsonl")  # fmt: skip
+    out.add_argument("--only", action="append", metavar="ID",
+                     help="report only the pairs and story groups of this article (repeatable)")  # fmt: skip
+    out.add_argument("--fail-on-duplicates", action="store_true", help="exit with 1 when any pair is found")
+
+
+def _input_options(parser: argparse.ArgumentParser) -> None:
+    inp = parser.add_argument_group("input")
+    inp.add_argument("--id-field", default="id", help="JSONL/CSV field holding the id (default: id)")
+    inp.add_argument("--text-field", default="text", help="JSONL/CSV field holding the text (default: text)")
+    inp.add_argument("--skip-empty", action="store_true",
+                     help="skip articles with no words (listed in the report) instead of failing")  # fmt: skip
+
+
+def _detection_options(parser: argparse.ArgumentParser, *, semantic: bool = True) -> None:
+    det = parser.add_argument_group("detection (defaults are the library's)")
+    det.add_argument(
+        "--preset", choices=tuple(PRESETS), default="default",
+        help="starting settings: default (copies, republications, containment), reuse (rewritten "
+        "stories; slower, for thousands of articles) or ocr (scanned newspapers, each copy OCR'd on "
+        "its own); the options below override it",
+    )  # fmt: skip
+    if semantic:
+        det.add_argument(
+            "--semantic", action="store_const", const=True, default=None,
+            help="also find stories reworded from one another (sentence embeddings; needs "
+            "pip install 'newsdedup[semantic]'; thousands of articles, not millions)",
+        )  # fmt: skip
+    for name, kind, text in FLAGS:
+        det.add_argument(
+            "--" + name.replace("_", "-"), type=kind, default=None,
+            metavar="N" if kind is int else "X", help=f"{text} (default: {getattr(_DEFAULTS, name)})",
+        )  # fmt: skip
+
+
+def build_index_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="dedup index",
+        description="Keep an archive of articles (an SQLite file, or redis://host:port/db for a Redis "
+        "server) and check new articles against everything in it.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    for name, text in (("add", "store articles; report their pairs with the archive and among themselves"),
+                       ("query", "the same report; nothing is stored")):  # fmt: skip
+        command = commands.add_parser(name, help=text, description=text)
+        command.add_argument(
+            "archive", metavar="ARCHIVE", help="archive file (created by the first add) or redis:// URL"
+        )
+        command.add_argument("paths", nargs="+", metavar="PATH", help=PATHS_HELP)
+        if name == "add":
+            command.add_argument("--replace", action="store_true",
+                                 help="an id already archived with another text replaces it (else an error)")  # fmt: skip
+        _report_options(command)
+        _input_options(command)
+        command.add_argument("--workers", type=int, default=None, metavar="N",
+                             help="processes to use (default: all cores; never changes the result)")  # fmt: skip
+        _detection_options(command, semantic=False)
+    remove = commands.add_parser("remove", help="forget articles by id", description="forget articles by id")
+    remove.add_argument("archive", metavar="ARCHIVE", help="the archive file or redis:// URL")
+    remove.add_argument("ids", nargs="+", metavar="ID", help="the id of an archived article (as printed)")
+    stats = commands.add_parser("stats", help="counts, size and settings of an archive",
+                                description="counts, size and settings of an archive")  # fmt: skip
+    stats.add_argument("archive", metavar="ARCHIVE", help="the archive file or redis:// URL")
+    stats.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def config_of(args: Any) -> DedupConfig:
+    """The settings the options name: the preset, with each option given overriding it."""
+    given = {n: getattr(args, n) for n in DedupConfig.option_names() if getattr(args, n, None) is not None}
+    return DedupConfig.preset(args.preset, **given)
