@@ -1,32 +1,30 @@
 """A persistent archive: articles added as they arrive, new ones checked against everything seen.
 
-:class:`Index` keeps articles in a :mod:`dedup.backends` store (an SQLite file by default, or a
-Redis server) and answers each batch with the same stages as :func:`dedup.find_duplicates`:
+:class:`Index` keeps articles in a :mod:`dedup.backends` store (an SQLite file, a Redis server, or
+memory) and runs each batch through the one stage sequence (:func:`dedup.run.run`), with
+:class:`ArchiveSource` as the candidate source:
 
-1. the batch is sketched; ids already archived with the same text are passed over (counted),
-   with another text refused (or, with ``replace=True``, the old article removed first);
-2. exact copies: within the batch by digest, and of archived texts by a digest lookup;
-3. candidates: each new distinct text's LSH band values, sentence anchors and passages
-   (:func:`lookup_keys`) looked up among the archived holders, and among the batch, with the
-   batch self-join's rules (a band value held by more than 64 articles pairs neighbours only, a
-   sentence held by more than 4 pairs nobody, a passage held by more than ``anchor_max_docs``
-   pairs neighbours only) counted over the archive and the batch;
-4. the archived candidates' texts are read back and sketched again (the sketch is a pure function
-   of the text and the settings), and the pre-check, boilerplate removal and alignment run on the
-   batch and those archived articles together;
-5. story groups: a new article joins the group it is strongly linked to (``near_duplicate``,
-   ``contained`` or an exact copy) with the largest share of that group's members, if the share is
-   at least one half (the majority rule of :mod:`dedup.clustering`); other groups it reaches
-   that share of are merged into it (reported); else it starts a group. An archived article
-   keeps its group id unless its group is merged.
+- *admit*: ids already archived with the same text are passed over (counted), with another text
+  refused (or, with ``replace=True``, the old article removed first);
+- *fresh*: a batch text already archived (found by its digest) is an exact copy of the stored one;
+- *line counts*: a line's frequency for the boilerplate rule counts the archive's texts too;
+- *candidates*: each new distinct text's LSH band values, sentence anchors and passages
+  (:func:`lookup_keys`) looked up among the archived holders and the batch, with the bucket rule of
+  the batch self-join (:func:`dedup.candidates.bucket_pairs`); the archived articles they reach are
+  read back (texts and metadata) and compared like the batch's own;
+- *groups*: :func:`dedup.clustering.assign_groups` with the archived articles' groups — a new
+  article joins a stored group when it is strongly linked to more than half of its distinct texts
+  (the majority rule of the batch clustering), other groups it reaches a majority of are merged
+  into it (reported), else it starts one;
+- *settle*: the batch is written in one transaction, its rows and new groups numbered inside it.
 
-**Batches versus the whole collection.** Adding a collection in batches (ids in arrival order)
-reports, over all batches, the pairs :func:`dedup.find_duplicates` reports on the whole — except
-where a document-frequency rule judged differently because the counts grew between batches:
-boilerplate lines (judged on the batch's articles and their archived candidates, with the line
-frequencies over the whole archive, which the archive keeps and updates on every add), template
-sentences (held by more than 4 articles *so far*) and crowded band values (neighbours among the
-archived holders are the oldest ones, not the nearest ids).
+**Batches versus the whole collection.** Added in one batch, a collection gives the batch run's
+pairs, groups and metadata. Added in batches, it reports over all batches the pairs
+:func:`dedup.find_duplicates` reports on the whole (an exact copy paired with the copy stored
+first) — except where a document-frequency rule judged differently because the counts grew
+between batches: boilerplate lines (judged on the batch's new texts, with the line frequencies
+over the whole archive), template sentences (held by more than 4 articles *so far*) and crowded
+band values (neighbours among the archived holders are the oldest ones, not the nearest ids).
 """
 
 from __future__ import annotations

@@ -114,7 +114,9 @@ class Backend(Protocol):
         """How many distinct texts each group holds (exact copies counted once, as the majority
         rule counts them)."""
 
-    def group_members(self, groups: Sequence[int]) -> dict[int, list[tuple[int, str]]]: ...
+    def group_members(self, groups: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+        """The members (row, id as JSON) of each of these groups that has any, oldest first."""
+
     def copies_of(self, leader: int) -> list[int]: ...
     def commit(self, batch: Batch) -> tuple[int, int]:
         """Write ``batch`` in one transaction; the first row and group number it was given."""
@@ -403,6 +405,7 @@ class RedisBackend:
         except self._errors as error:
             raise InputError(f"{url}: Redis does not answer: {error}") from None
         self.p = "dedup:"
+        self._check_format()
 
     def _do(self, fn: Any, *args: Any) -> Any:
         try:
@@ -487,6 +490,8 @@ class RedisBackend:
             pipe.smembers(f"{self.p}g:{group}")
         out = {}
         for group, rows in zip(groups, self._do(pipe.execute), strict=True):
+            if not rows:
+                continue
             ordered = sorted(int(r) for r in rows)
             ids = self._pipeline_get([f"{self.p}a:{r}" for r in ordered], "id")
             out[group] = [(r, i.decode()) for r, i in zip(ordered, ids, strict=True)]

@@ -1,0 +1,119 @@
+"""One contract every archive backend passes: SQLite, Redis and memory hold the same data the same
+way (the logic above them — merges, promotions — is written once, in dedup.archive)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from dedup import Index, InputError
+from dedup.backends import FORMAT, Batch, NewArticle, open_backend
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def location(request, tmp_path):
+    if request.param == "memory":
+        return ":memory:"
+    if request.param == "sqlite":
+        return str(tmp_path / "archive.db")
+    import redis
+
+    url = f"{request.getfixturevalue('redis_url')}/3"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
+def backend(location):
+    store = open_backend(location, create=True)
+    store.create({"shingle_size": 5})
+    yield store
+    store.close()
+
+
+def batch(ids, *, group=0, new_group=True, leaders=None, keys=(), lines=None, merged=None, groups=1):
+    """A batch of articles ``ids`` (texts "text of ID"), all in one group unless told."""
+    leaders = leaders or {}
+    articles = [
+        NewArticle(json.dumps(i), f"digest-{leaders.get(i, i)}".encode(), *(leaders.get(i, (k, True)) if isinstance(leaders.get(i), tuple) else (k, True)),
+                   group, new_group, f"text of {i}", json.dumps({"title": i}))
+        for k, i in enumerate(ids)
+    ]  # fmt: skip
+    key_values = np.array([k for k, _ in keys], dtype=np.uint64)
+    key_rows = np.array([r for _, r in keys], dtype=np.int64)
+    return Batch(articles, (key_values, key_rows), lines or {}, merged or {}, groups if new_group else 0)
+
+
+def test_commits_take_the_next_rows_and_groups_inside_the_transaction(backend):
+    assert backend.commit(batch(["a", "b"], keys=[(7, 0), (7, 1)], lines={11: 2})) == (0, 0)
+    assert backend.commit(batch(["c"], keys=[(7, 0)], lines={11: 1})) == (2, 1)
+    stored = backend.articles([0, 1, 2])
+    assert [(json.loads(a.id), a.row, a.leader, a.group) for a in stored] == [
+        ("a", 0, 0, 0),
+        ("b", 1, 1, 0),
+        ("c", 2, 2, 1),
+    ]
+    assert [json.loads(a.meta) for a in stored] == [{"title": "a"}, {"title": "b"}, {"title": "c"}]
+    assert backend.holders([7, 8]) == {7: [0, 1, 2]}
+    assert backend.line_counts([11, 12]) == {11: 3}
+    assert backend.rows_of_ids([json.dumps("b"), json.dumps("zz")]) == {json.dumps("b"): (1, b"digest-b")}
+
+
+def test_an_id_stored_meanwhile_fails_the_whole_batch(backend):
+    backend.commit(batch(["a"]))
+    with pytest.raises(InputError, match="article 'a' was stored by another writer"):
+        backend.commit(batch(["b", "a"]))
+    assert backend.stats()["articles"] == 1 and backend.rows_of_ids([json.dumps("b")]) == {}
+
+
+def test_group_sizes_count_distinct_texts_and_merges_relabel(backend):
+    backend.commit(batch(["a", "b"]))  # group 0
+    copy = NewArticle(json.dumps("a2"), b"digest-a", 0, False, 0, False, "text of a")  # a copy of row 0
+    backend.commit(Batch([copy], (np.empty(0, np.uint64), np.empty(0, np.int64)), {}, {}, 0))
+    backend.commit(batch(["c"]))  # group 1
+    assert backend.group_sizes([0, 1]) == {0: 2, 1: 1}  # the copy is not a text of its own
+    backend.commit(batch(["d"], group=0, new_group=False, merged={1: 0}))
+    members = backend.group_members([0, 1])
+    assert [json.loads(i) for _, i in members[0]] == ["a", "b", "a2", "c", "d"] and 1 not in members
+    assert backend.copies_of(0) == [2]
+    assert backend.leaders_of_digests([b"digest-a", b"digest-x"]) == {b"digest-a": 0}
+
+
+def test_removing_promotes_the_first_copy(backend):
+    backend.commit(batch(["a"], keys=[(5, 0)]))
+    copy = NewArticle(json.dumps("a2"), b"digest-a", 0, False, 0, False, "text of a")
+    backend.commit(Batch([copy], (np.empty(0, np.uint64), np.empty(0, np.int64)), {}, {}, 0))
+    backend.remove([0], [(5, 0)], [(5, 1)], {}, {0: 1})
+    assert backend.rows_of_ids([json.dumps("a"), json.dumps("a2")]) == {json.dumps("a2"): (1, b"digest-a")}
+    assert backend.holders([5]) == {5: [1]} and backend.articles([1])[0].leader == 1
+
+
+def test_an_archive_of_another_format_is_refused(location, tmp_path):
+    if location == ":memory:":
+        pytest.skip("an archive in memory is never reopened")
+    with Index(location) as index:
+        index.add({"a": "One story about the harbour and the ships that came in today."})
+        if location.startswith("redis"):
+            index.backend.r.hset("dedup:meta", "format", "dedup-archive/1")  # type: ignore[attr-defined]
+        else:
+            index.backend.db.execute("UPDATE meta SET value = 'dedup-archive/1' WHERE key = 'format'")  # type: ignore[attr-defined]
+    with pytest.raises(
+        InputError,
+        match=f"format 'dedup-archive/1', which this version of dedup cannot read \\(it reads '{FORMAT}'\\)",
+    ):
+        Index(location)
+
+
+def test_every_backend_gives_the_same_report(location, seeds):
+    with Index(location) as index:
+        first = index.add(dict(list(seeds.items())[:2]))
+        second = index.add(dict(list(seeds.items())[2:]))
+        asked = index.query({"copy": seeds["001_b371cbcbe07b8631.txt"]})
+    for result in (first, second, asked):
+        result.archive["location"] = None
+    with Index(":memory:") as reference:
+        expected = [reference.add(dict(list(seeds.items())[:2])), reference.add(dict(list(seeds.items())[2:])),
+                    reference.query({"copy": seeds["001_b371cbcbe07b8631.txt"]})]  # fmt: skip
+    for result in expected:
+        result.archive["location"] = None
+    assert [r.to_json() for r in (first, second, asked)] == [r.to_json() for r in expected]
