@@ -527,6 +527,7 @@ def archive_settings(config: DedupConfig) -> dict[str, Any]:
             "lsh_bands",
             "lsh_rows_per_band",
             "anchor_min_words",
+            "text_units",
         )
     }
 

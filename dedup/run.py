@@ -336,6 +336,7 @@ def run_params(config: DedupConfig) -> dict[str, Any]:
         "minhash_scheme": SCHEME,
         "sketch_scheme": SKETCH_SCHEME,
         "anchor_min_words": ANCHOR_MIN_WORDS,
+        "text_units": text_units(),
         "shingle_hash": "polynomial hash of each word's code points, position-weighted sum, fmix64, folded to 32 bits",
         "normalization": [f.name for f in fields(DEFAULT_NORMALIZE) if getattr(DEFAULT_NORMALIZE, f.name)],
         "boilerplate_rule": (
@@ -347,6 +348,23 @@ def run_params(config: DedupConfig) -> dict[str, Any]:
         "datasketch_version": DATASKETCH_VERSION,
         "rapidfuzz_version": version("rapidfuzz"),
         "dedup_version": version(DISTRIBUTION),
+    }
+
+
+def text_units() -> dict[str, Any]:
+    """The fixed definitions of the units compared (not settings: changing one changes the sketch
+    scheme), recorded with every result so that its numbers can be reproduced."""
+    from . import alignment, boilerplate, paragraphs
+
+    return {
+        "min_sentence_chars": paragraphs.MIN_SENTENCE_CHARS,
+        "max_paragraph_chars": paragraphs.MAX_PARAGRAPH_CHARS,
+        "inside_min_words": alignment.MIN_INSIDE_WORDS,
+        "inside_max_chars": alignment.MAX_INSIDE_CHARS,
+        "inside_max_host_chars": alignment.MAX_HOST_CHARS,
+        "paragraph_length_floor": round(alignment.LENGTH_FLOOR, 6),
+        "boilerplate_sample": boilerplate.SAMPLE,
+        "boilerplate_passes": boilerplate.PASSES,
     }
 
 

@@ -29,7 +29,7 @@ def test_no_function_in_the_package_is_over_60_lines():
     import ast
 
     long = []
-    for path in sorted((ROOT / "dedup").glob("*.py")):
+    for path in sorted((ROOT / "dedup").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 length = node.end_lineno - node.lineno + 1

@@ -11,13 +11,19 @@ ROOT = Path(__file__).resolve().parent.parent / "dedup"
 
 def import_graph() -> dict[str, set[str]]:
     """Module → the dedup modules it imports, lazy imports inside functions included."""
-    modules = {f"dedup.{p.stem}" if p.stem != "__init__" else "dedup": p for p in ROOT.glob("*.py")}
+    modules = {}
+    for path in ROOT.rglob("*.py"):
+        parts = ("dedup", *path.relative_to(ROOT).with_suffix("").parts)
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     edges: dict[str, set[str]] = {m: set() for m in modules}
     for module, path in modules.items():
+        package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                targets = [f"dedup.{node.module}"] if node.module else [f"dedup.{a.name}" for a in node.names]
-                edges[module] |= {t for t in targets if t in modules}
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{base}.{node.module}" if node.module else base
+                targets = [base, *(f"{base}.{a.name}" for a in node.names)]
+                edges[module] |= {t for t in targets if t in modules and t != module}
             elif isinstance(node, ast.Import):
                 edges[module] |= {a.name for a in node.names if a.name in modules}
     return edges

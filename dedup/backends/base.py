@@ -1,0 +1,133 @@
+"""The archive's data model and the protocol every storage backend fills (:mod:`dedup.backends`)."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..errors import InputError
+
+FORMAT = "dedup-archive/2"
+"""2: each article's metadata (title, url, outlet...) is stored with it, as JSON."""
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+@dataclass
+class NewArticle:
+    """An article of a :class:`Batch`: its row is its position in the batch."""
+
+    id: str
+    """The id as JSON."""
+    digest: bytes
+    leader: int
+    """Its leader: a position in the batch (``leader_is_new``) or a stored row."""
+    leader_is_new: bool
+    group: int
+    """Its group: a new group's number in the batch (``group_is_new``) or a stored group."""
+    group_is_new: bool
+    text: str
+    meta: str = "{}"
+    """Its metadata as JSON."""
+
+    def stored(self, first_row: int, first_group: int, position: int) -> StoredArticle:
+        """This article as stored, numbered from the archive's next row and group."""
+        return StoredArticle(
+            first_row + position, self.id, self.digest, first_row + self.leader if self.leader_is_new else self.leader,
+            first_group + self.group if self.group_is_new else self.group, self.text, self.meta,
+        )  # fmt: skip
+
+
+@dataclass
+class StoredArticle:
+    row: int
+    id: str
+    """The id as JSON."""
+    digest: bytes
+    leader: int
+    group: int
+    text: str
+    meta: str = "{}"
+    """Its metadata as JSON."""
+
+
+@dataclass
+class Batch:
+    """What one ``add`` writes: new articles, their keys and line counts, group changes. Rows and
+    new groups are numbered from 0; the backend adds its next numbers inside the transaction."""
+
+    articles: list[NewArticle] = field(default_factory=list)
+    keys: tuple[np.ndarray, np.ndarray] = (np.empty(0, np.uint64), np.empty(0, np.int64))
+    """The lookup keys of each distinct new text, and its position in the batch."""
+    lines: dict[int, int] = field(default_factory=dict)
+    """line hash → distinct new texts carrying it."""
+    merged: dict[int, int] = field(default_factory=dict)
+    """stored group → the stored group it joins."""
+    new_groups: int = 0
+
+    def numbered(self, first_row: int, first_group: int) -> tuple[list[StoredArticle], np.ndarray]:
+        """The articles as stored and the keys' rows, from the archive's next row and group."""
+        articles = [a.stored(first_row, first_group, k) for k, a in enumerate(self.articles)]
+        return articles, self.keys[1] + first_row
+
+
+class Backend(Protocol):
+    """What :class:`dedup.Index` needs of a store."""
+
+    location: str
+
+    def settings(self) -> dict[str, Any] | None: ...
+    def create(self, settings: dict[str, Any]) -> dict[str, Any]: ...
+    def rows_of_ids(self, ids: Sequence[str]) -> dict[str, tuple[int, bytes]]: ...
+    def leaders_of_digests(self, digests: Sequence[bytes]) -> dict[bytes, int]: ...
+    def holders(self, keys: Sequence[int]) -> dict[int, list[int]]: ...
+    def line_counts(self, hashes: Sequence[int]) -> dict[int, int]: ...
+    def articles(self, rows: Sequence[int]) -> list[StoredArticle]: ...
+    def group_sizes(self, groups: Sequence[int]) -> dict[int, int]:
+        """How many distinct texts each group holds (exact copies counted once, as the majority
+        rule counts them)."""
+
+    def group_members(self, groups: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+        """The members (row, id as JSON) of each of these groups that has any, oldest first."""
+
+    def copies_of(self, leader: int) -> list[int]: ...
+    def commit(self, batch: Batch) -> tuple[int, int]:
+        """Write ``batch`` in one transaction; the first row and group number it was given."""
+
+    def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],
+               lines: dict[int, int], promote: dict[int, int]) -> None: ...  # fmt: skip
+    def stats(self) -> dict[str, Any]: ...
+    def close(self) -> None: ...
+
+
+def signed(value: int) -> int:
+    """A 64-bit unsigned hash as the signed integer SQLite stores."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def unsigned(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value
+
+
+def pack_text(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def unpack_text(data: bytes) -> str:
+    return zlib.decompress(data).decode("utf-8")
+
+
+def check_format(value: str | None, where: str) -> None:
+    """Refuse an archive another version of dedup wrote in another format."""
+    if value != FORMAT:
+        raise InputError(f"{where}: an archive in format {value!r}, which this version of dedup "
+                         f"cannot read (it reads {FORMAT!r})")  # fmt: skip
+
+
+def stored_meanwhile(backend: Backend, ids: Sequence[str]) -> str:
+    return (f"{backend.location}: article {json.loads(ids[0])!r} was stored by another writer while this batch "
+            "was compared; nothing of the batch was stored: add it again to pass over the stored ones")  # fmt: skip

@@ -1,0 +1,110 @@
+"""An archive in dictionaries, gone when closed: the test double of the contract tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import InputError
+from .base import Batch, StoredArticle, stored_meanwhile
+
+
+class MemoryBackend:
+    """An archive in dictionaries, gone when closed (``Index(":memory:")``): the test double the
+    contract tests run beside SQLite and Redis, and a scratch archive for one process."""
+
+    def __init__(self) -> None:
+        self.location = ":memory:"
+        self._settings: dict[str, Any] | None = None
+        self._articles: dict[int, StoredArticle] = {}
+        self._ids: dict[str, int] = {}
+        self._keys: dict[int, set[int]] = {}
+        self._lines: dict[int, int] = {}
+        self._next = (0, 0)
+
+    def settings(self) -> dict[str, Any] | None:
+        return self._settings
+
+    def create(self, settings: dict[str, Any]) -> dict[str, Any]:
+        self._settings = self._settings or json.loads(json.dumps(settings, sort_keys=True))
+        return self._settings
+
+    def rows_of_ids(self, ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+        return {i: (self._ids[i], self._articles[self._ids[i]].digest) for i in ids if i in self._ids}
+
+    def leaders_of_digests(self, digests: Sequence[bytes]) -> dict[bytes, int]:
+        wanted = set(digests)
+        return {a.digest: a.row for a in sorted(self._articles.values(), key=lambda a: -a.row)
+                if a.leader == a.row and a.digest in wanted}  # fmt: skip
+
+    def holders(self, keys: Sequence[int]) -> dict[int, list[int]]:
+        return {k: sorted(self._keys[k]) for k in keys if self._keys.get(k)}
+
+    def line_counts(self, hashes: Sequence[int]) -> dict[int, int]:
+        return {h: self._lines[h] for h in hashes if h in self._lines}
+
+    def articles(self, rows: Sequence[int]) -> list[StoredArticle]:
+        return [StoredArticle(**vars(self._articles[r])) for r in rows]
+
+    def group_sizes(self, groups: Sequence[int]) -> dict[int, int]:
+        wanted = set(groups)
+        sizes: dict[int, int] = {}
+        for a in self._articles.values():
+            if a.group in wanted and a.leader == a.row:
+                sizes[a.group] = sizes.get(a.group, 0) + 1
+        return sizes
+
+    def group_members(self, groups: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+        wanted = set(groups)
+        out: dict[int, list[tuple[int, str]]] = {}
+        for row in sorted(self._articles):
+            a = self._articles[row]
+            if a.group in wanted:
+                out.setdefault(a.group, []).append((row, a.id))
+        return out
+
+    def copies_of(self, leader: int) -> list[int]:
+        return sorted(r for r, a in self._articles.items() if a.leader == leader and r != leader)
+
+    def commit(self, batch: Batch) -> tuple[int, int]:
+        first_row, first_group = self._next
+        articles, key_rows = batch.numbered(first_row, first_group)
+        taken = [a.id for a in articles if a.id in self._ids]
+        if taken:
+            raise InputError(stored_meanwhile(self, taken))
+        for a in articles:
+            self._articles[a.row] = a
+            self._ids[a.id] = a.row
+        for key, row in zip(batch.keys[0].tolist(), key_rows.tolist(), strict=True):
+            self._keys.setdefault(key, set()).add(row)
+        for line, count in batch.lines.items():
+            self._lines[line] = self._lines.get(line, 0) + count
+        for a in self._articles.values():
+            if a.group in batch.merged:
+                a.group = batch.merged[a.group]
+        self._next = (first_row + len(articles), first_group + batch.new_groups)
+        return first_row, first_group
+
+    def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],
+               lines: dict[int, int], promote: dict[int, int]) -> None:  # fmt: skip
+        for row in rows:
+            del self._ids[self._articles.pop(row).id]
+        for key, row in keys:
+            self._keys.get(key, set()).discard(row)
+        for key, row in new_keys:
+            self._keys.setdefault(key, set()).add(row)
+        for line, count in lines.items():
+            self._lines[line] = self._lines.get(line, 0) - count
+            if self._lines[line] <= 0:
+                del self._lines[line]
+        for a in self._articles.values():
+            if a.leader in promote:
+                a.leader = promote[a.leader]
+
+    def stats(self) -> dict[str, Any]:
+        return {"articles": len(self._articles), "distinct_texts": sum(a.leader == a.row for a in self._articles.values()),
+                "groups": len({a.group for a in self._articles.values()}), "size_bytes": 0, "backend": "memory"}  # fmt: skip
+
+    def close(self) -> None:
+        pass

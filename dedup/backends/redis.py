@@ -1,0 +1,222 @@
+"""An archive on a Redis server, under keys starting ``dedup:`` in the URL's database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import ConfigError, InputError
+from .base import FORMAT, Batch, StoredArticle, check_format, pack_text, stored_meanwhile, unpack_text
+
+
+class RedisBackend:
+    """An archive on a Redis server, under keys starting ``dedup:`` in the URL's database.
+
+    Each batch is one ``MULTI``/``EXEC`` transaction: the server applies it whole or not at all;
+    what survives a server crash is what its persistence (RDB snapshots, AOF) kept.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.location = url
+        try:
+            import redis
+        except ImportError:
+            raise ConfigError(
+                "a Redis archive needs the redis client: pip install 'newsdedup[redis]'"
+            ) from None
+        self._errors = (redis.RedisError, OSError)
+        try:
+            self.r = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=60)
+            self.r.ping()
+        except ValueError as error:
+            raise InputError(f"{url}: not a Redis URL: {error}") from None
+        except self._errors as error:
+            raise InputError(f"{url}: Redis does not answer: {error}") from None
+        self.p = "dedup:"
+        self._check_format()
+
+    def _do(self, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except self._errors as error:
+            raise InputError(f"{self.location}: Redis failed: {error}") from None
+
+    def settings(self) -> dict[str, Any] | None:
+        value = self._do(self.r.hget, self.p + "meta", "settings")
+        return json.loads(value) if value else None
+
+    def create(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Make the archive, unless another writer made it first: the settings it holds."""
+        meta = self.p + "meta"
+        self._do(self.r.hsetnx, meta, "format", FORMAT)
+        self._do(self.r.hsetnx, meta, "settings", json.dumps(settings, sort_keys=True))
+        self._check_format()
+        stored = self.settings()
+        if stored is None:
+            raise InputError(f"{self.location}: not a dedup archive (no settings stored)")
+        return stored
+
+    def _check_format(self) -> None:
+        if self._do(self.r.exists, self.p + "meta"):
+            value = self._do(self.r.hget, self.p + "meta", "format")
+            check_format(value.decode() if isinstance(value, bytes) else value, self.location)
+
+    def rows_of_ids(self, ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+        if not ids:
+            return {}
+        rows = self._do(self.r.hmget, self.p + "ids", list(ids))
+        found = {i: int(r) for i, r in zip(ids, rows, strict=True) if r is not None}
+        digests = self._pipeline_get([f"{self.p}a:{r}" for r in found.values()], "digest")
+        return {i: (r, d) for (i, r), d in zip(found.items(), digests, strict=True)}
+
+    def _pipeline_get(self, keys: Sequence[str], name: str) -> list[Any]:
+        pipe = self.r.pipeline(transaction=False)
+        for key in keys:
+            pipe.hget(key, name)
+        return self._do(pipe.execute)
+
+    def leaders_of_digests(self, digests: Sequence[bytes]) -> dict[bytes, int]:
+        if not digests:
+            return {}
+        rows = self._do(self.r.hmget, self.p + "digests", list(digests))
+        return {d: int(r) for d, r in zip(digests, rows, strict=True) if r is not None}
+
+    def holders(self, keys: Sequence[int]) -> dict[int, list[int]]:
+        pipe = self.r.pipeline(transaction=False)
+        for key in keys:
+            pipe.smembers(f"{self.p}k:{key}")
+        found = self._do(pipe.execute)
+        return {k: sorted(int(r) for r in rows) for k, rows in zip(keys, found, strict=True) if rows}
+
+    def line_counts(self, hashes: Sequence[int]) -> dict[int, int]:
+        if not hashes:
+            return {}
+        counts = self._do(self.r.hmget, self.p + "lines", [str(h) for h in hashes])
+        return {h: int(n) for h, n in zip(hashes, counts, strict=True) if n is not None}
+
+    def articles(self, rows: Sequence[int]) -> list[StoredArticle]:
+        pipe = self.r.pipeline(transaction=False)
+        for row in rows:
+            pipe.hgetall(f"{self.p}a:{row}")
+        out = []
+        for row, data in zip(rows, self._do(pipe.execute), strict=True):
+            out.append(StoredArticle(row, data[b"id"].decode(), data[b"digest"], int(data[b"leader"]),
+                                     int(data[b"group"]), unpack_text(data[b"text"]),
+                                     data.get(b"meta", b"{}").decode()))  # fmt: skip
+        return out
+
+    def group_sizes(self, groups: Sequence[int]) -> dict[int, int]:
+        members = self.group_members(groups)
+        rows = [r for m in members.values() for r, _ in m]
+        leaders = dict(zip(rows, self._pipeline_get([f"{self.p}a:{r}" for r in rows], "leader"), strict=True))
+        sizes = {g: sum(1 for r, _ in m if int(leaders[r]) == r) for g, m in members.items()}
+        return {g: n for g, n in sizes.items() if n}
+
+    def group_members(self, groups: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+        pipe = self.r.pipeline(transaction=False)
+        for group in groups:
+            pipe.smembers(f"{self.p}g:{group}")
+        out = {}
+        for group, rows in zip(groups, self._do(pipe.execute), strict=True):
+            if not rows:
+                continue
+            ordered = sorted(int(r) for r in rows)
+            ids = self._pipeline_get([f"{self.p}a:{r}" for r in ordered], "id")
+            out[group] = [(r, i.decode()) for r, i in zip(ordered, ids, strict=True)]
+        return out
+
+    def copies_of(self, leader: int) -> list[int]:
+        return sorted(int(r) for r in self._do(self.r.smembers, f"{self.p}c:{leader}") if int(r) != leader)
+
+    def commit(self, batch: Batch) -> tuple[int, int]:
+        import redis
+
+        while True:  # WATCH the header: another writer's commit changes it, and we start again
+            with self.r.pipeline(transaction=True) as pipe:
+                try:
+                    return self._commit(pipe, batch)
+                except redis.WatchError:
+                    continue
+                except self._errors as error:
+                    raise InputError(f"{self.location}: Redis failed: {error}") from None
+
+    def _commit(self, pipe: Any, batch: Batch) -> tuple[int, int]:
+        p = self.p
+        pipe.watch(p + "meta")
+        row, group = pipe.hmget(p + "meta", ["next_row", "next_group"])
+        first_row, first_group = int(row or 0), int(group or 0)
+        articles, key_rows = batch.numbered(first_row, first_group)
+        names = [a.id for a in articles]
+        taken = [
+            i
+            for i, r in zip(names, pipe.hmget(p + "ids", names) if names else [], strict=True)
+            if r is not None
+        ]
+        if taken:
+            raise InputError(stored_meanwhile(self, taken))
+        merged = {g: [int(r) for r in pipe.smembers(f"{p}g:{g}")] for g in batch.merged}
+        pipe.multi()
+        for a in articles:
+            pipe.hset(f"{p}a:{a.row}", mapping={"id": a.id, "digest": a.digest, "leader": a.leader,
+                                                "group": a.group, "text": pack_text(a.text), "meta": a.meta})  # fmt: skip
+            pipe.hset(p + "ids", a.id, a.row)
+            pipe.sadd(f"{p}g:{a.group}", a.row)
+            pipe.sadd(f"{p}c:{a.leader}", a.row)
+            if a.leader == a.row:
+                pipe.hset(p + "digests", a.digest, a.row)
+        for key, key_row in zip(batch.keys[0].tolist(), key_rows.tolist(), strict=True):
+            pipe.sadd(f"{p}k:{key}", key_row)
+        for line, count in batch.lines.items():
+            pipe.hincrby(p + "lines", str(line), count)
+        for group, into in batch.merged.items():
+            for member in merged[group]:
+                pipe.hset(f"{p}a:{member}", "group", into)
+            if merged[group]:
+                pipe.sadd(f"{p}g:{into}", *merged[group])
+            pipe.delete(f"{p}g:{group}")
+        pipe.hset(p + "meta", mapping={"next_row": first_row + len(articles),
+                                       "next_group": first_group + batch.new_groups})  # fmt: skip
+        pipe.execute()
+        return first_row, first_group
+
+    def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],
+               lines: dict[int, int], promote: dict[int, int]) -> None:  # fmt: skip
+        p = self.p
+        stored = self.articles(rows)
+        pipe = self.r.pipeline(transaction=True)
+        for a in stored:
+            pipe.delete(f"{p}a:{a.row}")
+            pipe.hdel(p + "ids", a.id)
+            pipe.srem(f"{p}g:{a.group}", a.row)
+            pipe.srem(f"{p}c:{a.leader}", a.row)
+            if a.leader == a.row:
+                pipe.hdel(p + "digests", a.digest)
+        for key, row in keys:
+            pipe.srem(f"{p}k:{key}", row)
+        for key, row in new_keys:
+            pipe.sadd(f"{p}k:{key}", row)
+        for line, count in lines.items():
+            pipe.hincrby(p + "lines", str(line), -count)
+        pipe.hincrby(p + "meta", "changes", 1)  # a writer WATCHing the header starts again
+        for old, new in promote.items():
+            copies = [int(r) for r in self._do(self.r.smembers, f"{p}c:{old}") if int(r) != old]
+            for row in copies:
+                pipe.hset(f"{p}a:{row}", "leader", new)
+            if copies:
+                pipe.sadd(f"{p}c:{new}", *copies)
+            pipe.delete(f"{p}c:{old}")
+            digest = next(a.digest for a in stored if a.row == old)
+            pipe.hset(p + "digests", digest, new)
+        self._do(pipe.execute)
+
+    def stats(self) -> dict[str, Any]:
+        articles = self._do(self.r.hlen, self.p + "ids")
+        distinct = self._do(self.r.hlen, self.p + "digests")
+        groups = len(list(self.r.scan_iter(match=self.p + "g:*", count=10000)))
+        memory = int(self._do(self.r.info, "memory").get("used_memory", 0))
+        return {"articles": articles, "distinct_texts": distinct, "groups": groups, "size_bytes": memory,
+                "backend": "redis"}  # fmt: skip
+
+    def close(self) -> None:
+        self.r.close()

@@ -1,0 +1,240 @@
+"""An archive in one SQLite file (WAL mode: one writer at a time, readers alongside)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from .base import (
+    FORMAT,
+    SQLITE_MAGIC,
+    Batch,
+    StoredArticle,
+    check_format,
+    pack_text,
+    signed,
+    stored_meanwhile,
+    unpack_text,
+    unsigned,
+)
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE articles (
+    row INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, digest BLOB NOT NULL,
+    leader INTEGER NOT NULL, grp INTEGER NOT NULL, text BLOB NOT NULL, meta TEXT NOT NULL
+);
+CREATE INDEX articles_digest ON articles (digest) WHERE leader = row;
+CREATE INDEX articles_leader ON articles (leader);
+CREATE INDEX articles_group ON articles (grp);
+CREATE TABLE keys (key INTEGER NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (key, row)) WITHOUT ROWID;
+CREATE TABLE lines (hash INTEGER PRIMARY KEY, texts INTEGER NOT NULL);
+"""
+CACHE_KIB = 256 * 1024
+"""SQLite's page cache: the key index of a million articles is about 2 GB, and a batch's lookups and
+inserts touch pages all over it."""
+_IN = 900  # values per IN (...) query, under SQLite's variable limit
+
+
+class SQLiteBackend:
+    """An archive in one SQLite file (WAL mode: one writer, readers alongside)."""
+
+    def __init__(self, path: Path, *, create: bool) -> None:
+        self.location = str(path)
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory, not an archive")
+        exists = path.exists() and path.stat().st_size > 0
+        if exists:
+            with path.open("rb") as handle:
+                if handle.read(16) != SQLITE_MAGIC:
+                    raise InputError(f"{path}: not a dedup archive (not an SQLite file)")
+        elif not create:
+            raise InputError(f"{path}: no such archive (dedup index add creates one)")
+        elif not path.parent.is_dir():
+            raise InputError(f"{path}: cannot create the archive: no directory {str(path.parent)!r}")
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=60)
+            if exists:  # look before changing anything (WAL mode rewrites the header)
+                tables = self._tables()
+                # no tables at all: an archive whose creation was cut short (or is under way)
+                if tables and not {"meta", "articles", "keys", "lines"} <= tables:
+                    self.db.close()
+                    raise InputError(f"{path}: not a dedup archive (an SQLite file of another program)")
+                if not tables and not create:
+                    self.db.close()
+                    raise InputError(f"{path}: no such archive (dedup index add creates one)")
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            self._check_format()
+        except sqlite3.DatabaseError as error:
+            raise InputError(f"{path}: not a readable archive: {error}") from None
+
+    def _tables(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+    def _check_format(self) -> None:
+        if "meta" not in self._tables():
+            return
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        check_format(row[0] if row else None, self.location)
+
+    def settings(self) -> dict[str, Any] | None:
+        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+            return None
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'settings'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def create(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Make the archive, unless another writer made it first: the settings it holds."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if "meta" not in self._tables():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute("INSERT INTO meta VALUES ('settings', ?), ('format', ?)",
+                                (json.dumps(settings, sort_keys=True), FORMAT))  # fmt: skip
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+        self._check_format()
+        stored = self.settings()
+        if stored is None:
+            raise InputError(f"{self.location}: not a dedup archive (no settings stored)")
+        return stored
+
+    def _next_row_and_group(self) -> tuple[int, int]:
+        row = self.db.execute(
+            "SELECT COALESCE(MAX(row), -1) + 1, COALESCE(MAX(grp), -1) + 1 FROM articles"
+        ).fetchone()
+        stored = self.db.execute("SELECT value FROM meta WHERE key = 'next_group'").fetchone()
+        return int(row[0]), max(int(row[1]), int(stored[0]) if stored else 0)
+
+    def _in(self, query: str, values: Sequence[Any]) -> Iterable[tuple[Any, ...]]:
+        for start in range(0, len(values), _IN):
+            part = values[start : start + _IN]
+            yield from self.db.execute(query.format(",".join("?" * len(part))), part)
+
+    def rows_of_ids(self, ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+        return {
+            i: (r, d) for i, r, d in self._in("SELECT id, row, digest FROM articles WHERE id IN ({})", ids)
+        }
+
+    def leaders_of_digests(self, digests: Sequence[bytes]) -> dict[bytes, int]:
+        query = "SELECT digest, row FROM articles WHERE leader = row AND digest IN ({})"
+        return {bytes(d): r for d, r in self._in(query, digests)}
+
+    def holders(self, keys: Sequence[int]) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
+        for key, row in self._in("SELECT key, row FROM keys WHERE key IN ({})", [signed(k) for k in keys]):
+            out.setdefault(unsigned(key), []).append(row)
+        return out
+
+    def line_counts(self, hashes: Sequence[int]) -> dict[int, int]:
+        query = "SELECT hash, texts FROM lines WHERE hash IN ({})"
+        return {unsigned(h): n for h, n in self._in(query, [signed(h) for h in hashes])}
+
+    def articles(self, rows: Sequence[int]) -> list[StoredArticle]:
+        query = "SELECT row, id, digest, leader, grp, text, meta FROM articles WHERE row IN ({})"
+        found = {r[0]: r for r in self._in(query, list(rows))}
+        return [
+            StoredArticle(r, i, bytes(d), lead, g, unpack_text(t), m)
+            for r, i, d, lead, g, t, m in (found[x] for x in rows)
+        ]
+
+    def group_sizes(self, groups: Sequence[int]) -> dict[int, int]:
+        return dict(
+            self._in(
+                "SELECT grp, COUNT(*) FROM articles WHERE leader = row AND grp IN ({}) GROUP BY grp",
+                list(groups),
+            )
+        )
+
+    def group_members(self, groups: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+        out: dict[int, list[tuple[int, str]]] = {}
+        for group, row, article in self._in(
+            "SELECT grp, row, id FROM articles WHERE grp IN ({}) ORDER BY row", list(groups)
+        ):
+            out.setdefault(group, []).append((row, article))
+        return out
+
+    def copies_of(self, leader: int) -> list[int]:
+        query = "SELECT row FROM articles WHERE leader = ? AND row != ? ORDER BY row"
+        return [r for (r,) in self.db.execute(query, (leader, leader))]
+
+    def commit(self, batch: Batch) -> tuple[int, int]:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")  # the write lock first: the numbers read next are ours
+        try:
+            first_row, first_group = self._next_row_and_group()
+            articles, key_rows = batch.numbered(first_row, first_group)
+            try:
+                db.executemany(
+                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    ((a.row, a.id, a.digest, a.leader, a.group, pack_text(a.text), a.meta) for a in articles),
+                )
+            except sqlite3.IntegrityError:
+                taken = self.rows_of_ids([a.id for a in articles])
+                raise InputError(stored_meanwhile(self, list(taken))) from None
+            # in key order: the B-tree is filled page by page, not at random (several times faster)
+            keys = batch.keys[0].view(np.int64)
+            order = np.lexsort((key_rows, keys))
+            db.executemany(
+                "INSERT INTO keys VALUES (?, ?)",
+                zip(keys[order].tolist(), key_rows[order].tolist(), strict=True),
+            )
+            db.executemany(
+                "INSERT INTO lines VALUES (?, ?) ON CONFLICT (hash) DO UPDATE SET texts = texts + excluded.texts",
+                ((signed(h), n) for h, n in batch.lines.items()),
+            )
+            db.executemany(
+                "UPDATE articles SET grp = ? WHERE grp = ?", ((t, g) for g, t in batch.merged.items())
+            )
+            next_group = first_group + batch.new_groups
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('next_group', ?)", (str(next_group),))
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return first_row, first_group
+
+    def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],
+               lines: dict[int, int], promote: dict[int, int]) -> None:  # fmt: skip
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("DELETE FROM articles WHERE row = ?", ((r,) for r in rows))
+            db.executemany("DELETE FROM keys WHERE key = ? AND row = ?", ((signed(k), r) for k, r in keys))
+            db.executemany("INSERT INTO keys VALUES (?, ?)", ((signed(k), r) for k, r in new_keys))
+            db.executemany(
+                "UPDATE lines SET texts = texts - ? WHERE hash = ?",
+                ((n, signed(h)) for h, n in lines.items()),
+            )
+            db.execute("DELETE FROM lines WHERE texts <= 0")
+            for old, new in promote.items():  # a removed leader's first copy leads its copies now
+                db.execute("UPDATE articles SET leader = ? WHERE leader = ?", (new, old))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def stats(self) -> dict[str, Any]:
+        articles, groups = self.db.execute("SELECT COUNT(*), COUNT(DISTINCT grp) FROM articles").fetchone()
+        distinct = self.db.execute("SELECT COUNT(*) FROM articles WHERE leader = row").fetchone()[0]
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = sum(p.stat().st_size for p in Path(self.location).parent.glob(Path(self.location).name + "*"))
+        return {"articles": articles, "distinct_texts": distinct, "groups": groups, "size_bytes": size,
+                "backend": "sqlite"}  # fmt: skip
+
+    def close(self) -> None:
+        self.db.close()
