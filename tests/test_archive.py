@@ -69,6 +69,7 @@ NO_BOILERPLATE = {
     st.lists(st.integers(1, 79), min_size=1, max_size=6, unique=True),
     st.integers(3, 40),
 )
+@pytest.mark.slow
 def test_adding_in_batches_reports_the_pairs_of_the_whole_collection(
     tmp_path_factory, seed, cuts, batch_size
 ):
@@ -196,6 +197,7 @@ def test_an_unreachable_redis_is_one_line_and_exit_2(tmp_path):
     assert done.returncode == 2 and "Redis does not answer" in done.stderr and done.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_the_index_commands_on_files(tmp_path):
     archive = tmp_path / "news.db"
     fixtures = str(Path(__file__).parent.parent / "fixtures")
@@ -232,6 +234,7 @@ def test_the_index_commands_on_files(tmp_path):
     assert nothing.returncode == 2 and not (tmp_path / "new.db").exists()  # no archive made for a bad input
 
 
+@pytest.mark.slow
 def test_kill_9_during_an_add_leaves_whole_batches_and_a_rerun_completes(tmp_path):
     texts = news_corpus(11, n=3000)
     source = tmp_path / "news.jsonl"
@@ -266,6 +269,7 @@ def _stored(path):
             return 0
 
 
+@pytest.mark.slow
 def test_a_query_runs_while_an_add_writes(tmp_path, seeds):
     archive = tmp_path / "a.db"
     with Index(archive) as index:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # whole benchmark programs in --quick mode
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 

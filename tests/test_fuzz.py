@@ -4,9 +4,13 @@ files, through the library and the command."""
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 from fuzz import run_for
+
+pytestmark = pytest.mark.slow  # a fuzzing round
 
 
 def test_a_short_fuzzing_round_finds_nothing():

@@ -78,6 +78,7 @@ def big_corpus(tmp_path_factory):
 @pytest.mark.parametrize(
     ("sig", "code", "word"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")] * 2
 )
+@pytest.mark.slow
 def test_a_signal_ends_the_run_at_once_with_one_line_and_no_partial_output(
     big_corpus, tmp_path, sig, code, word
 ):
@@ -118,6 +119,7 @@ def real_articles(limit):
     return (list(reuters.items()) + list(bbc.items()))[:limit]
 
 
+@pytest.mark.slow
 def test_twenty_thousand_real_articles_give_the_same_bytes_in_any_order():
     items = real_articles(20000)
     reference = find_duplicates(items, workers=2).to_json()
@@ -160,6 +162,7 @@ def test_a_fifo_is_named_as_skipped_and_never_opened(tmp_path):
 # 6. a short story inside a huge page -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_short_story_inside_a_ten_megabyte_page_is_found_as_contained():
     rng = random.Random(2)
     words = [f"word{k}" for k in range(20000)]

@@ -4,6 +4,8 @@ is issue 11's next step.)"""
 import re
 from html.parser import HTMLParser
 
+import pytest
+
 from conftest import SEED_A, SEED_B, run_cli
 from dedup import find_duplicates, render
 
@@ -78,6 +80,7 @@ def rendered(page_path, fragment=""):
     return done.stdout
 
 
+@pytest.mark.slow
 def test_in_a_browser_the_fixture_report_shows_aligned_rows_and_filters_by_id(tmp_path, seeds):
     path = tmp_path / "report.html"
     path.write_text(render(find_duplicates(seeds), "html", texts=seeds), encoding="utf-8")
@@ -90,6 +93,7 @@ def test_in_a_browser_the_fixture_report_shows_aligned_rows_and_filters_by_id(tm
     assert "hidden" in gone  # typing an id leaves only its pairs
 
 
+@pytest.mark.slow
 def test_in_a_browser_a_hostile_article_runs_nothing(tmp_path):
     hostile = "<script>document.title='pwned'</script> <img src=x onerror=\"document.title='pwned'\">"
     text = f"{hostile} A shared paragraph about the harbour and the ships that came in today, said the mayor."

@@ -123,6 +123,7 @@ def test_the_archive_in_random_batches_gives_the_batch_pairs_and_groups(corpus):
         assert {k: v for k, v in meta.items() if k in whole[2]} == whole[2]
 
 
+@pytest.mark.slow
 def test_spark_gives_the_batch_answer_with_the_metadata(spark, corpus, batch):
     from dedup import spark as engine
 
@@ -133,6 +134,7 @@ def test_spark_gives_the_batch_answer_with_the_metadata(spark, corpus, batch):
     assert result.params == {**batch.params, "engine": "spark"}
 
 
+@pytest.mark.slow
 def test_spark_refuses_both_a_config_and_options(spark, corpus):
     from dedup import DedupConfig
     from dedup import spark as engine

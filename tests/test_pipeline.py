@@ -307,6 +307,7 @@ def test_thousands_of_templated_articles_give_the_same_bytes_in_any_order():
     assert find_duplicates(list(reversed(items))).to_json() == reference
 
 
+@pytest.mark.slow
 def test_the_command_gives_the_same_bytes_under_any_hash_seed(tmp_path):
     from conftest import run_cli
 

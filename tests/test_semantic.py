@@ -67,6 +67,7 @@ def test_the_explanation_shows_the_corresponding_sentences_and_the_json_round_tr
     assert again.to_json() == result.to_json() and again.pairs[0].semantic == pair.semantic
 
 
+@pytest.mark.slow
 def test_the_seeds_still_give_exactly_their_pair_and_the_order_does_not_matter():
     seeds = {p.name[:3]: p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("*.txt"))}
     result = find_duplicates(seeds, semantic=True)

@@ -14,6 +14,8 @@ from test_archive import news_corpus
 from conftest import run_cli
 from dedup import InputError, find_duplicates
 
+pytestmark = pytest.mark.slow  # a real Spark session: about 30 s to start on 2 cores
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
