@@ -39,7 +39,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .articles import ArticleId, ArticlesInput, id_key, id_ranks, iter_articles
-from .backends import Backend, Batch, NewArticle, StoredArticle, open_backend
+from .backends import Backend, Batch, Changed, NewArticle, StoredArticle, open_backend
 from .candidates import Candidates, anchor_pairs, band_keys, lsh_bands, pairs_in_buckets, unique_pairs
 from .clustering import Grouping
 from .config import DedupConfig
@@ -53,6 +53,8 @@ from .sketch import SketchSettings, SketchTable
 
 BATCH = 10_000
 """Articles per transaction of :meth:`Index.add`."""
+ATTEMPTS = 50
+"""Times a batch is compared again when other writers commit meanwhile, before giving up."""
 _KIND_SALT = {"anchor": np.uint64(0xA0761D6478BD642F), "passage": np.uint64(0xE7037ED1A0B428DB)}
 
 
@@ -111,6 +113,8 @@ class Index:
             if given is not None and given.semantic:
                 raise ConfigError("the semantic check runs on one collection, not an archive: "
                                   "use find_duplicates(..., semantic=True) or dedup --semantic")  # fmt: skip
+            if stored is None and not create:  # reading never creates
+                raise InputError(f"{self.backend.location}: no such archive (dedup index add creates one)")
             if stored is None:  # a new archive (or one another writer makes at this moment)
                 stored = self.backend.create(archive_settings(given or DedupConfig()))
             self.config = _stored_config(stored, given, self.backend.location)
@@ -140,6 +144,8 @@ class Index:
         stream = iter_articles(articles)
         while batch := list(islice(stream, batch_size)):
             results.append(self._run(batch, store=True, replace=replace, on_empty=on_empty))
+        if not results:  # nothing given: an empty report
+            return self._run([], store=True, replace=replace, on_empty=on_empty)
         if len(results) == 1:
             return results[0]
         return self._merged_results(results)
@@ -246,13 +252,20 @@ class Index:
         self, articles: ArticlesInput, *, store: bool, replace: bool, on_empty: Literal["skip", "error"]
     ) -> DedupResult:
         """One batch through the stage sequence (:func:`dedup.run.run`), candidates from the archive."""
-        source = ArchiveSource(self, store=store, replace=replace)
-        with (
-            LocalExecutor(self.workers) as executor,
-            LocalTexts(iter_articles(articles), executor, spill=False,
-                       furniture_share=self.config.furniture_share) as texts,
-        ):  # fmt: skip
-            return run(texts, source, self.config, on_empty=on_empty)
+        batch = list(iter_articles(articles))
+        for _ in range(ATTEMPTS):
+            source = ArchiveSource(self, store=store, replace=replace)
+            with (
+                LocalExecutor(self.workers) as executor,
+                LocalTexts(iter(batch), executor, spill=False,
+                           furniture_share=self.config.furniture_share) as texts,
+            ):  # fmt: skip
+                try:
+                    return run(texts, source, self.config, on_empty=on_empty)
+                except Changed:  # another writer committed while this batch was compared: again
+                    continue
+        raise InputError(f"{self.backend.location}: other writers changed the archive during each of "
+                         f"{ATTEMPTS} attempts to add this batch; nothing of it was stored: add it again")  # fmt: skip
 
     def _twins(self, table: SketchTable, leaders: np.ndarray) -> dict[int, int]:
         """Batch leader rows whose text is archived: the archived leader's row."""
@@ -338,9 +351,13 @@ class ArchiveSource:
         self.stored: list[StoredArticle] = []
         self.keys: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._merged: dict[int, int] = {}
+        self.based_on = index.backend.version()
 
     def admit(self, table: SketchTable, kept: np.ndarray, texts: Any) -> np.ndarray:
+        before = self.backend.version()
         kept, self.already = self.index._known(table, texts.where, kept, self.replace)
+        if self.replace and self.backend.version() == before + 1 and before == self.based_on:
+            self.based_on += 1  # our own removal of the replaced articles
         return kept
 
     def fresh(self, table: SketchTable, leaders: np.ndarray) -> np.ndarray:
@@ -434,7 +451,7 @@ class ArchiveSource:
         leader_of = {r: r for r in state.copies.leaders.tolist()}
         for leader, rows in state.copies.copies.items():  # a copy of a stored text is led by it
             leader_of.update(dict.fromkeys(rows, leader))
-        batch = Batch(new_groups=new_groups)
+        batch = Batch(new_groups=new_groups, based_on=self.based_on)
         for row in own:
             leader = leader_of[row]
             group, new_group = local[ids[row]]

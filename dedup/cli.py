@@ -44,6 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = {sig: signal.signal(sig, _stop) for sig in EXIT_SIGNAL}
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:  # the reader stopped reading (dedup ... | head): nothing went wrong
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return EXIT_OK
     except (Stopped, KeyboardInterrupt) as stop:
         signum = stop.signum if isinstance(stop, Stopped) else signal.SIGINT
         print(f"dedup: {'interrupted' if signum == signal.SIGINT else 'terminated'}", file=sys.stderr)
@@ -76,6 +81,8 @@ def _main(argv: list[str]) -> int:
     except DedupError as error:
         print(f"dedup: error: {error}", file=sys.stderr)
         return EXIT_INPUT
+    except BrokenPipeError:
+        raise
     except Exception as error:  # the one place that turns a bug into one line
         if os.environ.get("DEDUP_DEBUG"):
             raise
@@ -160,6 +167,8 @@ def _print(report: str) -> None:
     try:
         sys.stdout.write(report)
         sys.stdout.flush()
+    except BrokenPipeError:
+        raise
     except OSError as error:
         raise DedupError(f"cannot write to standard output: {error.strerror or error}") from None
 

@@ -14,7 +14,10 @@ tracebacks, no lock left held by a killed worker, nothing waiting on dead worker
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
+import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -25,6 +28,7 @@ from tqdm import tqdm
 
 from .errors import ConfigError
 
+PR_SET_PDEATHSIG = 1
 In = TypeVar("In")
 Out = TypeVar("Out")
 
@@ -40,10 +44,24 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-def _ignore_interrupts() -> None:
-    """In a worker: Ctrl-C is the main process's to handle; SIGTERM ends the worker quietly."""
+def _ignore_interrupts(parent: int) -> None:
+    """In a worker: Ctrl-C is the main process's to handle; SIGTERM ends the worker quietly; and
+    the worker dies with its parent, even a parent killed with SIGKILL (Linux)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel to kill this process when its parent dies (``PR_SET_PDEATHSIG``); a parent
+    gone before the request took effect is caught by looking at the parent's id once more."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: workers still end when their pipe closes
+        return
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 class LocalExecutor:
@@ -108,7 +126,7 @@ class _Worker:
     def __init__(self) -> None:
         context = multiprocessing.get_context("fork")
         self.connection, theirs = context.Pipe()
-        self.process = context.Process(target=_serve, args=(theirs,), daemon=True)
+        self.process = context.Process(target=_serve, args=(theirs, os.getpid()), daemon=True)
         self.process.start()
         theirs.close()
 
@@ -132,9 +150,9 @@ class _Worker:
         self.connection.close()
 
 
-def _serve(connection: Any) -> None:
+def _serve(connection: Any, parent: int) -> None:
     """A worker's loop: run each ``(fn, chunk)`` received, send back the result or the error."""
-    _ignore_interrupts()
+    _ignore_interrupts(parent)
     while True:
         try:
             fn, chunk = connection.recv()

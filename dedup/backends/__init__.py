@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import FORMAT, Backend, Batch, NewArticle, StoredArticle, check_format
+from .base import FORMAT, Backend, Batch, Changed, NewArticle, StoredArticle, check_format
 from .memory import MemoryBackend
 from .redis import RedisBackend
 from .sqlite import SQLiteBackend
@@ -34,6 +34,7 @@ __all__ = [
     "FORMAT",
     "Backend",
     "Batch",
+    "Changed",
     "MemoryBackend",
     "NewArticle",
     "RedisBackend",

@@ -68,6 +68,10 @@ class Batch:
     merged: dict[int, int] = field(default_factory=dict)
     """stored group → the stored group it joins."""
     new_groups: int = 0
+    based_on: int | None = None
+    """The archive's version (:meth:`Backend.version`) the batch was compared with: a commit finding
+    another raises :class:`Changed` (another writer committed meanwhile), and the batch is compared
+    again — so concurrent writers report what writing one after the other would have."""
 
     def numbered(self, first_row: int, first_group: int) -> tuple[list[StoredArticle], np.ndarray]:
         """The articles as stored and the keys' rows, from the archive's next row and group."""
@@ -95,6 +99,9 @@ class Backend(Protocol):
         """The members (row, id as JSON) of each of these groups that has any, oldest first."""
 
     def copies_of(self, leader: int) -> list[int]: ...
+    def version(self) -> int:
+        """A number every commit and removal changes."""
+
     def commit(self, batch: Batch) -> tuple[int, int]:
         """Write ``batch`` in one transaction; the first row and group number it was given."""
 
@@ -119,6 +126,10 @@ def pack_text(text: str) -> bytes:
 
 def unpack_text(data: bytes) -> str:
     return zlib.decompress(data).decode("utf-8")
+
+
+class Changed(Exception):
+    """The archive changed since the batch was compared (another writer committed)."""
 
 
 def check_format(value: str | None, where: str) -> None:

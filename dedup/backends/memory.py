@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import InputError
-from .base import Batch, StoredArticle, stored_meanwhile
+from .base import Batch, Changed, StoredArticle, stored_meanwhile
 
 
 class MemoryBackend:
@@ -22,6 +22,10 @@ class MemoryBackend:
         self._keys: dict[int, set[int]] = {}
         self._lines: dict[int, int] = {}
         self._next = (0, 0)
+        self._version = 0
+
+    def version(self) -> int:
+        return self._version
 
     def settings(self) -> dict[str, Any] | None:
         return self._settings
@@ -68,6 +72,8 @@ class MemoryBackend:
         return sorted(r for r, a in self._articles.items() if a.leader == leader and r != leader)
 
     def commit(self, batch: Batch) -> tuple[int, int]:
+        if batch.based_on is not None and batch.based_on != self._version:
+            raise Changed
         first_row, first_group = self._next
         articles, key_rows = batch.numbered(first_row, first_group)
         taken = [a.id for a in articles if a.id in self._ids]
@@ -84,6 +90,7 @@ class MemoryBackend:
             if a.group in batch.merged:
                 a.group = batch.merged[a.group]
         self._next = (first_row + len(articles), first_group + batch.new_groups)
+        self._version += 1
         return first_row, first_group
 
     def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],
@@ -101,6 +108,7 @@ class MemoryBackend:
         for a in self._articles.values():
             if a.leader in promote:
                 a.leader = promote[a.leader]
+        self._version += 1
 
     def stats(self) -> dict[str, Any]:
         return {"articles": len(self._articles), "distinct_texts": sum(a.leader == a.row for a in self._articles.values()),

@@ -5,9 +5,48 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from ..errors import ConfigError, InputError
-from .base import FORMAT, Batch, StoredArticle, check_format, pack_text, stored_meanwhile, unpack_text
+from .base import (
+    FORMAT,
+    Batch,
+    Changed,
+    StoredArticle,
+    check_format,
+    pack_text,
+    stored_meanwhile,
+    unpack_text,
+)
+
+
+def redact(url: str) -> str:
+    """``url`` with its password (and user) shown as ``***``: never printed, in a report or an error."""
+    parts = urlsplit(url)
+    if parts.password is None and parts.username is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _redacted(error: object, url: str) -> str:
+    text = str(error)
+    password = urlsplit(url).password
+    return text.replace(password, "***") if password else text
+
+
+def _database(url: str) -> int:
+    """The database number of a ``redis://host:port/N`` URL (0 without one); a path that is not a
+    number is an error, not database 0."""
+    parts = urlsplit(url)
+    path = parts.path.strip("/")
+    given = parse_qs(parts.query).get("db", [path or "0"])[0]
+    if not given.isdigit():
+        raise InputError(
+            f"{redact(url)}: the Redis database must be a number (redis://host:port/0), got {given!r}"
+        )
+    return int(given)
 
 
 class RedisBackend:
@@ -18,7 +57,8 @@ class RedisBackend:
     """
 
     def __init__(self, url: str) -> None:
-        self.location = url
+        self.location = redact(url)
+        database = _database(url)
         try:
             import redis
         except ImportError:
@@ -27,12 +67,12 @@ class RedisBackend:
             ) from None
         self._errors = (redis.RedisError, OSError)
         try:
-            self.r = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=60)
+            self.r = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=60, db=database)
             self.r.ping()
         except ValueError as error:
-            raise InputError(f"{url}: not a Redis URL: {error}") from None
+            raise InputError(f"{self.location}: not a Redis URL: {_redacted(error, url)}") from None
         except self._errors as error:
-            raise InputError(f"{url}: Redis does not answer: {error}") from None
+            raise InputError(f"{self.location}: Redis does not answer: {_redacted(error, url)}") from None
         self.p = "dedup:"
         self._check_format()
 
@@ -129,6 +169,9 @@ class RedisBackend:
     def copies_of(self, leader: int) -> list[int]:
         return sorted(int(r) for r in self._do(self.r.smembers, f"{self.p}c:{leader}") if int(r) != leader)
 
+    def version(self) -> int:
+        return int(self._do(self.r.hget, self.p + "meta", "version") or 0)
+
     def commit(self, batch: Batch) -> tuple[int, int]:
         import redis
 
@@ -144,7 +187,9 @@ class RedisBackend:
     def _commit(self, pipe: Any, batch: Batch) -> tuple[int, int]:
         p = self.p
         pipe.watch(p + "meta")
-        row, group = pipe.hmget(p + "meta", ["next_row", "next_group"])
+        row, group, version = pipe.hmget(p + "meta", ["next_row", "next_group", "version"])
+        if batch.based_on is not None and int(version or 0) != batch.based_on:
+            raise Changed
         first_row, first_group = int(row or 0), int(group or 0)
         articles, key_rows = batch.numbered(first_row, first_group)
         names = [a.id for a in articles]
@@ -175,8 +220,8 @@ class RedisBackend:
             if merged[group]:
                 pipe.sadd(f"{p}g:{into}", *merged[group])
             pipe.delete(f"{p}g:{group}")
-        pipe.hset(p + "meta", mapping={"next_row": first_row + len(articles),
-                                       "next_group": first_group + batch.new_groups})  # fmt: skip
+        pipe.hset(p + "meta", mapping={"next_row": first_row + len(articles), "next_group": first_group + batch.new_groups,
+                                       "version": int(version or 0) + 1})  # fmt: skip
         pipe.execute()
         return first_row, first_group
 
@@ -198,7 +243,7 @@ class RedisBackend:
             pipe.sadd(f"{p}k:{key}", row)
         for line, count in lines.items():
             pipe.hincrby(p + "lines", str(line), -count)
-        pipe.hincrby(p + "meta", "changes", 1)  # a writer WATCHing the header starts again
+        pipe.hincrby(p + "meta", "version", 1)  # a writer WATCHing the header starts again
         for old, new in promote.items():
             copies = [int(r) for r in self._do(self.r.smembers, f"{p}c:{old}") if int(r) != old]
             for row in copies:

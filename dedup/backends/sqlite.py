@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from .base import (
     FORMAT,
     SQLITE_MAGIC,
     Batch,
+    Changed,
     StoredArticle,
     check_format,
     pack_text,
@@ -42,6 +44,22 @@ inserts touch pages all over it."""
 _IN = 900  # values per IN (...) query, under SQLite's variable limit
 
 
+def _writable(path: Path) -> bool:
+    """Can this process write the archive (its file, and the directory its journal goes to)?"""
+    directory = path.parent if str(path.parent) else Path(".")
+    return os.access(directory, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+def _failure(error: sqlite3.Error, where: str) -> InputError:
+    """The cause of a failed write, in one line."""
+    text = str(error)
+    if "full" in text:
+        return InputError(f"{where}: the disk is full: nothing of this batch was stored ({text})")
+    if "readonly" in text or "read-only" in text:
+        return InputError(f"{where}: the archive is read-only: nothing of this batch was stored ({text})")
+    return InputError(f"{where}: the archive could not be written: {text}")
+
+
 class SQLiteBackend:
     """An archive in one SQLite file (WAL mode: one writer, readers alongside)."""
 
@@ -58,8 +76,17 @@ class SQLiteBackend:
             raise InputError(f"{path}: no such archive (dedup index add creates one)")
         elif not path.parent.is_dir():
             raise InputError(f"{path}: cannot create the archive: no directory {str(path.parent)!r}")
+        if create and not _writable(path):  # a writer: refused before any work
+            raise InputError(
+                f"{path}: the archive is read-only here (file or directory not writable): cannot add"
+            )
         try:
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=60)
+            if not create and not _writable(path):  # a reader of a read-only archive: nothing changes it
+                self.db = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?immutable=1", uri=True, isolation_level=None
+                )
+            else:
+                self.db = sqlite3.connect(path, isolation_level=None, timeout=60)
             if exists:  # look before changing anything (WAL mode rewrites the header)
                 tables = self._tables()
                 # no tables at all: an archive whose creation was cut short (or is under way)
@@ -69,7 +96,8 @@ class SQLiteBackend:
                 if not tables and not create:
                     self.db.close()
                     raise InputError(f"{path}: no such archive (dedup index add creates one)")
-            self.db.execute("PRAGMA journal_mode=WAL")
+            if _writable(path):
+                self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self._check_format()
@@ -171,10 +199,16 @@ class SQLiteBackend:
         query = "SELECT row FROM articles WHERE leader = ? AND row != ? ORDER BY row"
         return [r for (r,) in self.db.execute(query, (leader, leader))]
 
+    def version(self) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        return int(row[0]) if row else 0
+
     def commit(self, batch: Batch) -> tuple[int, int]:
         db = self.db
         db.execute("BEGIN IMMEDIATE")  # the write lock first: the numbers read next are ours
         try:
+            if batch.based_on is not None and self.version() != batch.based_on:
+                raise Changed
             first_row, first_group = self._next_row_and_group()
             articles, key_rows = batch.numbered(first_row, first_group)
             try:
@@ -201,10 +235,13 @@ class SQLiteBackend:
             )
             next_group = first_group + batch.new_groups
             db.execute("INSERT OR REPLACE INTO meta VALUES ('next_group', ?)", (str(next_group),))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(self.version() + 1),))
             db.execute("COMMIT")
-        except BaseException:
+        except BaseException as error:
             if db.in_transaction:
                 db.execute("ROLLBACK")
+            if isinstance(error, sqlite3.OperationalError):
+                raise _failure(error, self.location) from None
             raise
         return first_row, first_group
 
@@ -223,6 +260,7 @@ class SQLiteBackend:
             db.execute("DELETE FROM lines WHERE texts <= 0")
             for old, new in promote.items():  # a removed leader's first copy leads its copies now
                 db.execute("UPDATE articles SET leader = ? WHERE leader = ?", (new, old))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(self.version() + 1),))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

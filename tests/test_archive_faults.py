@@ -1,0 +1,168 @@
+"""What an archive does when things go wrong: credentials, bad locations, empty input, a reader
+that stops reading, a parent killed under its workers."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import FIXTURES, SEED_A, run_cli
+from dedup import Index, InputError
+
+
+@pytest.fixture(scope="module")
+def locked_redis():
+    from services import scratch_redis_server
+
+    with scratch_redis_server(password="s3cret-pw") as url:
+        yield url
+
+
+def test_a_redis_password_is_never_printed(locked_redis, tmp_path):
+    archive = f"{locked_redis}/4"
+    added = run_cli("index", "add", archive, str(FIXTURES / SEED_A), "--format", "json")
+    assert added.returncode == 0, added.stderr
+    stats = run_cli("index", "stats", archive, "--format", "json")
+    wrong = run_cli("index", "stats", archive.replace("s3cret-pw", "wrong-pw"))
+    everything = added.stdout + added.stderr + stats.stdout + stats.stderr + wrong.stdout + wrong.stderr
+    assert "s3cret-pw" not in everything and "wrong-pw" not in everything
+    assert json.loads(added.stdout)["archive"]["location"].startswith("redis://***@127.0.0.1:")
+    assert wrong.returncode == 2 and len(wrong.stderr.splitlines()) == 1
+
+
+def test_a_redis_database_must_be_a_number(redis_url):
+    with pytest.raises(InputError, match=r"the Redis database must be a number .* got 'abc'"):
+        Index(f"{redis_url}/abc")
+
+
+def test_reading_never_creates_an_archive(redis_url, tmp_path):
+    import redis
+
+    url = f"{redis_url}/6"
+    redis.Redis.from_url(url).flushdb()
+    for command in (["stats", url], ["query", url, str(FIXTURES / SEED_A)]):
+        done = run_cli("index", *command)
+        assert done.returncode == 2 and "no such archive" in done.stderr
+    assert redis.Redis.from_url(url).dbsize() == 0
+    done = run_cli("index", "stats", str(tmp_path / "none.db"))
+    assert done.returncode == 2 and not (tmp_path / "none.db").exists()
+
+
+def test_an_empty_input_is_an_empty_report(tmp_path):
+    (tmp_path / "empty.jsonl").write_text("", encoding="utf-8")
+    done = run_cli("index", "add", str(tmp_path / "a.db"), str(tmp_path / "empty.jsonl"), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["archive"]["stored"] == 0
+    assert done.stderr == f"dedup: note: no articles to compare in {tmp_path / 'empty.jsonl'}\n"
+
+
+def test_a_reader_that_stops_reading_is_no_error(tmp_path):
+    texts = {
+        f"a{k}": f"story {k} " + " ".join(f"w{(k * 13 + j) % 5000}" for j in range(200)) for k in range(40)
+    }
+    texts.update({f"copy{k}": texts[f"a{k}"] for k in range(40)})
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in texts.items()), encoding="utf-8"
+    )
+    pipeline = f"{sys.executable} -m dedup {path} --format json --explain | head -c 100 > /dev/null; echo ${{PIPESTATUS[0]}}"
+    done = subprocess.run(["bash", "-c", pipeline], capture_output=True, text=True, timeout=120, check=True)
+    assert (done.stdout.strip(), done.stderr) == ("0", "")
+
+
+def _children(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_workers_die_with_a_parent_killed_by_sigkill(tmp_path):
+    texts = {
+        f"a{k}": f"article {k} " + " ".join(f"w{(k * 7 + j) % 997}" for j in range(400)) for k in range(20000)
+    }
+    path = tmp_path / "many.jsonl"
+    path.write_text(
+        "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in texts.items()), encoding="utf-8"
+    )
+    proc = subprocess.Popen([sys.executable, "-m", "dedup", str(path), "--workers", "2", "-o", str(tmp_path / "r.json")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(workers := _children(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(workers) >= 2, "the run started no worker processes"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)
+
+
+WRITER = """
+import json, sys
+from dedup import Index
+location, path = sys.argv[1], sys.argv[2]
+rounds = json.load(open(path))
+reports = []
+with Index(location, boilerplate_min_docs=1000) as index:
+    for batch in rounds:
+        result = index.add(batch)
+        reports.append([[p.a, p.b, p.kind] for p in result.pairs])
+print(json.dumps(reports))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_four_writers_at_once_report_what_one_writer_would(backend, tmp_path, request):
+    """4 writers x 25 rounds of 3 articles at once: every article stored exactly once, and the
+    pairs reported are those of writing the batches one after the other."""
+    from test_archive import news_corpus
+    from test_parity import by_text
+
+    texts = news_corpus(21, n=300)
+    items = sorted(texts.items())
+    rounds = [[dict(items[k : k + 3]) for k in range(w * 75, (w + 1) * 75, 3)] for w in range(4)]
+    if backend == "sqlite":
+        location = str(tmp_path / "archive.db")
+    else:
+        import redis
+
+        location = f"{request.getfixturevalue('redis_url')}/7"
+        redis.Redis.from_url(location).flushdb()
+    writers = []
+    for w, mine in enumerate(rounds):
+        (tmp_path / f"w{w}.json").write_text(json.dumps(mine), encoding="utf-8")
+        writers.append(subprocess.Popen([sys.executable, "-c", WRITER, location, str(tmp_path / f"w{w}.json")],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))  # fmt: skip
+    outcomes = [w.communicate(timeout=600) for w in writers]
+    assert [w.returncode for w in writers] == [0] * 4, [err[-2000:] for _, err in outcomes]
+    reported = [tuple(p) for out, _ in outcomes for report in json.loads(out) for p in report]
+    with Index(location) as index:
+        assert index.stats()["articles"] == 300
+        assert all(index.text(i) == t for i, t in items)
+    with Index(":memory:", boilerplate_min_docs=1000) as alone:
+        one_by_one = [tuple((p.a, p.b, p.kind)) for batch in [b for mine in rounds for b in mine]
+                      for p in alone.add(batch).pairs]  # fmt: skip
+    assert by_text(reported) == by_text(one_by_one)
