@@ -209,18 +209,30 @@ class Index:
         leaders = [a for a in stored if a.leader == a.row]
         table = SketchTable.build([a.text for a in leaders], SketchSettings.of(self.config))
         keys = lookup_keys(table, np.arange(len(leaders)), self.bands, self.rows_per_band)
+        held = [
+            (local, key)
+            for rows, _, salted in keys.values()
+            for local, key in zip(rows.tolist(), salted.tolist(), strict=True)
+        ]
+        # a damaged text cannot be sketched again: its keys are found by a scan instead (its line
+        # counts stay: the lines are unknown)
+        held += [
+            (local, key)
+            for local, a in enumerate(leaders)
+            if a.damaged
+            for key in self.backend.keys_of(a.row)
+        ]
         drop: list[tuple[int, int]] = []
         add: list[tuple[int, int]] = []
         promote: dict[int, int] = {}
-        for kind_rows, _, kind_keys in keys.values():
-            for local, key in zip(kind_rows.tolist(), kind_keys.tolist(), strict=True):
-                heir = self._heir(leaders[local].row, gone, promote)
-                drop.append((key, leaders[local].row))
-                if heir is not None:
-                    add.append((key, heir))
+        for local, key in held:
+            heir = self._heir(leaders[local].row, gone, promote)
+            drop.append((key, leaders[local].row))
+            if heir is not None:
+                add.append((key, heir))
         lines: dict[int, int] = defaultdict(int)
         for local in range(len(leaders)):
-            if self._heir(leaders[local].row, gone, promote) is None:
+            if self._heir(leaders[local].row, gone, promote) is None and not leaders[local].damaged:
                 for line in set(table.line_hashes[table.line_rows == local].tolist()):
                     lines[line] += 1
         promote = {old: new for old, new in promote.items() if new >= 0}
@@ -244,7 +256,23 @@ class Index:
         if not found:
             raise KeyError(article_id)
         ((row, _),) = found.values()
-        return self.backend.articles([row])[0].text
+        return _readable(self.backend.articles([row]), self.backend.location)[0].text
+
+    def check(self) -> dict[str, Any]:
+        """What is damaged: the store's own check (SQLite ``PRAGMA quick_check``) and every stored
+        text read back; ``damaged`` lists the articles whose text cannot be read (by id), which
+        :meth:`remove` drops."""
+        problems = self.backend.integrity()
+        rows = self.backend.rows()
+        damaged = []
+        for start in range(0, len(rows), 1000):
+            damaged += [
+                (json.loads(a.id), a.damaged)
+                for a in self.backend.articles(rows[start : start + 1000])
+                if a.damaged
+            ]
+        return {"location": self.backend.location, "articles": len(rows), "problems": problems,
+                "damaged": [{"id": i, "reason": why} for i, why in damaged]}  # fmt: skip
 
     # ------------------------------------------------------------------ one batch
 
@@ -374,7 +402,8 @@ class ArchiveSource:
         self.keys = keys = lookup_keys(table, rows, index.bands, index.rows_per_band)
         pairs, found, crowded, archived = index._candidates(table.ids, keys, n)
         reached = set(archived[np.unique(pairs[pairs >= n] - n)].tolist())
-        self.stored = self.backend.articles(sorted(reached | set(self.twin_of.values())))
+        self.stored = _readable(self.backend.articles(sorted(reached | set(self.twin_of.values()))),
+                                self.backend.location)  # fmt: skip
         position = {a.row: n + k for k, a in enumerate(self.stored)}
         context = [(json.loads(a.id), a.text, json.loads(a.meta)) for a in self.stored]
         twins = {leader: position[row] - n for leader, row in self.twin_of.items()}
@@ -504,6 +533,16 @@ class ArchivedTexts(Mapping[ArticleId, str]):
 
     def __len__(self) -> int:
         return len(self.given)
+
+
+def _readable(articles: list[StoredArticle], where: str) -> list[StoredArticle]:
+    """``articles``, or the error naming the first whose stored text is damaged."""
+    for article in articles:
+        if article.damaged:
+            name = json.loads(article.id)
+            raise InputError(f"{where}: article {name!r} is damaged: {article.damaged}; dedup index check lists "
+                             f"the damaged articles, dedup index remove drops them")  # fmt: skip
+    return articles
 
 
 def _root(merged: dict[int, int], group: int) -> int:

@@ -202,6 +202,17 @@ def _run_index(args: Any) -> int:
                       f"{stats['groups']} story groups, {stats['size_bytes']} bytes ({stats['backend']})")  # fmt: skip
                 print("settings: " + ", ".join(f"{k}={v}" for k, v in stats["settings"].items()))
             return EXIT_OK
+        if args.command == "check":
+            found = index.check()
+            if args.format == "json":
+                print(json.dumps(found, indent=2, sort_keys=True, ensure_ascii=False))
+            else:
+                print(f"{found['location']}: {found['articles']} articles, {len(found['damaged'])} damaged")
+                for line in found["problems"]:
+                    print(f"  store: {line}")
+                for item in found["damaged"]:
+                    print(f"  {item['id']!r}: {item['reason']}")
+            return 1 if found["damaged"] or found["problems"] else EXIT_OK
         if args.command == "remove":
             removed = index.remove(args.ids)
             print(

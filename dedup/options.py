@@ -134,6 +134,11 @@ def build_index_parser() -> argparse.ArgumentParser:
     remove = commands.add_parser("remove", help="forget articles by id", description="forget articles by id")
     remove.add_argument("archive", metavar="ARCHIVE", help="the archive file or redis:// URL")
     remove.add_argument("ids", nargs="+", metavar="ID", help="the id of an archived article (as printed)")
+    check = commands.add_parser("check", help="find damaged articles (exit 1 if any)",
+                                description="read every stored text back and run the store's own check; "
+                                "exit 1 when anything is damaged (dedup index remove ARCHIVE ID drops an article)")  # fmt: skip
+    check.add_argument("archive", metavar="ARCHIVE", help="the archive file or redis:// URL")
+    check.add_argument("--format", choices=("text", "json"), default="text")
     stats = commands.add_parser("stats", help="counts, size and settings of an archive",
                                 description="counts, size and settings of an archive")  # fmt: skip
     stats.add_argument("archive", metavar="ARCHIVE", help="the archive file or redis:// URL")

@@ -166,3 +166,69 @@ def test_four_writers_at_once_report_what_one_writer_would(backend, tmp_path, re
         one_by_one = [tuple((p.a, p.b, p.kind)) for batch in [b for mine in rounds for b in mine]
                       for p in alone.add(batch).pairs]  # fmt: skip
     assert by_text(reported) == by_text(one_by_one)
+
+
+@pytest.mark.slow
+def test_a_kill_while_the_archive_is_created_leaves_no_archive_or_a_usable_one(tmp_path):
+    import random
+
+    rng = random.Random(4)
+    for attempt in range(8):
+        archive = tmp_path / f"new{attempt}.db"
+        proc = subprocess.Popen([sys.executable, "-m", "dedup", "index", "add", str(archive), str(FIXTURES)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        time.sleep(rng.uniform(0.05, 0.8))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        again = run_cli("index", "add", str(archive), str(FIXTURES))
+        assert again.returncode == 0, f"attempt {attempt}: {again.stderr}"
+        stats = run_cli("index", "stats", str(archive), "--format", "json")
+        assert json.loads(stats.stdout)["articles"] == 5
+
+
+def test_a_damaged_text_is_named_listed_and_can_be_dropped(tmp_path, seeds):
+    import sqlite3
+
+    archive = tmp_path / "a.db"
+    with Index(archive) as index:
+        index.add(seeds)
+    db = sqlite3.connect(archive)
+    (data,) = db.execute("SELECT text FROM articles WHERE id = ?", (json.dumps(SEED_A),)).fetchone()
+    db.execute(
+        "UPDATE articles SET text = ? WHERE id = ?",
+        (data[:10] + bytes(b ^ 0xFF for b in data[10:20]) + data[20:], json.dumps(SEED_A)),
+    )
+    db.commit()
+    db.close()
+    copy = tmp_path / "copy.jsonl"
+    copy.write_text(json.dumps({"id": "copy", "text": seeds[SEED_A] + " One more line."}) + "\n", encoding="utf-8")
+    query = run_cli("index", "query", str(archive), str(copy))
+    assert query.returncode == 2 and f"article {SEED_A!r} is damaged" in query.stderr
+    assert len(query.stderr.splitlines()) == 1
+    check = run_cli("index", "check", str(archive), "--format", "json")
+    assert check.returncode == 1 and [d["id"] for d in json.loads(check.stdout)["damaged"]] == [SEED_A]
+    assert run_cli("index", "remove", str(archive), SEED_A).returncode == 0
+    assert run_cli("index", "check", str(archive)).returncode == 0
+    again = run_cli("index", "add", str(archive), str(FIXTURES / SEED_A), "--format", "json")
+    assert again.returncode == 0, again.stderr
+    assert [(p["a"], p["b"]) for p in json.loads(again.stdout)["pairs"]] == [
+        (SEED_A, "001_b371cbcbe07b8631.txt")
+    ]
+
+
+def test_a_damaged_file_gives_one_line(tmp_path, seeds):
+    archive = tmp_path / "a.db"
+    with Index(archive) as index:
+        index.add(seeds)
+    data = bytearray(archive.read_bytes())
+    for offset in range(4096, len(data), 4096):  # the header of every page but the first
+        data[offset : offset + 12] = bytes(12)
+    archive.write_bytes(bytes(data))
+    for command in (
+        ["stats", str(archive)],
+        ["query", str(archive), str(FIXTURES / SEED_A)],
+        ["check", str(archive)],
+    ):
+        done = run_cli("index", *command)
+        assert done.returncode in (1, 2) and "Traceback" not in done.stderr, (command, done.stdout)
+        assert len(done.stderr.splitlines()) <= 1, done.stderr

@@ -53,6 +53,8 @@ class StoredArticle:
     text: str
     meta: str = "{}"
     """Its metadata as JSON."""
+    damaged: str = ""
+    """Why its stored text cannot be read (``text`` is then empty); empty when it can."""
 
 
 @dataclass
@@ -102,6 +104,15 @@ class Backend(Protocol):
     def version(self) -> int:
         """A number every commit and removal changes."""
 
+    def rows(self) -> list[int]:
+        """Every stored row, in order."""
+
+    def keys_of(self, row: int) -> list[int]:
+        """The lookup keys a row holds (a slow scan: for removing an article whose text is damaged)."""
+
+    def integrity(self) -> list[str]:
+        """Damage the store itself finds in its files, one line each (none: an empty list)."""
+
     def commit(self, batch: Batch) -> tuple[int, int]:
         """Write ``batch`` in one transaction; the first row and group number it was given."""
 
@@ -124,8 +135,13 @@ def pack_text(text: str) -> bytes:
     return zlib.compress(text.encode("utf-8"), 6)
 
 
-def unpack_text(data: bytes) -> str:
-    return zlib.decompress(data).decode("utf-8")
+def unpack_text(data: bytes) -> tuple[str, str]:
+    """A stored text, and why it cannot be read (empty when it can): a damaged text is reported,
+    never used."""
+    try:
+        return zlib.decompress(data).decode("utf-8"), ""
+    except (zlib.error, UnicodeDecodeError) as error:
+        return "", f"its stored text cannot be read ({error})"
 
 
 class Changed(Exception):

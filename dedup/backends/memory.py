@@ -51,6 +51,15 @@ class MemoryBackend:
     def articles(self, rows: Sequence[int]) -> list[StoredArticle]:
         return [StoredArticle(**vars(self._articles[r])) for r in rows]
 
+    def rows(self) -> list[int]:
+        return sorted(self._articles)
+
+    def keys_of(self, row: int) -> list[int]:
+        return sorted(k for k, rows in self._keys.items() if row in rows)
+
+    def integrity(self) -> list[str]:
+        return []
+
     def group_sizes(self, groups: Sequence[int]) -> dict[int, int]:
         wanted = set(groups)
         sizes: dict[int, int] = {}

@@ -141,10 +141,23 @@ class RedisBackend:
             pipe.hgetall(f"{self.p}a:{row}")
         out = []
         for row, data in zip(rows, self._do(pipe.execute), strict=True):
+            text, damaged = unpack_text(data[b"text"])
             out.append(StoredArticle(row, data[b"id"].decode(), data[b"digest"], int(data[b"leader"]),
-                                     int(data[b"group"]), unpack_text(data[b"text"]),
-                                     data.get(b"meta", b"{}").decode()))  # fmt: skip
+                                     int(data[b"group"]), text, data.get(b"meta", b"{}").decode(), damaged))  # fmt: skip
         return out
+
+    def rows(self) -> list[int]:
+        return sorted(int(r) for r in self._do(self.r.hvals, self.p + "ids"))
+
+    def keys_of(self, row: int) -> list[int]:
+        found = []
+        for name in self.r.scan_iter(match=self.p + "k:*", count=10000):
+            if self._do(self.r.sismember, name, row):
+                found.append(int(name.decode().rsplit(":", 1)[1]))
+        return sorted(found)
+
+    def integrity(self) -> list[str]:
+        return []
 
     def group_sizes(self, groups: Sequence[int]) -> dict[int, int]:
         members = self.group_members(groups)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
@@ -44,6 +45,11 @@ inserts touch pages all over it."""
 _IN = 900  # values per IN (...) query, under SQLite's variable limit
 
 
+def _text_and_meta(data: bytes, meta: str) -> tuple[str, str, str]:
+    text, damaged = unpack_text(data)
+    return text, meta, damaged
+
+
 def _writable(path: Path) -> bool:
     """Can this process write the archive (its file, and the directory its journal goes to)?"""
     directory = path.parent if str(path.parent) else Path(".")
@@ -57,9 +63,35 @@ def _failure(error: sqlite3.Error, where: str) -> InputError:
         return InputError(f"{where}: the disk is full: nothing of this batch was stored ({text})")
     if "readonly" in text or "read-only" in text:
         return InputError(f"{where}: the archive is read-only: nothing of this batch was stored ({text})")
-    return InputError(f"{where}: the archive could not be written: {text}")
+    if "locked" in text or "busy" in text:
+        return InputError(f"{where}: another program holds the archive locked ({text}); try again")
+    return InputError(f"{where}: the archive could not be used: {text}")
 
 
+def _one_line_errors(cls: type) -> type:
+    """Every public method of ``cls`` raises :class:`InputError` for a failing file (damaged,
+    full, read-only), never SQLite's own exceptions."""
+
+    def wrap(method: Any) -> Any:
+        @functools.wraps(method)
+        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.OperationalError as error:
+                raise _failure(error, self.location) from None
+            except sqlite3.DatabaseError as error:
+                raise InputError(f"{self.location}: the archive file is damaged ({error}); "
+                                 "dedup index check ARCHIVE says more") from None  # fmt: skip
+
+        return wrapped
+
+    for name, member in list(vars(cls).items()):
+        if callable(member) and not name.startswith("_"):
+            setattr(cls, name, wrap(member))
+    return cls
+
+
+@_one_line_errors
 class SQLiteBackend:
     """An archive in one SQLite file (WAL mode: one writer, readers alongside)."""
 
@@ -175,9 +207,19 @@ class SQLiteBackend:
         query = "SELECT row, id, digest, leader, grp, text, meta FROM articles WHERE row IN ({})"
         found = {r[0]: r for r in self._in(query, list(rows))}
         return [
-            StoredArticle(r, i, bytes(d), lead, g, unpack_text(t), m)
+            StoredArticle(r, i, bytes(d), lead, g, *_text_and_meta(t, m))
             for r, i, d, lead, g, t, m in (found[x] for x in rows)
         ]
+
+    def rows(self) -> list[int]:
+        return [r for (r,) in self.db.execute("SELECT row FROM articles ORDER BY row")]
+
+    def keys_of(self, row: int) -> list[int]:
+        return sorted(unsigned(k) for (k,) in self.db.execute("SELECT key FROM keys WHERE row = ?", (row,)))
+
+    def integrity(self) -> list[str]:
+        problems = [r[0] for r in self.db.execute("PRAGMA quick_check")]
+        return [] if problems == ["ok"] else problems
 
     def group_sizes(self, groups: Sequence[int]) -> dict[int, int]:
         return dict(
