@@ -60,11 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: list[str]) -> int:
     from .errors import DedupError, EmptyArticleError
-    from .options import build_index_parser, build_parser
+    from .options import build_index_parser, build_parser, build_serve_parser
 
     try:
         if argv[:1] == ["index"]:
             args = build_index_parser().parse_args(argv[1:])
+        elif argv[:1] == ["serve"]:
+            args = build_serve_parser().parse_args(argv[1:])
         else:
             args = build_parser().parse_args(argv)
     except SystemExit as done:  # --help, --version, or a usage error (already printed)
@@ -74,6 +76,8 @@ def _main(argv: list[str]) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="dedup: %(message)s")
     try:
+        if argv[:1] == ["serve"]:
+            return _serve(args)
         return _run_index(args) if argv[:1] == ["index"] else _run(args)
     except EmptyArticleError as error:
         print(f"dedup: error: {error} (--skip-empty skips such articles)", file=sys.stderr)
@@ -171,6 +175,20 @@ def _print(report: str) -> None:
         raise
     except OSError as error:
         raise DedupError(f"cannot write to standard output: {error.strerror or error}") from None
+
+
+def _serve(args: Any) -> int:
+    """``dedup serve ARCHIVE``: until SIGTERM or Ctrl-C (the server shuts down cleanly, then the
+    signal ends the command as any other: one line, 143 or 130)."""
+    import os
+
+    from .serve import serve
+
+    token = os.environ.get("DEDUP_SERVE_TOKEN") or None
+    print(f"dedup: serving {args.archive} on http://{args.host}:{args.port} "
+          f"({'a bearer token is required' if token else 'no token'}; SIGTERM or Ctrl-C stops)", file=sys.stderr)  # fmt: skip
+    serve(args.archive, host=args.host, port=args.port, token=token, max_bytes=args.max_bytes)
+    return EXIT_OK
 
 
 def _run_index(args: Any) -> int:

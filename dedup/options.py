@@ -150,3 +150,22 @@ def config_of(args: Any) -> DedupConfig:
     """The settings the options name: the preset, with each option given overriding it."""
     given = {n: getattr(args, n) for n in DedupConfig.option_names() if getattr(args, n, None) is not None}
     return DedupConfig.preset(args.preset, **given)
+
+
+def build_serve_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="dedup serve",
+        description="Serve an archive over HTTP (JSON): GET /health, GET /stats, POST /query, POST /add "
+        '(body {"articles": [{"id": ..., "text": ...}]}), DELETE /articles/ID. Set DEDUP_SERVE_TOKEN to '
+        "require 'Authorization: Bearer TOKEN'. Stops on SIGTERM or Ctrl-C. Needs pip install 'newsdedup[serve]'.",
+    )
+    parser.add_argument(
+        "archive", metavar="ARCHIVE", help="archive file (created if missing) or redis:// URL"
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)"
+    )
+    parser.add_argument("--port", type=int, default=8750, help="port (default: 8750)")
+    parser.add_argument("--max-bytes", type=int, default=32 * 1024 * 1024, metavar="N",
+                        help="the largest request body accepted (default: 32 MiB)")  # fmt: skip
+    return parser

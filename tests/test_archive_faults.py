@@ -201,7 +201,9 @@ def test_a_damaged_text_is_named_listed_and_can_be_dropped(tmp_path, seeds):
     db.commit()
     db.close()
     copy = tmp_path / "copy.jsonl"
-    copy.write_text(json.dumps({"id": "copy", "text": seeds[SEED_A] + " One more line."}) + "\n", encoding="utf-8")
+    copy.write_text(
+        json.dumps({"id": "copy", "text": seeds[SEED_A] + " One more line."}) + "\n", encoding="utf-8"
+    )
     query = run_cli("index", "query", str(archive), str(copy))
     assert query.returncode == 2 and f"article {SEED_A!r} is damaged" in query.stderr
     assert len(query.stderr.splitlines()) == 1

@@ -1,0 +1,104 @@
+"""``dedup serve``: the archive over real HTTP on loopback, started as a user starts it."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import SEED_A, SEED_B
+
+TOKEN = "t0ken-for-tests"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = free_port()
+    env = {**os.environ, "DEDUP_SERVE_TOKEN": TOKEN}
+    proc = subprocess.Popen([sys.executable, "-m", "dedup", "serve", str(tmp_path / "a.db"), "--port", str(port),
+                             "--max-bytes", "200000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            call(base, "GET", "/health")
+            break
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)
+    yield base, proc
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+
+
+def call(base, method, path, body=None, token=TOKEN):
+    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    request = urllib.request.Request(base + path, data=data, method=method)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_a_feed_checks_adds_removes_and_reads_stats(server, seeds):
+    base, _ = server
+    articles = [{"id": k, "text": v, "outlet": "wire"} for k, v in seeds.items() if k != SEED_B]
+    status, added = call(base, "POST", "/add", {"articles": articles})
+    assert status == 200 and added["archive"]["stored"] == 4 and added["pairs"] == []
+    status, asked = call(
+        base, "POST", "/query", {"articles": [{"id": "new", "text": seeds[SEED_B]}], "explain": True}
+    )
+    assert status == 200 and [(p["a"], p["b"], p["kind"]) for p in asked["pairs"]] == [
+        (SEED_A, "new", "contained")
+    ]
+    assert asked["pairs"][0]["paragraphs"] and asked["articles"][0] == {
+        "id": SEED_A,
+        "meta": {"outlet": "wire"},
+    }
+    assert call(base, "GET", "/stats")[1]["articles"] == 4
+    assert call(base, "DELETE", f"/articles/{SEED_A}") == (200, {"removed": 1})
+    assert call(base, "GET", "/stats")[1]["articles"] == 3
+
+
+def test_errors_are_one_line_json(server, seeds):
+    base, _ = server
+    assert call(base, "GET", "/stats", token=None)[0] == 401
+    assert call(base, "GET", "/stats", token="wrong")[0] == 401
+    status, body = call(base, "POST", "/add", b"{not json")
+    assert status == 400 and body["error"].startswith("the request body is not JSON")
+    status, body = call(base, "POST", "/add", {"articles": [{"id": "x", "text": 5}]})
+    assert (status, body) == (400, {"error": "articles[0]: the text must be a string, got int"})
+    assert call(base, "POST", "/add", {"articles": [{"id": "big", "text": "word " * 60000}]})[0] == 413
+    status, body = call(base, "DELETE", "/articles/nope")
+    assert status == 404 and "'nope' is not in the archive" in body["error"]
+    assert call(base, "GET", "/nowhere")[0] == 404
+    assert all("\n" not in e for e in [body["error"]])
+
+
+def test_sigterm_stops_the_server_cleanly(server):
+    base, proc = server
+    call(
+        base,
+        "POST",
+        "/add",
+        {"articles": [{"id": "a", "text": "One story about the harbour and the ships."}]},
+    )
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143 and "Traceback" not in err and err.strip().endswith("dedup: terminated")
+    assert TOKEN not in err
