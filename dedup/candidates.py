@@ -27,6 +27,7 @@ among its stored ones and applies the same bucket rule (:func:`bucket_pairs`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -45,8 +46,10 @@ _BAND_MULTIPLIERS = np.array(
 )  # fmt: skip
 
 
+@lru_cache(maxsize=64)
 def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
-    """The ``(bands, rows per band)`` datasketch chooses for this threshold."""
+    """The ``(bands, rows per band)`` datasketch chooses for this threshold (its optimiser
+    integrates numerically: worked out once per setting, then remembered)."""
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     return lsh.b, lsh.r
 

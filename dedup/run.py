@@ -28,10 +28,12 @@ workers or the engine.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from importlib.metadata import version
 from typing import Any, Literal, Protocol
 
@@ -325,6 +327,11 @@ def summarize(
 
 def run_params(config: DedupConfig) -> dict[str, Any]:
     """Every setting of a run, with the versions and schemes that make its numbers reproducible."""
+    return copy.deepcopy(_run_params(config))
+
+
+@lru_cache(maxsize=16)
+def _run_params(config: DedupConfig) -> dict[str, Any]:
     from .semantic import semantic_params
 
     bands, rows = lsh_bands(config.candidate_threshold, config.num_perm)
