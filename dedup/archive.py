@@ -197,9 +197,15 @@ class Index:
     def remove(self, ids: Iterable[ArticleId]) -> int:
         """Forget articles (their keys, line counts and group memberships); :class:`InputError`
         naming the first id not in the archive, before anything is removed."""
-        wanted = [json.dumps(i) for i in ids]
-        found = self.backend.rows_of_ids(wanted)
-        missing = [i for i in wanted if i not in found]
+        given = [json.dumps(i) for i in ids]
+        found = self.backend.rows_of_ids(given)
+        # an id not stored as given may be stored in the other form that prints the same: the
+        # command passes every id as text, and "1" finds the integer 1
+        twins = {i: t for i in given if i not in found and (t := _printed_twin(i)) is not None}
+        if twins:
+            hits = self.backend.rows_of_ids(sorted(set(twins.values())))
+            found.update({i: hits[t] for i, t in twins.items() if t in hits})
+        missing = [i for i in given if i not in found]
         if missing:
             raise InputError(
                 f"article {json.loads(missing[0])!r} is not in the archive {self.backend.location}"
@@ -309,6 +315,12 @@ class Index:
         ids = table.ids
         names = [json.dumps(ids[r]) for r in kept.tolist()]
         found = self.backend.rows_of_ids(names)
+        twins = {name: twin for name in names if (twin := _printed_twin(name)) is not None}
+        stored_twins = self.backend.rows_of_ids(sorted(set(twins.values()))) if twins else {}
+        for row, name in zip(kept.tolist(), names, strict=True):
+            if name not in found and twins.get(name) in stored_twins:
+                raise InputError(f"{where(row)}article {ids[row]!r}: the archive holds {json.loads(twins[name])!r}, "
+                                 "which prints the same: ids must differ as printed")  # fmt: skip
         same: list[int] = []
         other: list[int] = []
         for row, name in zip(kept.tolist(), names, strict=True):
@@ -533,6 +545,16 @@ class ArchivedTexts(Mapping[ArticleId, str]):
 
     def __len__(self) -> int:
         return len(self.given)
+
+
+def _printed_twin(name: str) -> str | None:
+    """The other id (as JSON) that prints as ``name``'s id does: ``1`` for ``"1"`` and back."""
+    value = json.loads(name)
+    if isinstance(value, int):
+        return json.dumps(str(value))
+    if isinstance(value, str) and value.lstrip("-").isdigit() and str(int(value)) == value:
+        return json.dumps(int(value))
+    return None
 
 
 def _readable(articles: list[StoredArticle], where: str) -> list[StoredArticle]:

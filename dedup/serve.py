@@ -66,27 +66,8 @@ def make_app(archive: Archive, *, token: str | None = None, max_bytes: int = MAX
     except ImportError:
         raise ConfigError("dedup serve needs Starlette and uvicorn: pip install 'newsdedup[serve]'") from None
 
-    def error(status: int, message: str) -> Response:
-        return JSONResponse({"error": message}, status_code=status)
-
     def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
-        async def endpoint(request: Request) -> Response:
-            if token is not None and not hmac.compare_digest(
-                request.headers.get("authorization", ""), f"Bearer {token}"
-            ):
-                return error(401, "a bearer token is required (Authorization: Bearer ...)")
-            try:
-                return await handler(request)
-            except TooLarge as problem:
-                return error(413, str(problem))
-            except InputError as problem:
-                return error(404 if "is not in the archive" in str(problem) else 400, str(problem))
-            except DedupError as problem:
-                return error(400, str(problem))
-            except Exception as problem:  # one line, never a traceback to the client
-                return error(500, f"internal error: {type(problem).__name__}: {problem}")
-
-        return endpoint
+        return _guarded(handler, token)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -115,12 +96,40 @@ def make_app(archive: Archive, *, token: str | None = None, max_bytes: int = MAX
     ]
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        return error(404, f"no such endpoint: {request.method} {request.url.path}")
+        return _error(404, f"no such endpoint: {request.method} {request.url.path}")
 
     async def not_allowed(request: Request, exc: Exception) -> Response:
-        return error(405, f"{request.method} is not allowed on {request.url.path}")
+        return _error(405, f"{request.method} is not allowed on {request.url.path}")
 
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
+
+
+def _error(status: int, message: str) -> Any:
+    from starlette.responses import JSONResponse
+
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _guarded(handler: Callable[[Any], Any], token: str | None) -> Callable[[Any], Any]:
+    """``handler`` behind the bearer token (when one is set), its errors as one-line JSON."""
+
+    async def endpoint(request: Any) -> Any:
+        if token is not None and not hmac.compare_digest(
+            request.headers.get("authorization", ""), f"Bearer {token}"
+        ):
+            return _error(401, "a bearer token is required (Authorization: Bearer ...)")
+        try:
+            return await handler(request)
+        except TooLarge as problem:
+            return _error(413, str(problem))
+        except InputError as problem:
+            return _error(404 if "is not in the archive" in str(problem) else 400, str(problem))
+        except DedupError as problem:
+            return _error(400, str(problem))
+        except Exception as problem:  # one line, never a traceback to the client
+            return _error(500, f"internal error: {type(problem).__name__}: {problem}")
+
+    return endpoint
 
 
 class TooLarge(InputError):

@@ -136,14 +136,14 @@ print(json.dumps(reports))
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
 def test_four_writers_at_once_report_what_one_writer_would(backend, tmp_path, request):
-    """4 writers x 25 rounds of 3 articles at once: every article stored exactly once, and the
+    """4 writers x 50 rounds of 2 articles at once: every article stored exactly once, and the
     pairs reported are those of writing the batches one after the other."""
     from test_archive import news_corpus
     from test_parity import by_text
 
-    texts = news_corpus(21, n=300)
+    texts = news_corpus(21, n=400)
     items = sorted(texts.items())
-    rounds = [[dict(items[k : k + 3]) for k in range(w * 75, (w + 1) * 75, 3)] for w in range(4)]
+    rounds = [[dict(items[k : k + 2]) for k in range(w * 100, (w + 1) * 100, 2)] for w in range(4)]
     if backend == "sqlite":
         location = str(tmp_path / "archive.db")
     else:
@@ -160,7 +160,7 @@ def test_four_writers_at_once_report_what_one_writer_would(backend, tmp_path, re
     assert [w.returncode for w in writers] == [0] * 4, [err[-2000:] for _, err in outcomes]
     reported = [tuple(p) for out, _ in outcomes for report in json.loads(out) for p in report]
     with Index(location) as index:
-        assert index.stats()["articles"] == 300
+        assert index.stats()["articles"] == 400
         assert all(index.text(i) == t for i, t in items)
     with Index(":memory:", boilerplate_min_docs=1000) as alone:
         one_by_one = [tuple((p.a, p.b, p.kind)) for batch in [b for mine in rounds for b in mine]
@@ -234,3 +234,35 @@ def test_a_damaged_file_gives_one_line(tmp_path, seeds):
         done = run_cli("index", *command)
         assert done.returncode in (1, 2) and "Traceback" not in done.stderr, (command, done.stdout)
         assert len(done.stderr.splitlines()) <= 1, done.stderr
+
+
+def test_a_full_disk_is_one_line_and_loses_nothing(tmp_path, seeds):
+    """SQLite's own "database or disk is full" (its page limit reached, as a full disk does)."""
+    items = sorted(seeds.items())
+    with Index(tmp_path / "a.db") as index:
+        index.add(dict(items[:2]))
+        db = index.backend.db  # type: ignore[attr-defined]
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {pages}")
+        with pytest.raises(InputError, match="the disk is full: nothing of this batch was stored"):
+            index.add({f"big{k}": f"{text} {k}" for k, (_, text) in enumerate(items * 20)})
+        assert index.stats()["articles"] == 2
+        db.execute("PRAGMA max_page_count = 1073741823")
+        assert index.add(dict(items[2:])).archive["stored"] == 3
+        assert index.stats()["articles"] == 5
+
+
+def test_ids_that_print_the_same_are_refused_and_removable_as_printed(tmp_path):
+    archive = tmp_path / "a.db"
+    (tmp_path / "int.jsonl").write_text(
+        json.dumps({"id": 1, "text": "One story about the harbour and the ships."}) + "\n"
+    )
+    (tmp_path / "str.jsonl").write_text(
+        json.dumps({"id": "1", "text": "Another story about the mayor and the budget."}) + "\n"
+    )
+    assert run_cli("index", "add", str(archive), str(tmp_path / "int.jsonl")).returncode == 0
+    again = run_cli("index", "add", str(archive), str(tmp_path / "str.jsonl"))
+    assert again.returncode == 2 and "the archive holds 1, which prints the same" in again.stderr
+    removed = run_cli("index", "remove", str(archive), "1")  # the command gives ids as text
+    assert removed.returncode == 0, removed.stderr
+    assert json.loads(run_cli("index", "stats", str(archive), "--format", "json").stdout)["articles"] == 0
