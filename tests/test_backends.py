@@ -88,9 +88,14 @@ def test_removing_promotes_the_first_copy(backend):
     assert backend.holders([5]) == {5: [1]} and backend.articles([1])[0].leader == 1
 
 
-def test_an_archive_of_another_format_is_refused(location, tmp_path):
-    if location == ":memory:":
-        pytest.skip("an archive in memory is never reopened")
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])  # an archive in memory is never reopened
+def test_an_archive_of_another_format_is_refused(kind, tmp_path, request):
+    location = str(tmp_path / "archive.db")
+    if kind == "redis":
+        import redis
+
+        location = f"{request.getfixturevalue('redis_url')}/3"
+        redis.Redis.from_url(location).flushdb()
     with Index(location) as index:
         index.add({"a": "One story about the harbour and the ships that came in today."})
         if location.startswith("redis"):
