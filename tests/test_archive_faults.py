@@ -266,3 +266,73 @@ def test_ids_that_print_the_same_are_refused_and_removable_as_printed(tmp_path):
     removed = run_cli("index", "remove", str(archive), "1")  # the command gives ids as text
     assert removed.returncode == 0, removed.stderr
     assert json.loads(run_cli("index", "stats", str(archive), "--format", "json").stdout)["articles"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_writers_killed_at_random_beside_a_reader_lose_nothing(backend, tmp_path, request):
+    """4 writers and a reader at once, writers killed with SIGKILL at random moments and started
+    again: every article stored once, every text intact, nothing damaged."""
+    import random
+
+    from test_archive import news_corpus
+
+    texts = news_corpus(33, n=240)
+    items = sorted(texts.items())
+    if backend == "sqlite":
+        location = str(tmp_path / "archive.db")
+    else:
+        import redis
+
+        location = f"{request.getfixturevalue('redis_url')}/8"
+        redis.Redis.from_url(location).flushdb()
+    # made once: the writers race over batches, not over creation
+    Index(location, boilerplate_min_docs=1000).close()
+    paths = []
+    for w in range(4):
+        mine = [dict(items[k : k + 3]) for k in range(w * 60, (w + 1) * 60, 3)]
+        paths.append(tmp_path / f"w{w}.json")
+        paths[-1].write_text(json.dumps(mine), encoding="utf-8")
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, location], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    rng = random.Random(9)
+    for _ in range(3):  # three rounds: start the writers, kill two of them part way
+        writers = [subprocess.Popen([sys.executable, "-c", WRITER, location, str(p)], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True) for p in paths]  # fmt: skip
+        time.sleep(rng.uniform(1.0, 3.0))
+        for victim in rng.sample(writers, 2):
+            victim.send_signal(signal.SIGKILL)
+        for writer in writers:
+            _, err = writer.communicate(timeout=300)
+            assert writer.returncode in (0, -signal.SIGKILL), err[-2000:]
+    finishers = [subprocess.run([sys.executable, "-c", WRITER, location, str(p)], capture_output=True, text=True,
+                                timeout=300, check=False) for p in paths]  # fmt: skip
+    assert [f.returncode for f in finishers] == [0] * 4, [f.stderr[-2000:] for f in finishers]
+    reader.send_signal(signal.SIGTERM)
+    out, err = reader.communicate(timeout=60)
+    assert reader.returncode in (0, -signal.SIGTERM) and "Traceback" not in err, err[-2000:]
+    assert int(out.split()[0]) > 0  # the reader read all along
+    with Index(location) as index:
+        assert index.stats()["articles"] == 240
+        assert all(index.text(i) == t for i, t in items)
+        assert index.check()["damaged"] == [] and index.check()["problems"] == []
+
+
+READER = """
+import signal, sys, time
+from dedup import Index
+signal.signal(signal.SIGTERM, signal.default_int_handler)
+reads = 0
+with Index(sys.argv[1], create=False) as index:
+    try:
+        while True:
+            index.stats()
+            index.query({"probe": "A probe about the harbour and the ships that came in today, said the mayor."})
+            reads += 1
+            time.sleep(0.05)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print(reads, flush=True)
+"""
