@@ -30,6 +30,7 @@ band values (neighbours among the archived holders are the oldest ones, not the 
 from __future__ import annotations
 
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace as replaced
@@ -46,7 +47,7 @@ from .config import DedupConfig
 from .errors import ConfigError, InputError
 from .executor import LocalExecutor
 from .local import LocalTexts
-from .results import Cluster, DedupResult
+from .results import Cluster, DedupResult, Pair, RunSummary
 from .run import Found, Run, run, run_params
 from .shingles import fmix64, sorted_unique
 from .sketch import SketchSettings, SketchTable
@@ -142,13 +143,46 @@ class Index:
         ``kill -9``), the archive holds whole batches; adding the same articles again completes it."""
         results = []
         stream = iter_articles(articles)
+        this_add = uuid.uuid4().hex
+        keys: list[str] = []
         while batch := list(islice(stream, batch_size)):
-            results.append(self._run(batch, store=True, replace=replace, on_empty=on_empty))
+            keys.append(f"{this_add}:{len(keys)}")
+            results.append(
+                self._run(batch, store=True, replace=replace, on_empty=on_empty, report_key=keys[-1])
+            )
+        self.backend.forget_reports(keys)  # this add finished: its reports are in its result
         if not results:  # nothing given: an empty report
             return self._run([], store=True, replace=replace, on_empty=on_empty)
-        if len(results) == 1:
+        resumed = self._resumed(
+            [i for r in results if r.archive for i in r.archive["already_stored"]], results[0]
+        )
+        if len(results) == 1 and resumed is None:
             return results[0]
-        return self._merged_results(results)
+        return self._merged_results([*results, *([resumed] if resumed else [])])
+
+    def _resumed(self, passed_over: list[ArticleId], like: DedupResult) -> DedupResult | None:
+        """The pairs of batches an earlier add of the same articles committed before it was
+        stopped (their reports were kept with them), as a result to merge into this add's."""
+        wanted = {json.dumps(i) for i in passed_over}
+        pending = {k: json.loads(v) for k, v in self.backend.pending_reports().items()} if wanted else {}
+        ours = {k: v for k, v in pending.items() if wanted & set(v["ids"])}
+        if not ours:
+            return None
+        pairs = tuple(Pair.from_dict(p) for report in ours.values() for p in report["pairs"])
+        ids = sorted({i for report in ours.values() for i in report["ids"]})
+        rows = self.backend.rows_of_ids(ids)
+        stored = self.backend.articles(sorted(r for r, _ in rows.values()))
+        groups = [{"id": json.loads(a.id), "group": a.group} for a in stored]
+        kinds = {
+            kind: sum(p.kind == kind for p in pairs)
+            for kind in ("exact", "near_duplicate", "contained", "partial")
+        }
+        summary = RunSummary(pairs=len(pairs), pairs_exact=kinds["exact"], pairs_near_duplicate=kinds["near_duplicate"],
+                             pairs_contained=kinds["contained"], pairs_partial=kinds["partial"])  # fmt: skip
+        archive = {"location": self.backend.location, "stored": 0, "already_stored": [], "groups": groups,
+                   "merged_groups": []}  # fmt: skip
+        self.backend.forget_reports(sorted(ours))
+        return DedupResult(pairs, (), (), like.params, summary, {}, archive)
 
     def _merged_results(self, results: list[DedupResult]) -> DedupResult:
         """One result for the batches of one add: pairs and counts together, each article's final
@@ -283,12 +317,13 @@ class Index:
     # ------------------------------------------------------------------ one batch
 
     def _run(
-        self, articles: ArticlesInput, *, store: bool, replace: bool, on_empty: Literal["skip", "error"]
-    ) -> DedupResult:
+        self, articles: ArticlesInput, *, store: bool, replace: bool, on_empty: Literal["skip", "error"],
+        report_key: str | None = None,
+    ) -> DedupResult:  # fmt: skip
         """One batch through the stage sequence (:func:`dedup.run.run`), candidates from the archive."""
         batch = list(iter_articles(articles))
         for _ in range(ATTEMPTS):
-            source = ArchiveSource(self, store=store, replace=replace)
+            source = ArchiveSource(self, store=store, replace=replace, report_key=report_key)
             with (
                 LocalExecutor(self.workers) as executor,
                 LocalTexts(iter(batch), executor, spill=False,
@@ -383,8 +418,9 @@ class ArchiveSource:
     against the stored ones, candidates from the stored lookup keys (the stored articles they reach
     read back as context), line counts over the archive, and the batch stored when it settles."""
 
-    def __init__(self, index: Index, *, store: bool, replace: bool) -> None:
+    def __init__(self, index: Index, *, store: bool, replace: bool, report_key: str | None = None) -> None:
         self.index, self.backend, self.config = index, index.backend, index.config
+        self.report_key = report_key
         self.store, self.replace = store, replace
         self.already: list[ArticleId] = []
         self.twin_of: dict[int, int] = {}
@@ -493,6 +529,9 @@ class ArchiveSource:
         for leader, rows in state.copies.copies.items():  # a copy of a stored text is led by it
             leader_of.update(dict.fromkeys(rows, leader))
         batch = Batch(new_groups=new_groups, based_on=self.based_on)
+        if self.report_key is not None:  # kept with the batch until its add finishes
+            report = {"ids": [json.dumps(ids[r]) for r in own], "pairs": [p.to_dict() for p in state.pairs]}
+            batch.report = (self.report_key, json.dumps(report))
         for row in own:
             leader = leader_of[row]
             group, new_group = local[ids[row]]

@@ -259,6 +259,11 @@ def test_kill_9_during_an_add_leaves_whole_batches_and_a_rerun_completes(tmp_pat
         rerun = index.add(list(texts.items()), batch_size=250)
         assert len(rerun.archive["already_stored"]) == stored
         assert index.stats()["articles"] == len(texts)
+        assert index.backend.pending_reports() == {}  # reported, then forgotten
+    # the rerun reports what one uninterrupted add would have: the killed run's batches included
+    with Index(":memory:") as whole:
+        expected = whole.add(list(texts.items()), batch_size=250)
+    assert described(rerun.pairs) == described(expected.pairs)
 
 
 def _stored(path):

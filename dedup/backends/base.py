@@ -70,6 +70,9 @@ class Batch:
     merged: dict[int, int] = field(default_factory=dict)
     """stored group → the stored group it joins."""
     new_groups: int = 0
+    report: tuple[str, str] | None = None
+    """``(key, JSON)``: the batch's report, kept with it until the add that wrote it finishes (an
+    add stopped part way leaves it for the add that completes the work to report)."""
     based_on: int | None = None
     """The archive's version (:meth:`Backend.version`) the batch was compared with: a commit finding
     another raises :class:`Changed` (another writer committed meanwhile), and the batch is compared
@@ -109,6 +112,12 @@ class Backend(Protocol):
 
     def keys_of(self, row: int) -> list[int]:
         """The lookup keys a row holds (a slow scan: for removing an article whose text is damaged)."""
+
+    def pending_reports(self) -> dict[str, str]:
+        """The reports of batches whose add did not finish, by key."""
+
+    def forget_reports(self, keys: Sequence[str]) -> None:
+        """Drop these pending reports (their pairs were reported)."""
 
     def integrity(self) -> list[str]:
         """Damage the store itself finds in its files, one line each (none: an empty list)."""

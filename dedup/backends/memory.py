@@ -23,6 +23,7 @@ class MemoryBackend:
         self._lines: dict[int, int] = {}
         self._next = (0, 0)
         self._version = 0
+        self._reports: dict[str, str] = {}
 
     def version(self) -> int:
         return self._version
@@ -56,6 +57,13 @@ class MemoryBackend:
 
     def keys_of(self, row: int) -> list[int]:
         return sorted(k for k, rows in self._keys.items() if row in rows)
+
+    def pending_reports(self) -> dict[str, str]:
+        return dict(self._reports)
+
+    def forget_reports(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self._reports.pop(key, None)
 
     def integrity(self) -> list[str]:
         return []
@@ -100,6 +108,8 @@ class MemoryBackend:
                 a.group = batch.merged[a.group]
         self._next = (first_row + len(articles), first_group + batch.new_groups)
         self._version += 1
+        if batch.report is not None:
+            self._reports[batch.report[0]] = batch.report[1]
         return first_row, first_group
 
     def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],

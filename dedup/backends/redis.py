@@ -156,6 +156,13 @@ class RedisBackend:
                 found.append(int(name.decode().rsplit(":", 1)[1]))
         return sorted(found)
 
+    def pending_reports(self) -> dict[str, str]:
+        return {k.decode(): v.decode() for k, v in self._do(self.r.hgetall, self.p + "reports").items()}
+
+    def forget_reports(self, keys: Sequence[str]) -> None:
+        if keys:
+            self._do(self.r.hdel, self.p + "reports", *keys)
+
     def integrity(self) -> list[str]:
         return []
 
@@ -233,6 +240,8 @@ class RedisBackend:
             if merged[group]:
                 pipe.sadd(f"{p}g:{into}", *merged[group])
             pipe.delete(f"{p}g:{group}")
+        if batch.report is not None:
+            pipe.hset(p + "reports", *batch.report)
         pipe.hset(p + "meta", mapping={"next_row": first_row + len(articles), "next_group": first_group + batch.new_groups,
                                        "version": int(version or 0) + 1})  # fmt: skip
         pipe.execute()

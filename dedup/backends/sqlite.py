@@ -38,6 +38,7 @@ CREATE INDEX articles_leader ON articles (leader);
 CREATE INDEX articles_group ON articles (grp);
 CREATE TABLE keys (key INTEGER NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (key, row)) WITHOUT ROWID;
 CREATE TABLE lines (hash INTEGER PRIMARY KEY, texts INTEGER NOT NULL);
+CREATE TABLE reports (key TEXT PRIMARY KEY, report TEXT NOT NULL);
 """
 CACHE_KIB = 256 * 1024
 """SQLite's page cache: the key index of a million articles is about 2 GB, and a batch's lookups and
@@ -122,7 +123,7 @@ class SQLiteBackend:
             if exists:  # look before changing anything (WAL mode rewrites the header)
                 tables = self._tables()
                 # no tables at all: an archive whose creation was cut short (or is under way)
-                if tables and not {"meta", "articles", "keys", "lines"} <= tables:
+                if tables and not {"meta", "articles", "keys", "lines", "reports"} <= tables:
                     self.db.close()
                     raise InputError(f"{path}: not a dedup archive (an SQLite file of another program)")
                 if not tables and not create:
@@ -217,6 +218,12 @@ class SQLiteBackend:
     def keys_of(self, row: int) -> list[int]:
         return sorted(unsigned(k) for (k,) in self.db.execute("SELECT key FROM keys WHERE row = ?", (row,)))
 
+    def pending_reports(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, report FROM reports"))
+
+    def forget_reports(self, keys: Sequence[str]) -> None:
+        self.db.executemany("DELETE FROM reports WHERE key = ?", ((k,) for k in keys))
+
     def integrity(self) -> list[str]:
         problems = [r[0] for r in self.db.execute("PRAGMA quick_check")]
         return [] if problems == ["ok"] else problems
@@ -278,6 +285,8 @@ class SQLiteBackend:
             next_group = first_group + batch.new_groups
             db.execute("INSERT OR REPLACE INTO meta VALUES ('next_group', ?)", (str(next_group),))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(self.version() + 1),))
+            if batch.report is not None:
+                db.execute("INSERT OR REPLACE INTO reports VALUES (?, ?)", batch.report)
             db.execute("COMMIT")
         except BaseException as error:
             if db.in_transaction:
