@@ -29,7 +29,10 @@ band values (neighbours among the archived holders are the oldest ones, not the 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import random
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -40,7 +43,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .articles import ArticleId, ArticlesInput, id_key, id_ranks, iter_articles
-from .backends import Backend, Batch, Changed, NewArticle, StoredArticle, open_backend
+from .backends import Backend, Batch, Changed, NewArticle, Removal, StoredArticle, open_backend
 from .candidates import Candidates, anchor_pairs, band_keys, lsh_bands, pairs_in_buckets, unique_pairs
 from .clustering import Grouping
 from .config import DedupConfig
@@ -54,8 +57,10 @@ from .sketch import SketchSettings, SketchTable
 
 BATCH = 10_000
 """Articles per transaction of :meth:`Index.add`."""
-ATTEMPTS = 50
-"""Times a batch is compared again when other writers commit meanwhile, before giving up."""
+OPTIMISTIC = 3
+"""Times a batch is compared again when other writers commit meanwhile; after that it takes the
+archive's writer lock for its whole compare-and-commit, so a large batch is never starved by a
+stream of small ones."""
 _KIND_SALT = {"anchor": np.uint64(0xA0761D6478BD642F), "passage": np.uint64(0xE7037ED1A0B428DB)}
 
 
@@ -231,6 +236,12 @@ class Index:
     def remove(self, ids: Iterable[ArticleId]) -> int:
         """Forget articles (their keys, line counts and group memberships); :class:`InputError`
         naming the first id not in the archive, before anything is removed."""
+        removal = self._removal(ids)
+        self.backend.remove(removal)
+        return len(removal.rows)
+
+    def _removal(self, ids: Iterable[ArticleId]) -> Removal:
+        """What forgetting these articles changes (worked out here, once, for every backend)."""
         given = [json.dumps(i) for i in ids]
         found = self.backend.rows_of_ids(given)
         # an id not stored as given may be stored in the other form that prints the same: the
@@ -276,8 +287,7 @@ class Index:
                 for line in set(table.line_hashes[table.line_rows == local].tolist()):
                     lines[line] += 1
         promote = {old: new for old, new in promote.items() if new >= 0}
-        self.backend.remove(sorted(gone), drop, add, dict(lines), promote)
-        return len(gone)
+        return Removal(sorted(gone), drop, add, dict(lines), promote)
 
     def _heir(self, leader: int, gone: set[int], promote: dict[int, int]) -> int | None:
         """The copy that leads a removed leader's copies, if any is left (-1 cached for none)."""
@@ -322,29 +332,40 @@ class Index:
     ) -> DedupResult:  # fmt: skip
         """One batch through the stage sequence (:func:`dedup.run.run`), candidates from the archive."""
         batch = list(iter_articles(articles))
-        for _ in range(ATTEMPTS):
-            source = ArchiveSource(self, store=store, replace=replace, report_key=report_key)
-            with (
-                LocalExecutor(self.workers) as executor,
-                LocalTexts(iter(batch), executor, spill=False,
-                           furniture_share=self.config.furniture_share) as texts,
-            ):  # fmt: skip
+        for attempt in range(OPTIMISTIC + 1):
+            exclusive = attempt == OPTIMISTIC and store
+            with self.backend.exclusive() if exclusive else contextlib.nullcontext():
                 try:
-                    return run(texts, source, self.config, on_empty=on_empty)
+                    return self._attempt(
+                        batch, store=store, replace=replace, on_empty=on_empty, report_key=report_key
+                    )
                 except Changed:  # another writer committed while this batch was compared: again
-                    continue
-        raise InputError(f"{self.backend.location}: other writers changed the archive during each of "
-                         f"{ATTEMPTS} attempts to add this batch; nothing of it was stored: add it again")  # fmt: skip
+                    time.sleep(random.uniform(0, 0.02 * 2**attempt))
+        raise InputError(f"{self.backend.location}: the archive kept changing under this batch even with "
+                         "the writer lock held; nothing of it was stored: add it again")  # fmt: skip
 
-    def _twins(self, table: SketchTable, leaders: np.ndarray) -> dict[int, int]:
-        """Batch leader rows whose text is archived: the archived leader's row."""
+    def _attempt(self, batch: list[Any], *, store: bool, replace: bool, on_empty: Literal["skip", "error"],
+                 report_key: str | None) -> DedupResult:  # fmt: skip
+        source = ArchiveSource(self, store=store, replace=replace, report_key=report_key)
+        with (
+            LocalExecutor(self.workers) as executor,
+            LocalTexts(
+                iter(batch), executor, spill=False, furniture_share=self.config.furniture_share
+            ) as texts,
+        ):
+            return run(texts, source, self.config, on_empty=on_empty)
+
+    def _twins(
+        self, table: SketchTable, leaders: np.ndarray, leaving: frozenset[int] = frozenset()
+    ) -> dict[int, int]:
+        """Batch leader rows whose text is archived (and stays): the archived leader's row."""
         digests = [bytes(table.digests[r]) for r in leaders.tolist()]
-        twins = self.backend.leaders_of_digests(digests)
+        twins = {d: r for d, r in self.backend.leaders_of_digests(digests).items() if r not in leaving}
         return {r: twins[d] for r, d in zip(leaders.tolist(), digests, strict=True) if d in twins}
 
     def _known(
         self, table: SketchTable, where: Any, kept: np.ndarray, replace: bool
-    ) -> tuple[np.ndarray, list[ArticleId]]:
+    ) -> tuple[np.ndarray, list[ArticleId], Removal | None]:
         """``kept`` less the articles archived with the same text (returned by id); an article
         archived with another text is an error, or with ``replace`` is removed from the archive."""
         ids = table.ids
@@ -365,21 +386,23 @@ class Index:
             row = min(other, key=lambda r: id_key(ids[r]))
             raise InputError(f"{where(row)}article {ids[row]!r} is already in the archive with "
                              "another text (--replace replaces it)")  # fmt: skip
-        if other:
-            self.remove([ids[r] for r in other])
+        removal = self._removal([ids[r] for r in other]) if other else None  # stored with the batch
         drop = np.zeros(len(table), dtype=bool)
         drop[same] = True
-        return kept[~drop[kept]], sorted((ids[r] for r in same), key=id_key)
+        return kept[~drop[kept]], sorted((ids[r] for r in same), key=id_key), removal
 
     def _candidates(
-        self, ids: list[ArticleId], keys: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], n: int
-    ) -> tuple[np.ndarray, tuple[int, int], np.ndarray, np.ndarray]:
+        self, ids: list[ArticleId], keys: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], n: int,
+        leaving: frozenset[int] = frozenset(),
+    ) -> tuple[np.ndarray, tuple[int, int], np.ndarray, np.ndarray]:  # fmt: skip
         """Candidate pairs of the batch rows (``< n``) with archived holders (``n + k`` for the
         archived row ``archived[k]``) and among themselves, by the batch self-join's rules:
         pairs, (from bands, from anchors), crowded anchors, ``archived``."""
         holders = self.backend.holders(
             sorted_unique(np.concatenate([k for _, _, k in keys.values()])).tolist()
         )
+        if leaving:  # articles this batch replaces are no candidates
+            holders = {k: [r for r in rows if r not in leaving] for k, rows in holders.items()}
         config = self.config
         limits = {
             "band": config.lsh_max_bucket + 1,
@@ -421,6 +444,8 @@ class ArchiveSource:
     def __init__(self, index: Index, *, store: bool, replace: bool, report_key: str | None = None) -> None:
         self.index, self.backend, self.config = index, index.backend, index.config
         self.report_key = report_key
+        self.removal: Removal | None = None
+        self.leaving: frozenset[int] = frozenset()
         self.store, self.replace = store, replace
         self.already: list[ArticleId] = []
         self.twin_of: dict[int, int] = {}
@@ -430,25 +455,24 @@ class ArchiveSource:
         self.based_on = index.backend.version()
 
     def admit(self, table: SketchTable, kept: np.ndarray, texts: Any) -> np.ndarray:
-        before = self.backend.version()
-        kept, self.already = self.index._known(table, texts.where, kept, self.replace)
-        if self.replace and self.backend.version() == before + 1 and before == self.based_on:
-            self.based_on += 1  # our own removal of the replaced articles
+        kept, self.already, self.removal = self.index._known(table, texts.where, kept, self.replace)
+        self.leaving = frozenset(self.removal.rows) if self.removal else frozenset()
         return kept
 
     def fresh(self, table: SketchTable, leaders: np.ndarray) -> np.ndarray:
-        self.twin_of = self.index._twins(table, leaders)
+        self.twin_of = self.index._twins(table, leaders, self.leaving)
         return np.array([r for r in leaders.tolist() if r not in self.twin_of], dtype=np.int64)
 
     def line_counts(self, hashes: np.ndarray) -> np.ndarray:
         counts = self.backend.line_counts(hashes.tolist())
-        return np.array([counts.get(h, 0) for h in hashes.tolist()], dtype=np.int64)
+        leaving = self.removal.lines if self.removal else {}
+        return np.array([counts.get(h, 0) - leaving.get(h, 0) for h in hashes.tolist()], dtype=np.int64)
 
     def candidates(self, table: SketchTable, rows: np.ndarray, rank: np.ndarray) -> Found:
         n = len(table)
         index = self.index
         self.keys = keys = lookup_keys(table, rows, index.bands, index.rows_per_band)
-        pairs, found, crowded, archived = index._candidates(table.ids, keys, n)
+        pairs, found, crowded, archived = index._candidates(table.ids, keys, n, self.leaving)
         reached = set(archived[np.unique(pairs[pairs >= n] - n)].tolist())
         self.stored = _readable(self.backend.articles(sorted(reached | set(self.twin_of.values()))),
                                 self.backend.location)  # fmt: skip
@@ -512,7 +536,9 @@ class ArchiveSource:
             if article in leaders:
                 representative[group] = article
         clusters = [
-            Cluster(tuple(sorted(m, key=id_key)), representative[g]) for g, m in members.items() if len(m) > 1
+            Cluster(tuple(sorted(m, key=id_key)), representative.get(g, min(m, key=id_key)))
+            for g, m in members.items()
+            if len(m) > 1
         ]
         clusters.sort(key=lambda c: (-len(c.members), id_key(c.members[0])))
         return clusters
@@ -528,7 +554,7 @@ class ArchiveSource:
         leader_of = {r: r for r in state.copies.leaders.tolist()}
         for leader, rows in state.copies.copies.items():  # a copy of a stored text is led by it
             leader_of.update(dict.fromkeys(rows, leader))
-        batch = Batch(new_groups=new_groups, based_on=self.based_on)
+        batch = Batch(new_groups=new_groups, based_on=self.based_on, removal=self.removal)
         if self.report_key is not None:  # kept with the batch until its add finishes
             report = {"ids": [json.dumps(ids[r]) for r in own], "pairs": [p.to_dict() for p in state.pairs]}
             batch.report = (self.report_key, json.dumps(report))

@@ -336,3 +336,22 @@ with Index(sys.argv[1], create=False) as index:
     finally:
         print(reads, flush=True)
 """
+
+
+def test_a_replace_that_fails_keeps_the_old_article(tmp_path, seeds):
+    """--replace forgets the old text and stores the new one in one transaction: a batch that
+    cannot be written leaves the old article in place, and a successful one swaps it."""
+    with Index(tmp_path / "a.db") as index:
+        index.add({"x": seeds[SEED_A]})
+        db = index.backend.db  # type: ignore[attr-defined]
+        db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+        big = {
+            "x": seeds["001_b371cbcbe07b8631.txt"],
+            **{f"more{k}": f"{seeds[SEED_A]} {k}" for k in range(60)},
+        }
+        with pytest.raises(InputError, match="the disk is full"):
+            index.add(big, replace=True)
+        assert index.text("x") == seeds[SEED_A] and index.stats()["articles"] == 1
+        db.execute("PRAGMA max_page_count = 1073741823")
+        index.add({"x": seeds["001_b371cbcbe07b8631.txt"]}, replace=True)
+        assert index.text("x") == seeds["001_b371cbcbe07b8631.txt"] and index.stats()["articles"] == 1

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dedup import Index, InputError
-from dedup.backends import FORMAT, Batch, NewArticle, open_backend
+from dedup.backends import FORMAT, Batch, NewArticle, Removal, open_backend
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
@@ -83,7 +83,7 @@ def test_removing_promotes_the_first_copy(backend):
     backend.commit(batch(["a"], keys=[(5, 0)]))
     copy = NewArticle(json.dumps("a2"), b"digest-a", 0, False, 0, False, "text of a")
     backend.commit(Batch([copy], (np.empty(0, np.uint64), np.empty(0, np.int64)), {}, {}, 0))
-    backend.remove([0], [(5, 0)], [(5, 1)], {}, {0: 1})
+    backend.remove(Removal([0], [(5, 0)], [(5, 1)], {}, {0: 1}))
     assert backend.rows_of_ids([json.dumps("a"), json.dumps("a2")]) == {json.dumps("a2"): (1, b"digest-a")}
     assert backend.holders([5]) == {5: [1]} and backend.articles([1])[0].leader == 1
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import FORMAT, Backend, Batch, Changed, NewArticle, StoredArticle, check_format
+from .base import FORMAT, Backend, Batch, Changed, NewArticle, Removal, StoredArticle, check_format
 from .memory import MemoryBackend
 from .redis import RedisBackend
 from .sqlite import SQLiteBackend
@@ -38,6 +38,7 @@ __all__ = [
     "MemoryBackend",
     "NewArticle",
     "RedisBackend",
+    "Removal",
     "SQLiteBackend",
     "StoredArticle",
     "check_format",

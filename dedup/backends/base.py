@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -58,6 +59,19 @@ class StoredArticle:
 
 
 @dataclass
+class Removal:
+    """Articles to forget: their rows, the lookup keys to drop (key, row) and to give to the copies
+    that lead after them, the line counts to take back, and the new leader of each removed
+    leader's copies. Worked out above the backends (:meth:`dedup.Index.remove`)."""
+
+    rows: list[int] = field(default_factory=list)
+    keys: list[tuple[int, int]] = field(default_factory=list)
+    new_keys: list[tuple[int, int]] = field(default_factory=list)
+    lines: dict[int, int] = field(default_factory=dict)
+    promote: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
 class Batch:
     """What one ``add`` writes: new articles, their keys and line counts, group changes. Rows and
     new groups are numbered from 0; the backend adds its next numbers inside the transaction."""
@@ -70,6 +84,8 @@ class Batch:
     merged: dict[int, int] = field(default_factory=dict)
     """stored group → the stored group it joins."""
     new_groups: int = 0
+    removal: Removal | None = None
+    """Articles the batch replaces (``--replace``): forgotten in the same transaction."""
     report: tuple[str, str] | None = None
     """``(key, JSON)``: the batch's report, kept with it until the add that wrote it finishes (an
     add stopped part way leaves it for the add that completes the work to report)."""
@@ -122,11 +138,16 @@ class Backend(Protocol):
     def integrity(self) -> list[str]:
         """Damage the store itself finds in its files, one line each (none: an empty list)."""
 
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Hold the archive's writer lock: other writers' commits wait (SQLite) or fail with
+        :class:`Changed` (Redis) until it is released; this writer's commits go through."""
+
     def commit(self, batch: Batch) -> tuple[int, int]:
         """Write ``batch`` in one transaction; the first row and group number it was given."""
 
-    def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],
-               lines: dict[int, int], promote: dict[int, int]) -> None: ...  # fmt: skip
+    def remove(self, removal: Removal) -> None:
+        """Forget articles, in one transaction."""
+
     def stats(self) -> dict[str, Any]: ...
     def close(self) -> None: ...
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from ..errors import InputError
-from .base import Batch, Changed, StoredArticle, stored_meanwhile
+from .base import Batch, Changed, Removal, StoredArticle, stored_meanwhile
 
 
 class MemoryBackend:
@@ -52,6 +53,9 @@ class MemoryBackend:
     def articles(self, rows: Sequence[int]) -> list[StoredArticle]:
         return [StoredArticle(**vars(self._articles[r])) for r in rows]
 
+    def exclusive(self) -> AbstractContextManager[None]:
+        return nullcontext()  # one process, one writer
+
     def rows(self) -> list[int]:
         return sorted(self._articles)
 
@@ -93,9 +97,12 @@ class MemoryBackend:
             raise Changed
         first_row, first_group = self._next
         articles, key_rows = batch.numbered(first_row, first_group)
-        taken = [a.id for a in articles if a.id in self._ids]
+        removed = {self._articles[r].id for r in batch.removal.rows} if batch.removal is not None else set()
+        taken = [a.id for a in articles if a.id in self._ids and a.id not in removed]
         if taken:
             raise InputError(stored_meanwhile(self, taken))
+        if batch.removal is not None:  # --replace: in the same step
+            self._forget(batch.removal)
         for a in articles:
             self._articles[a.row] = a
             self._ids[a.id] = a.row
@@ -112,22 +119,24 @@ class MemoryBackend:
             self._reports[batch.report[0]] = batch.report[1]
         return first_row, first_group
 
-    def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],
-               lines: dict[int, int], promote: dict[int, int]) -> None:  # fmt: skip
-        for row in rows:
+    def remove(self, removal: Removal) -> None:
+        self._forget(removal)
+        self._version += 1
+
+    def _forget(self, removal: Removal) -> None:
+        for row in removal.rows:
             del self._ids[self._articles.pop(row).id]
-        for key, row in keys:
+        for key, row in removal.keys:
             self._keys.get(key, set()).discard(row)
-        for key, row in new_keys:
+        for key, row in removal.new_keys:
             self._keys.setdefault(key, set()).add(row)
-        for line, count in lines.items():
+        for line, count in removal.lines.items():
             self._lines[line] = self._lines.get(line, 0) - count
             if self._lines[line] <= 0:
                 del self._lines[line]
         for a in self._articles.values():
-            if a.leader in promote:
-                a.leader = promote[a.leader]
-        self._version += 1
+            if a.leader in removal.promote:
+                a.leader = removal.promote[a.leader]
 
     def stats(self) -> dict[str, Any]:
         return {"articles": len(self._articles), "distinct_texts": sum(a.leader == a.row for a in self._articles.values()),

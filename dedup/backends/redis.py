@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import random
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -12,6 +17,7 @@ from .base import (
     FORMAT,
     Batch,
     Changed,
+    Removal,
     StoredArticle,
     check_format,
     pack_text,
@@ -49,6 +55,10 @@ def _database(url: str) -> int:
     return int(given)
 
 
+LOCK_SECONDS = 600
+_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+
+
 class RedisBackend:
     """An archive on a Redis server, under keys starting ``dedup:`` in the URL's database.
 
@@ -74,6 +84,7 @@ class RedisBackend:
         except self._errors as error:
             raise InputError(f"{self.location}: Redis does not answer: {_redacted(error, url)}") from None
         self.p = "dedup:"
+        self._token: str | None = None
         self._check_format()
 
     def _do(self, fn: Any, *args: Any) -> Any:
@@ -192,6 +203,24 @@ class RedisBackend:
     def version(self) -> int:
         return int(self._do(self.r.hget, self.p + "meta", "version") or 0)
 
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """The writer lock (a key only its holder's token deletes, expiring after
+        :data:`LOCK_SECONDS` should its holder die): other writers' commits fail with
+        :class:`Changed` and are compared again once it is released."""
+        key, token = self.p + "writer", uuid.uuid4().hex
+        deadline = time.monotonic() + LOCK_SECONDS
+        while not self._do(partial(self.r.set, nx=True, px=LOCK_SECONDS * 1000), key, token):
+            if time.monotonic() > deadline:
+                raise InputError(f"{self.location}: another writer held the archive for {LOCK_SECONDS} s")
+            time.sleep(random.uniform(0.01, 0.05))
+        self._token = token
+        try:
+            yield
+        finally:
+            self._token = None
+            self._do(self.r.eval, _RELEASE, 1, key, token)
+
     def commit(self, batch: Batch) -> tuple[int, int]:
         import redis
 
@@ -206,13 +235,18 @@ class RedisBackend:
 
     def _commit(self, pipe: Any, batch: Batch) -> tuple[int, int]:
         p = self.p
-        pipe.watch(p + "meta")
+        pipe.watch(p + "meta", p + "writer")
+        holder = pipe.get(p + "writer")
+        if holder is not None and holder.decode() != self._token:  # another writer holds the lock
+            raise Changed
         row, group, version = pipe.hmget(p + "meta", ["next_row", "next_group", "version"])
         if batch.based_on is not None and int(version or 0) != batch.based_on:
             raise Changed
         first_row, first_group = int(row or 0), int(group or 0)
         articles, key_rows = batch.numbered(first_row, first_group)
-        names = [a.id for a in articles]
+        forgetting = self._removal_reads(batch.removal) if batch.removal is not None else None
+        removed = {a.id for a in forgetting[0]} if forgetting else set()
+        names = [a.id for a in articles if a.id not in removed]
         taken = [
             i
             for i, r in zip(names, pipe.hmget(p + "ids", names) if names else [], strict=True)
@@ -222,6 +256,8 @@ class RedisBackend:
             raise InputError(stored_meanwhile(self, taken))
         merged = {g: [int(r) for r in pipe.smembers(f"{p}g:{g}")] for g in batch.merged}
         pipe.multi()
+        if batch.removal is not None and forgetting is not None:  # --replace: in the same transaction
+            self._forget(pipe, batch.removal, *forgetting)
         for a in articles:
             pipe.hset(f"{p}a:{a.row}", mapping={"id": a.id, "digest": a.digest, "leader": a.leader,
                                                 "group": a.group, "text": pack_text(a.text), "meta": a.meta})  # fmt: skip
@@ -247,11 +283,24 @@ class RedisBackend:
         pipe.execute()
         return first_row, first_group
 
-    def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],
-               lines: dict[int, int], promote: dict[int, int]) -> None:  # fmt: skip
-        p = self.p
-        stored = self.articles(rows)
+    def remove(self, removal: Removal) -> None:
         pipe = self.r.pipeline(transaction=True)
+        self._forget(pipe, removal, *self._removal_reads(removal))
+        pipe.hincrby(self.p + "meta", "version", 1)  # a writer WATCHing the header starts again
+        self._do(pipe.execute)
+
+    def _removal_reads(self, removal: Removal) -> tuple[list[StoredArticle], dict[int, list[int]]]:
+        """What a removal must read first: the articles, and the copies each promotion moves."""
+        stored = self.articles(removal.rows)
+        copies = {old: [int(r) for r in self._do(self.r.smembers, f"{self.p}c:{old}") if int(r) != old]
+                  for old in removal.promote}  # fmt: skip
+        return stored, copies
+
+    def _forget(
+        self, pipe: Any, removal: Removal, stored: list[StoredArticle], copies: dict[int, list[int]]
+    ) -> None:
+        """A removal queued on ``pipe`` (inside the caller's ``MULTI``)."""
+        p = self.p
         for a in stored:
             pipe.delete(f"{p}a:{a.row}")
             pipe.hdel(p + "ids", a.id)
@@ -259,23 +308,19 @@ class RedisBackend:
             pipe.srem(f"{p}c:{a.leader}", a.row)
             if a.leader == a.row:
                 pipe.hdel(p + "digests", a.digest)
-        for key, row in keys:
+        for key, row in removal.keys:
             pipe.srem(f"{p}k:{key}", row)
-        for key, row in new_keys:
+        for key, row in removal.new_keys:
             pipe.sadd(f"{p}k:{key}", row)
-        for line, count in lines.items():
+        for line, count in removal.lines.items():
             pipe.hincrby(p + "lines", str(line), -count)
-        pipe.hincrby(p + "meta", "version", 1)  # a writer WATCHing the header starts again
-        for old, new in promote.items():
-            copies = [int(r) for r in self._do(self.r.smembers, f"{p}c:{old}") if int(r) != old]
-            for row in copies:
+        for old, new in removal.promote.items():
+            for row in copies[old]:
                 pipe.hset(f"{p}a:{row}", "leader", new)
-            if copies:
-                pipe.sadd(f"{p}c:{new}", *copies)
+            if copies[old]:
+                pipe.sadd(f"{p}c:{new}", *copies[old])
             pipe.delete(f"{p}c:{old}")
-            digest = next(a.digest for a in stored if a.row == old)
-            pipe.hset(p + "digests", digest, new)
-        self._do(pipe.execute)
+            pipe.hset(p + "digests", next(a.digest for a in stored if a.row == old), new)
 
     def stats(self) -> dict[str, Any]:
         articles = self._do(self.r.hlen, self.p + "ids")

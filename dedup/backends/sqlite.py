@@ -6,7 +6,8 @@ import functools
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from .base import (
     SQLITE_MAGIC,
     Batch,
     Changed,
+    Removal,
     StoredArticle,
     check_format,
     pack_text,
@@ -119,7 +121,7 @@ class SQLiteBackend:
                     f"{path.resolve().as_uri()}?immutable=1", uri=True, isolation_level=None
                 )
             else:
-                self.db = sqlite3.connect(path, isolation_level=None, timeout=60)
+                self.db = sqlite3.connect(path, isolation_level=None, timeout=600)
             if exists:  # look before changing anything (WAL mode rewrites the header)
                 tables = self._tables()
                 # no tables at all: an archive whose creation was cut short (or is under way)
@@ -252,12 +254,25 @@ class SQLiteBackend:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
         return int(row[0]) if row else 0
 
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """The write lock held from here (``BEGIN IMMEDIATE``): other writers wait; readers read."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            if self.db.in_transaction:  # not committed (a query, an error): nothing written
+                self.db.execute("ROLLBACK")
+
     def commit(self, batch: Batch) -> tuple[int, int]:
         db = self.db
-        db.execute("BEGIN IMMEDIATE")  # the write lock first: the numbers read next are ours
+        if not db.in_transaction:  # (under exclusive() the lock is held already)
+            db.execute("BEGIN IMMEDIATE")  # the write lock first: the numbers read next are ours
         try:
             if batch.based_on is not None and self.version() != batch.based_on:
                 raise Changed
+            if batch.removal is not None:  # --replace: the old articles go in the same transaction
+                self._forget(batch.removal)
             first_row, first_group = self._next_row_and_group()
             articles, key_rows = batch.numbered(first_row, first_group)
             try:
@@ -296,26 +311,31 @@ class SQLiteBackend:
             raise
         return first_row, first_group
 
-    def remove(self, rows: Sequence[int], keys: Sequence[tuple[int, int]], new_keys: Sequence[tuple[int, int]],
-               lines: dict[int, int], promote: dict[int, int]) -> None:  # fmt: skip
+    def remove(self, removal: Removal) -> None:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.executemany("DELETE FROM articles WHERE row = ?", ((r,) for r in rows))
-            db.executemany("DELETE FROM keys WHERE key = ? AND row = ?", ((signed(k), r) for k, r in keys))
-            db.executemany("INSERT INTO keys VALUES (?, ?)", ((signed(k), r) for k, r in new_keys))
-            db.executemany(
-                "UPDATE lines SET texts = texts - ? WHERE hash = ?",
-                ((n, signed(h)) for h, n in lines.items()),
-            )
-            db.execute("DELETE FROM lines WHERE texts <= 0")
-            for old, new in promote.items():  # a removed leader's first copy leads its copies now
-                db.execute("UPDATE articles SET leader = ? WHERE leader = ?", (new, old))
+            self._forget(removal)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(self.version() + 1),))
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
+
+    def _forget(self, removal: Removal) -> None:
+        """The statements of a removal, inside the caller's transaction."""
+        db = self.db
+        db.executemany("DELETE FROM articles WHERE row = ?", ((r,) for r in removal.rows))
+        db.executemany(
+            "DELETE FROM keys WHERE key = ? AND row = ?", ((signed(k), r) for k, r in removal.keys)
+        )
+        db.executemany("INSERT INTO keys VALUES (?, ?)", ((signed(k), r) for k, r in removal.new_keys))
+        db.executemany("UPDATE lines SET texts = texts - ? WHERE hash = ?",
+                       ((n, signed(h)) for h, n in removal.lines.items()))  # fmt: skip
+        db.execute("DELETE FROM lines WHERE texts <= 0")
+        for old, new in removal.promote.items():  # a removed leader's first copy leads its copies now
+            db.execute("UPDATE articles SET leader = ? WHERE leader = ?", (new, old))
 
     def stats(self) -> dict[str, Any]:
         articles, groups = self.db.execute("SELECT COUNT(*), COUNT(DISTINCT grp) FROM articles").fetchone()
