@@ -95,9 +95,27 @@ def _main(argv: list[str]) -> int:
         return EXIT_INTERNAL
 
 
+def _load_engines() -> None:
+    """Import the engines with SIGINT and SIGTERM held back, then let a pending one through.
+
+    A signal handled while a compiled extension initialises (numpy, scipy under datasketch)
+    surfaces as a ``SystemError`` from the import rather than as the signal: held back, it arrives
+    the moment the modules are loaded and ends the command as any other signal does."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    mask = getattr(signal, "pthread_sigmask", None)
+    previous = mask(signal.SIG_BLOCK, held) if mask else None
+    try:
+        from . import archive, formats, pipeline, reading, report, store  # noqa: F401
+    finally:
+        if mask and previous is not None:
+            mask(signal.SIG_SETMASK, previous)
+
+
 def _run(args: Any, index: Any = None) -> int:
     """The report of ``dedup PATH...``, or of ``dedup index add|query`` on ``index``."""
     from pathlib import Path
+
+    _load_engines()
 
     from .errors import DedupError
     from .formats import check_output, check_tables_target, choose, render, write_report, write_tables
@@ -196,6 +214,7 @@ def _run_index(args: Any) -> int:
     import json
     import os
 
+    _load_engines()
     from .archive import Index
     from .config import DedupConfig
     from .options import config_of

@@ -96,8 +96,8 @@ class LocalExecutor:
         if self.workers == 1 or len(first) < 2:  # one chunk is not worth starting processes
             yield from map(fn, chain(first, chunks))
             return
-        if not self._processes:
-            self._processes = [_Worker() for _ in range(self.workers)]
+        while len(self._processes) < self.workers:  # one by one: a signal part way leaves each stoppable
+            self._processes.append(_Worker())
         idle = deque(self._processes)
         busy: deque[_Worker] = deque()  # in the order their chunks were sent
         for chunk in chain(first, chunks):
@@ -127,8 +127,13 @@ class _Worker:
         context = multiprocessing.get_context("fork")
         self.connection, theirs = context.Pipe()
         self.process = context.Process(target=_serve, args=(theirs, os.getpid()), daemon=True)
-        self.process.start()
-        theirs.close()
+        try:
+            self.process.start()
+        except BaseException:  # a signal while forking: the child, if any, dies with this process
+            self.stop()
+            raise
+        finally:
+            theirs.close()
 
     def send(self, fn: Callable[[Any], Any], chunk: Any) -> None:
         self.connection.send((fn, chunk))
@@ -145,8 +150,9 @@ class _Worker:
         return value
 
     def stop(self) -> None:
-        self.process.kill()
-        self.process.join()
+        if self.process.pid is not None:  # started (a signal can come between creating and starting)
+            self.process.kill()
+            self.process.join()
         self.connection.close()
 
 
