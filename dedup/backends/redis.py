@@ -271,11 +271,7 @@ class RedisBackend:
         for line, count in batch.lines.items():
             pipe.hincrby(p + "lines", str(line), count)
         for group, into in batch.merged.items():
-            for member in merged[group]:
-                pipe.hset(f"{p}a:{member}", "group", into)
-            if merged[group]:
-                pipe.sadd(f"{p}g:{into}", *merged[group])
-            pipe.delete(f"{p}g:{group}")
+            self._relabel(pipe, merged[group], "group", into, f"{p}g:{group}", f"{p}g:{into}")
         if batch.report is not None:
             pipe.hset(p + "reports", *batch.report)
         pipe.hset(p + "meta", mapping={"next_row": first_row + len(articles), "next_group": first_group + batch.new_groups,
@@ -315,12 +311,18 @@ class RedisBackend:
         for line, count in removal.lines.items():
             pipe.hincrby(p + "lines", str(line), -count)
         for old, new in removal.promote.items():
-            for row in copies[old]:
-                pipe.hset(f"{p}a:{row}", "leader", new)
-            if copies[old]:
-                pipe.sadd(f"{p}c:{new}", *copies[old])
-            pipe.delete(f"{p}c:{old}")
+            self._relabel(pipe, copies[old], "leader", new, f"{p}c:{old}", f"{p}c:{new}")
             pipe.hset(p + "digests", next(a.digest for a in stored if a.row == old), new)
+
+    def _relabel(
+        self, pipe: Any, members: list[int], field: str, value: int, source: str, target: str
+    ) -> None:
+        """Queue: ``members`` (rows of the set ``source``) get ``field = value`` and move to ``target``."""
+        for member in members:
+            pipe.hset(f"{self.p}a:{member}", field, value)
+        if members:
+            pipe.sadd(target, *members)
+        pipe.delete(source)
 
     def stats(self) -> dict[str, Any]:
         articles = self._do(self.r.hlen, self.p + "ids")
