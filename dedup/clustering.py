@@ -163,12 +163,17 @@ def cluster_pairs(
     ``copies`` maps an article to its exact copies (which are absent from ``pairs``);
     ``text_length`` gives every article's length for choosing representatives.
     """
-    grouping = assign_groups(pairs, text_length, copies)
+    return clusters_of(assign_groups(pairs, text_length, copies))
+
+
+def clusters_of(grouping: Grouping) -> list[Cluster]:
+    """The groups a :class:`Grouping` started, with two members or more, largest first (each
+    represented by the article that started it)."""
     members: dict[GroupKey, list[ArticleId]] = defaultdict(list)
     for article, group in grouping.group_of.items():
         members[group].append(article)
-    clusters = [
+    found = [
         Cluster(tuple(sorted(m, key=id_key)), grouping.leaders[g]) for g, m in members.items() if len(m) > 1
     ]
-    clusters.sort(key=lambda c: (-len(c.members), id_key(c.members[0])))
-    return clusters
+    found.sort(key=lambda c: (-len(c.members), id_key(c.members[0])))
+    return found

@@ -44,10 +44,10 @@ try:
 except ImportError:  # not on Windows
     resource = None  # type: ignore[assignment]
 
-from .articles import ArticleId, id_key, id_ranks
+from .articles import ArticleId, id_ranks
 from .boilerplate import find_boilerplate
 from .candidates import BatchIndex, Candidates, lsh_bands, self_join
-from .clustering import Grouping, assign_groups
+from .clustering import Grouping, assign_groups, clusters_of
 from .config import DedupConfig
 from .copies import ExactCopies, group_exact_copies
 from .errors import EmptyArticleError
@@ -167,16 +167,7 @@ class BatchSource:
         return {}, {}
 
     def settle(self, run: Run, grouping: Grouping) -> tuple[list[Cluster], dict[str, Any] | None]:
-        members: dict[Any, list[ArticleId]] = {}
-        for article, group in grouping.group_of.items():
-            members.setdefault(group, []).append(article)
-        clusters = [
-            Cluster(tuple(sorted(m, key=id_key)), grouping.leaders[g])
-            for g, m in members.items()
-            if len(m) > 1
-        ]
-        clusters.sort(key=lambda c: (-len(c.members), id_key(c.members[0])))
-        return clusters, None
+        return clusters_of(grouping), None
 
 
 def run(

@@ -1,12 +1,15 @@
 """Verification: deciding what a candidate pair is, from exact shingle overlap and paragraph
 alignment.
 
-1. :func:`precheck` drops candidates whose shingle containment, estimated from the signatures, is
+1. :func:`estimate` drops candidates whose shingle containment, estimated from the signatures, is
    too low to matter (cheap, vectorized);
 2. :func:`align_tasks` lists the pairs to align — every exact copy with its group's leader, then the
    surviving candidates — each an :class:`AlignTask` ordered ``a < b`` by id;
-3. :func:`verify` aligns them on the executor (texts fetched from the store by row) and builds a
-   :class:`~dedup.results.Pair` for each pair :func:`classify` reports.
+3. next to the texts (:class:`dedup.local.LocalTexts`, :class:`dedup.spark.SparkTexts`), the exact
+   containment of each candidate is counted (:func:`exact_containment`) and judged
+   (:func:`passes_check`), and the pairs that pass are aligned (:func:`align_chunk`);
+4. :func:`reported_pairs` builds a :class:`~dedup.results.Pair` for each pair :func:`classify`
+   reports.
 
 The decision uses the aligned coverage both ways, not Jaccard: a short wire story inside a long
 republication (the seeds 000/001: Jaccard 0.35, 84% of 000 aligned inside 001) is a duplicate,
@@ -16,8 +19,7 @@ overlap, no paragraph aligned) are not, however many names they share.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from functools import partial
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -27,11 +29,10 @@ from .articles import ArticleId, id_key
 from .candidates import Candidates
 from .config import DedupConfig
 from .copies import ExactCopies
-from .executor import Executor
 from .results import Direction, Kind, Pair
 from .shingles import hash_array, is_member, shingle_hashes
 from .sketch import SketchTable
-from .store import ShingleStore, TextStore
+from .store import ShingleStore
 
 CHUNK = 512
 """Pairs per alignment task sent to the executor."""
@@ -82,34 +83,6 @@ def classify(
     if max(coverage_a_by_b, coverage_b_by_a) >= config.partial_threshold:
         return "partial", None
     return None
-
-
-def precheck(
-    candidates: Candidates, table: SketchTable, config: DedupConfig, shingles: ShingleStore | None = None,
-    boilerplate: frozenset[int] = frozenset(),
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Candidate pairs worth aligning, and their MinHash Jaccard estimates.
-
-    1. The shared shingles are estimated from the signatures and the shingle counts
-       (``J (|A| + |B|) / (1 + J)``); a pair whose estimated containment is below
-       ``min_candidate_containment`` both ways is dropped — unless the share of the smaller
-       article's sentence anchors found in the other reaches ``anchor_share`` (template
-       sentences left out): MinHash cannot see a short story inside a page a thousand times longer
-       (Jaccard ~0.001), shared sentences can.
-    2. Given the articles' ``shingles``, the exact containment is counted, the shingles of
-       ``boilerplate`` lines left out as alignment leaves them out: a pair below
-       ``min_candidate_containment`` both ways is dropped (an estimate from 128 permutations lets
-       through one in five pairs sharing a single sentence). So is a pair that reaches it only
-       through template sentences (held by more than ``anchor_alone_max_docs``
-       articles) unless it shares ``template_only_share`` of one article: two market reports
-       sharing two stock phrases are not copies, ten outlets printing one wire story are.
-    """
-    pairs, estimates = estimate(candidates, table, config)
-    if shingles is None or len(pairs) == 0:
-        return pairs, estimates
-    whole, own = exact_containment(pairs, shingles, boilerplate, candidates.crowded_anchors)
-    keep = passes_check(whole, own, config)
-    return pairs[keep], estimates[keep]
 
 
 def passes_check(whole: np.ndarray, own: np.ndarray, config: DedupConfig) -> np.ndarray:
@@ -180,7 +153,17 @@ def _containment(hashes: np.ndarray, row_of: np.ndarray, pairs: np.ndarray, rows
 def estimate(
     candidates: Candidates, table: SketchTable, config: DedupConfig
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The candidates the MinHash estimate or the shared anchors keep, and their estimates."""
+    """The candidates the MinHash estimate or the shared anchors keep, and their estimates: the
+    pre-check's first half (:func:`passes_check` is the second, run next to the texts).
+
+    The shared shingles are estimated from the signatures and the shingle counts
+    (``J (|A| + |B|) / (1 + J)``); a pair whose estimated containment is below
+    ``min_candidate_containment`` both ways is dropped — unless the share of the smaller article's
+    sentence anchors found in the other reaches ``anchor_share`` (template sentences left out):
+    MinHash cannot see a short story inside a page a thousand times longer (Jaccard ~0.001), shared
+    sentences can. (An estimate from 128 permutations lets through one in five pairs sharing a
+    single sentence: the exact count of :func:`passes_check` drops them.)
+    """
     pairs = candidates.pairs
     if len(pairs) == 0:
         return pairs, np.empty(0)
@@ -292,21 +275,6 @@ def align_chunk(
         else:
             out.append((alignment, shingle_overlap(prepared.shingles(text_a), prepared.shingles(text_b))))
     return out
-
-
-def verify(
-    tasks: list[AlignTask], *, store: TextStore, ids: Sequence[ArticleId], estimates: np.ndarray,
-    boilerplate: frozenset[int], config: DedupConfig, executor: Executor,
-) -> tuple[list[Pair], int]:  # fmt: skip
-    """The reported pairs among ``tasks`` (sorted by ids), and how many tasks were aligned."""
-
-    def chunks() -> Iterator[list[tuple[bool, str, str]]]:
-        for start in range(0, len(tasks), CHUNK):
-            yield [(t.exact, store.get(t.a), store.get(t.b)) for t in tasks[start : start + CHUNK]]
-
-    work = partial(align_chunk, config=config, boilerplate=boilerplate)
-    results = (r for chunk in executor.map(work, chunks(), label="aligning", total=len(tasks)) for r in chunk)
-    return reported_pairs(zip(tasks, results, strict=True), ids=ids, estimates=estimates, config=config)
 
 
 def reported_pairs(
