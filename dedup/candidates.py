@@ -70,11 +70,12 @@ def lsh_pairs(signatures: np.ndarray, *, threshold: float, seed: int) -> list[tu
 
 
 def band_keys(block: np.ndarray) -> np.ndarray:
-    """One 64-bit key per row of a ``(n, r)`` block of signature values (equal rows, equal keys)."""
+    """One 64-bit key per row of a ``(..., r)`` block of signature values (equal rows, equal keys):
+    a ``(n, r)`` band gives ``n`` keys, a ``(n, bands, r)`` block ``(n, bands)``."""
     with np.errstate(over="ignore"):
-        key = np.zeros(block.shape[0], dtype=_U64)
-        for column in range(block.shape[1]):
-            key = (key ^ block[:, column].astype(_U64)) * _BAND_MULTIPLIERS[column % len(_BAND_MULTIPLIERS)]
+        key = np.zeros(block.shape[:-1], dtype=_U64)
+        for column in range(block.shape[-1]):
+            key = (key ^ block[..., column].astype(_U64)) * _BAND_MULTIPLIERS[column % len(_BAND_MULTIPLIERS)]
             key ^= key >> _U64(29)
     return key
 

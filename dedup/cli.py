@@ -200,12 +200,21 @@ def _serve(args: Any) -> int:
     signal ends the command as any other: one line, 143 or 130)."""
     import os
 
+    from .backends.redis import redact
     from .serve import serve
 
     token = os.environ.get("DEDUP_SERVE_TOKEN") or None
-    print(f"dedup: serving {args.archive} on http://{args.host}:{args.port} "
-          f"({'a bearer token is required' if token else 'no token'}; SIGTERM or Ctrl-C stops)", file=sys.stderr)  # fmt: skip
-    serve(args.archive, host=args.host, port=args.port, token=token, max_bytes=args.max_bytes)
+    print(f"dedup: serving {redact(args.archive)} on http://{args.host}:{args.port} with {args.workers} "
+          f"process{'es' * (args.workers != 1)} ({'a bearer token is required' if token else 'no token'}; "
+          "SIGTERM or Ctrl-C stops)", file=sys.stderr)  # fmt: skip
+    serve(
+        args.archive,
+        host=args.host,
+        port=args.port,
+        token=token,
+        max_bytes=args.max_bytes,
+        workers=args.workers,
+    )
     return EXIT_OK
 
 

@@ -85,7 +85,10 @@ class LocalExecutor:
         size: Callable[[Any], int] = len,
     ) -> Iterator[Out]:  # fmt: skip
         """``fn`` over ``chunks``; ``total`` items in all (if known), ``size`` counts a result's."""
-        with tqdm(desc=label, total=total, disable=not self.progress, unit="art", leave=False) as bar:
+        if not self.progress:  # no bar at all: even a disabled tqdm makes a process-shared lock
+            yield from self._results(fn, chunks)
+            return
+        with tqdm(desc=label, total=total, unit="art", leave=False) as bar:
             for result in self._results(fn, chunks):
                 bar.update(size(result))
                 yield result

@@ -32,12 +32,12 @@ class LocalTexts:
     """The articles of one run on this machine; a context manager that frees their stores."""
 
     def __init__(self, articles: Iterable[Article], executor: Executor, *, spill: bool,
-                 furniture_share: float) -> None:  # fmt: skip
+                 furniture_share: float, spill_shingles: bool = True) -> None:  # fmt: skip
         self.articles = iter(articles)
         self.executor = executor
         self.ingest = Ingest()
         self.store = TextStore(spill=spill)
-        self.shingles = ShingleStore()
+        self.shingles = ShingleStore(spill=spill_shingles)
         self.furniture_share = furniture_share
         self.context_meta: dict[ArticleId, dict[str, Any]] = {}
 

@@ -168,4 +168,6 @@ def build_serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8750, help="port (default: 8750)")
     parser.add_argument("--max-bytes", type=int, default=32 * 1024 * 1024, metavar="N",
                         help="the largest request body accepted (default: 32 MiB)")  # fmt: skip
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="server processes answering at once, each with the archive open (default: 1)")  # fmt: skip
     return parser

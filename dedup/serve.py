@@ -13,19 +13,26 @@ A JSON API on Starlette, served by uvicorn (``pip install 'newsdedup[serve]'``),
 - errors: ``{"error": "one line"}`` with 400 (bad input), 401 (a bearer token was set and not
   given), 404, 413 (a body over ``max_bytes``) or 500.
 
-One archive is held open for the server's life, in one thread (SQLite connections belong to the
-thread that made them): requests are answered one at a time against it, and writes go through the
-archive's transactions, so other writers (``dedup index add``, another server) stay safe. The
-server stops cleanly on SIGTERM or Ctrl-C.
+Each server process (``workers``, default 1) holds the archive open for its life, in one thread
+(SQLite connections belong to the thread that made them) and answers its requests one at a time
+against it; the processes share one listening socket (uvicorn's supervisor), so checks run on as
+many cores. Writes go through the archive's transactions, so the processes, and any other writer
+(``dedup index add``, another server), stay safe. The server stops cleanly on SIGTERM or Ctrl-C;
+worker processes end with their supervisor, even when it is killed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
-from collections.abc import Callable
+import os
+import signal
+import socket
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from .articles import Article
@@ -56,7 +63,27 @@ def _open(location: str) -> Any:
     return Index(location, create=True, workers=1)
 
 
-def make_app(archive: Archive, *, token: str | None = None, max_bytes: int = MAX_BYTES) -> Any:
+def application(location: str, token: str | None, max_bytes: int, parent: int | None = None) -> Any:
+    """The application one server process runs: the archive opened now, closed at shutdown.
+    ``parent``: the supervisor's process id, when this is one of its workers (it ends with it)."""
+    if parent is not None:
+        from .executor import _die_with_parent
+
+        _die_with_parent(parent)
+    archive = Archive(location)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            archive.close()
+
+    return make_app(archive, token=token, max_bytes=max_bytes, lifespan=lifespan)
+
+
+def make_app(archive: Archive, *, token: str | None = None, max_bytes: int = MAX_BYTES,
+             lifespan: Any = None) -> Any:  # fmt: skip
     """The Starlette application serving ``archive``."""
     try:
         from starlette.applications import Starlette
@@ -101,7 +128,7 @@ def make_app(archive: Archive, *, token: str | None = None, max_bytes: int = MAX
     async def not_allowed(request: Request, exc: Exception) -> Response:
         return _error(405, f"{request.method} is not allowed on {request.url.path}")
 
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed}, lifespan=lifespan)
 
 
 def _error(status: int, message: str) -> Any:
@@ -185,16 +212,65 @@ def _remove(index: Any, article_id: str) -> int:
 
 
 def serve(location: str, *, host: str = "127.0.0.1", port: int = 8750, token: str | None = None,
-          max_bytes: int = MAX_BYTES) -> None:  # fmt: skip
-    """Serve the archive at ``location`` until SIGTERM or Ctrl-C."""
+          max_bytes: int = MAX_BYTES, workers: int = 1) -> None:  # fmt: skip
+    """Serve the archive at ``location`` from ``workers`` processes until SIGTERM or Ctrl-C (then
+    the signal is raised again, for the caller to end as it ends on that signal)."""
     try:
         import uvicorn
     except ImportError:
         raise ConfigError("dedup serve needs Starlette and uvicorn: pip install 'newsdedup[serve]'") from None
-    archive = Archive(location)
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    _open(location).close()  # a bad archive is one line before anything listens (and made once)
+    listening = _listen(host, port)
+    factory = partial(application, location, token, max_bytes, os.getpid() if workers > 1 else None)
+    config = uvicorn.Config(factory, factory=True, host=host, port=port, workers=workers, log_level="warning",
+                            access_log=False, lifespan="on")  # fmt: skip
+    with listening:
+        if workers == 1:
+            uvicorn.Server(config).run(sockets=[listening])
+        else:
+            _supervise(config, listening)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, or one line saying why not."""
     try:
-        config = uvicorn.Config(make_app(archive, token=token, max_bytes=max_bytes), host=host, port=port,
-                                log_level="warning", access_log=False, lifespan="off")  # fmt: skip
-        uvicorn.Server(config).run()
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        listening = socket.socket(family, socket.SOCK_STREAM)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host, port))
+    except OSError as error:
+        raise DedupError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    listening.set_inheritable(True)
+    return listening
+
+
+def _supervise(config: Any, listening: socket.socket) -> None:
+    """uvicorn's supervisor over ``config.workers`` processes sharing ``listening``; the signal
+    that stopped it raised again once it has, with this process's own handlers back."""
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors.multiprocess import SIGNALS, Multiprocess
+
+    class Supervisor(Multiprocess):
+        stopped_by: int | None = None
+
+        def handle_int(self) -> None:
+            self.stopped_by = signal.SIGINT
+            super().handle_int()
+
+        def handle_term(self) -> None:
+            self.stopped_by = signal.SIGTERM
+            super().handle_term()
+
+    saved = {number: signal.getsignal(number) for number in SIGNALS}
+    try:
+        supervisor = Supervisor(config, sockets=[listening])
+        supervisor.run()
     finally:
-        archive.close()
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+    if supervisor.stopped_by is not None:
+        signal.raise_signal(supervisor.stopped_by)
+    if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
+        raise DedupError("a server process failed to start (its error is above)")

@@ -124,13 +124,15 @@ class Shingles:
 class ShingleStore:
     """Every article's :class:`Shingles`, spilled to a temporary file as sketching computes them
     and read back by row for the exact pre-check: at a million articles about six gigabytes of disk
-    instead of memory. A row given again (its text re-sketched without boilerplate) is written
+    instead of memory. ``spill=False`` keeps them in memory instead (a one-article query of a warm
+    archive makes no file). A row given again (its text re-sketched without boilerplate) is written
     again and its old record forgotten."""
 
     _PARTS = ("values", "line_hashes", "sentence_hashes")
 
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+    def __init__(self, *, spill: bool = True) -> None:
+        self._file = tempfile.TemporaryFile() if spill else None  # noqa: SIM115 (closed by close())
+        self._memory = bytearray()
         # per row and part: where it starts in the file and how many items it has
         self._offsets = {part: array("q") for part in self._PARTS}
         self._counts = {part: array("q") for part in self._PARTS}
@@ -149,7 +151,10 @@ class ShingleStore:
         )
         for name, (data, counts, width) in zip(self._PARTS, parts, strict=True):
             offsets = self._end + (np.cumsum(counts) - counts) * width
-            os.pwrite(self._file.fileno(), np.ascontiguousarray(data).tobytes(), self._end)
+            if self._file is None:  # always written at the end
+                self._memory += np.ascontiguousarray(data).tobytes()
+            else:
+                os.pwrite(self._file.fileno(), np.ascontiguousarray(data).tobytes(), self._end)
             self._end += data.size * data.itemsize
             for column, new in ((self._offsets[name], offsets), (self._counts[name], counts)):
                 old = rows < len(column)
@@ -162,14 +167,17 @@ class ShingleStore:
         and sentence hashes."""
         out = []
         for name, dtype, width in zip(self._PARTS, ("<u4", "<u8", "<u8"), (12, 8, 8), strict=True):
-            count = self._counts[name][row]
-            out.append(
-                np.frombuffer(os.pread(self._file.fileno(), count * width, self._offsets[name][row]), dtype)
+            size, at = self._counts[name][row] * width, self._offsets[name][row]
+            data = (
+                os.pread(self._file.fileno(), size, at) if self._file else bytes(self._memory[at : at + size])
             )
+            out.append(np.frombuffer(data, dtype))
         return out[0].reshape(-1, 3), out[1], out[2]
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
+        self._memory = bytearray()
 
     def __enter__(self) -> ShingleStore:
         return self

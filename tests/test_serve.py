@@ -102,3 +102,91 @@ def test_sigterm_stops_the_server_cleanly(server):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 143 and "Traceback" not in err and err.strip().endswith("dedup: terminated")
     assert TOKEN not in err
+
+
+def children_of(pid):
+    """The process ids whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def still_alive(pids, seconds):
+    """Those of ``pids`` still running after up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and [p for p in pids if alive(p)]:
+        time.sleep(0.2)
+    return [p for p in pids if alive(p)]
+
+
+def start_workers(tmp_path, workers):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "dedup", "serve", str(tmp_path / "w.db"), "--port", str(port),
+                             "--workers", str(workers)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            call(base, "GET", "/health", token=None)
+            break
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)
+    return base, proc
+
+
+def test_server_processes_share_the_archive_and_stop_on_sigterm(tmp_path, seeds):
+    base, proc = start_workers(tmp_path, 2)
+    articles = [{"id": k, "text": v} for k, v in seeds.items() if k != SEED_B]
+    assert call(base, "POST", "/add", {"articles": articles}, token=None)[0] == 200
+    answers = {
+        json.dumps(call(base, "POST", "/query", {"articles": [{"id": "new", "text": seeds[SEED_B]}]}, token=None)[1]["pairs"])
+        for _ in range(12)
+    }  # fmt: skip
+    assert len(answers) == 1 and json.loads(answers.pop())[0]["a"] == SEED_A  # every process sees the add
+    workers = children_of(proc.pid)
+    assert len(workers) >= 2
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and "Traceback" not in err and err.strip().endswith("dedup: terminated")
+    assert still_alive(workers, 20) == []
+
+
+def test_server_processes_end_when_their_supervisor_is_killed(tmp_path):
+    base, proc = start_workers(tmp_path, 2)
+    workers = children_of(proc.pid)
+    assert len(workers) >= 2
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert still_alive(workers, 20) == []
+    with pytest.raises((urllib.error.URLError, ConnectionError)):
+        call(base, "GET", "/health", token=None)
+
+
+def test_a_port_in_use_is_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "dedup", "serve", str(tmp_path / "p.db"), "--port", str(port)],
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert (
+        done.stderr.strip().splitlines()[-1]
+        == f"dedup: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )

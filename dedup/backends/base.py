@@ -161,6 +161,16 @@ def unsigned(value: int) -> int:
     return value + (1 << 64) if value < 0 else value
 
 
+def signed_all(values: Sequence[int]) -> list[int]:
+    """:func:`signed` of many hashes at once."""
+    return np.asarray(values, dtype=np.uint64).view(np.int64).tolist()  # type: ignore[no-any-return]
+
+
+def unsigned_all(values: Sequence[int]) -> list[int]:
+    """:func:`unsigned` of many stored integers at once."""
+    return np.asarray(values, dtype=np.int64).view(np.uint64).tolist()  # type: ignore[no-any-return]
+
+
 def pack_text(text: str) -> bytes:
     return zlib.compress(text.encode("utf-8"), 6)
 

@@ -24,9 +24,11 @@ from .base import (
     check_format,
     pack_text,
     signed,
+    signed_all,
     stored_meanwhile,
     unpack_text,
     unsigned,
+    unsigned_all,
 )
 
 _SCHEMA = """
@@ -197,14 +199,15 @@ class SQLiteBackend:
         return {bytes(d): r for d, r in self._in(query, digests)}
 
     def holders(self, keys: Sequence[int]) -> dict[int, list[int]]:
+        found = list(self._in("SELECT key, row FROM keys WHERE key IN ({})", signed_all(keys)))
         out: dict[int, list[int]] = {}
-        for key, row in self._in("SELECT key, row FROM keys WHERE key IN ({})", [signed(k) for k in keys]):
-            out.setdefault(unsigned(key), []).append(row)
+        for key, (_, row) in zip(unsigned_all([k for k, _ in found]), found, strict=True):
+            out.setdefault(key, []).append(row)
         return out
 
     def line_counts(self, hashes: Sequence[int]) -> dict[int, int]:
-        query = "SELECT hash, texts FROM lines WHERE hash IN ({})"
-        return {unsigned(h): n for h, n in self._in(query, [signed(h) for h in hashes])}
+        found = list(self._in("SELECT hash, texts FROM lines WHERE hash IN ({})", signed_all(hashes)))
+        return dict(zip(unsigned_all([h for h, _ in found]), [n for _, n in found], strict=True))
 
     def articles(self, rows: Sequence[int]) -> list[StoredArticle]:
         query = "SELECT row, id, digest, leader, grp, text, meta FROM articles WHERE row IN ({})"
@@ -292,7 +295,7 @@ class SQLiteBackend:
             )
             db.executemany(
                 "INSERT INTO lines VALUES (?, ?) ON CONFLICT (hash) DO UPDATE SET texts = texts + excluded.texts",
-                ((signed(h), n) for h, n in batch.lines.items()),
+                zip(signed_all(list(batch.lines)), batch.lines.values(), strict=True),
             )
             db.executemany(
                 "UPDATE articles SET grp = ? WHERE grp = ?", ((t, g) for g, t in batch.merged.items())
