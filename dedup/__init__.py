@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .archive import Index
     from .articles import Article
     from .config import DedupConfig
+    from .corpus import Deduplicated, Removed, deduplicate, keep
     from .errors import ConfigError, DedupError, InputError
     from .explanation import PairExplanation, explain
     from .formats import render, write_tables
@@ -34,7 +35,8 @@ __version__ = _version("newsdedup")
 
 _HOME = {
     "Alignment": "alignment", "Match": "alignment", "align": "alignment", "Index": "archive",
-    "Article": "articles", "DedupConfig": "config", "ConfigError": "errors", "DedupError": "errors",
+    "Article": "articles", "DedupConfig": "config", "Deduplicated": "corpus", "Removed": "corpus",
+    "deduplicate": "corpus", "keep": "corpus", "ConfigError": "errors", "DedupError": "errors",
     "InputError": "errors", "PairExplanation": "explanation", "explain": "explanation",
     "render": "formats", "write_tables": "formats", "NormalizeConfig": "normalize", "normalize": "normalize", "find_duplicates": "pipeline", "SCHEMA": "results", "Cluster": "results",
     "DedupResult": "results", "Pair": "results", "RunSummary": "results", "Skipped": "results",
@@ -49,20 +51,24 @@ __all__ = [
     "DedupConfig",
     "DedupError",
     "DedupResult",
+    "Deduplicated",
     "Index",
     "InputError",
     "Match",
     "NormalizeConfig",
     "Pair",
     "PairExplanation",
+    "Removed",
     "RunSummary",
     "SCHEMA",
     "SketchTable",
     "Skipped",
     "__version__",
     "align",
+    "deduplicate",
     "explain",
     "find_duplicates",
+    "keep",
     "normalize",
     "render",
     "write_tables",

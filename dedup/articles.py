@@ -14,6 +14,9 @@ from .errors import InputError
 ArticleId: TypeAlias = str | int
 """Ids are strings or integers; plain strings given without ids get 0, 1, 2, ... An integer and
 the string of its digits (``1`` and ``"1"``) print the same, so they count as the same id."""
+WHERE = "\x00where"
+"""The metadata key where readers record an article's file and line (``path:line``): named so no
+record's own field (``source``, an outlet, say) is ever taken for it; never shown as metadata."""
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 """What no UTF-8 output can carry (JSON lets ``"\\ud800"`` through)."""
 
@@ -35,34 +38,50 @@ def id_key(article_id: ArticleId) -> tuple[int, int, str]:
 
 
 ArticlesInput: TypeAlias = (
-    Iterable[Article] | Iterable[tuple[ArticleId, str]] | Mapping[ArticleId, str] | Iterable[str]
+    Iterable[Article]
+    | Iterable[tuple[ArticleId, str]]
+    | Mapping[ArticleId, str]
+    | Iterable[str]
+    | Iterable[Mapping[str, Any]]
 )
 
 
-def iter_articles(articles: ArticlesInput) -> Iterator[Article]:
+def iter_articles(
+    articles: ArticlesInput, *, id_field: str = "id", text_field: str = "text"
+) -> Iterator[Article]:
     """Every accepted input shape as a stream of :class:`Article`.
 
-    Accepted: :class:`Article` objects, ``(id, text)`` pairs, a mapping id → text, or plain
-    strings (ids are then their positions 0..n-1). Raises :class:`InputError` naming the id or
-    position for a non-string text or a bad id (duplicate ids are caught by the pipeline).
+    Accepted: :class:`Article` objects, ``(id, text)`` pairs, a mapping id → text, plain strings
+    (ids are then their positions 0..n-1), or records: dicts (a ``datasets.Dataset``'s rows) with
+    the id in ``id_field`` and the text in ``text_field``, their other fields kept as metadata.
+    Raises :class:`InputError` naming the id or position for a non-string text or a bad id
+    (duplicate ids are caught by the pipeline).
     """
     if isinstance(articles, str | bytes):
         raise InputError("articles must be a collection of articles, got a single string")
     items: Iterable[Any] = articles.items() if isinstance(articles, Mapping) else articles
     for position, item in enumerate(items):
-        yield _coerce_one(position, item)
+        yield _coerce_one(position, item, id_field, text_field)
 
 
-def _coerce_one(position: int, item: object) -> Article:
+def _coerce_one(position: int, item: object, id_field: str = "id", text_field: str = "text") -> Article:
     if isinstance(item, Article):
         article_id, text, meta = item.id, item.text, item.meta
+    elif isinstance(item, Mapping):
+        for name in (id_field, text_field):
+            if name not in item:
+                raise InputError(
+                    f"record at position {position}: no field {name!r} (fields: {', '.join(map(str, item))})"
+                )
+        article_id, text = item[id_field], item[text_field]
+        meta = {k: v for k, v in item.items() if k not in (id_field, text_field)}
     elif isinstance(item, str):
         article_id, text, meta = position, item, {}
     elif isinstance(item, tuple | list) and len(item) == 2:
         article_id, text, meta = item[0], item[1], {}
     else:
         raise InputError(
-            f"article at position {position}: expected an Article, an (id, text) pair or a string, "
+            f"article at position {position}: expected an Article, an (id, text) pair, a record (dict) or a string, "
             f"got {_type_name(item)}"
         )
     if isinstance(article_id, bool) or not isinstance(article_id, str | int):
@@ -95,7 +114,7 @@ class Ingest:
 
     def add(self, article: Article) -> int:
         """The new article's row; :class:`InputError` naming both places for a repeated id."""
-        source = str(article.meta.get("source", ""))
+        source = str(article.meta.get(WHERE, ""))
         row = self._row_of.setdefault(str(article.id), len(self.ids))
         if row != len(self.ids):
             first = self.ids[row]
@@ -107,14 +126,14 @@ class Ingest:
             raise InputError(f"article {article.id!r}: duplicate id{same}")
         self.ids.append(article.id)
         self.sources.append(source)
-        self.meta.append(article.meta if article.meta.keys() - {"source"} else None)  # most have none
+        self.meta.append(article.meta if article.meta.keys() - {WHERE} else None)  # most have none
         return row
 
     def metadata(self, rows: Iterable[int]) -> dict[ArticleId, dict[str, Any]]:
         """The metadata of these rows (where they have any besides their source), by id."""
         out = {}
         for row in rows:
-            extra = {k: v for k, v in (self.meta[row] or {}).items() if k != "source"}
+            extra = {k: v for k, v in (self.meta[row] or {}).items() if k != WHERE}
             if extra:
                 out[self.ids[row]] = extra
         return out

@@ -80,7 +80,7 @@ def _main(argv: list[str]) -> int:
             return _serve(args)
         return _run_index(args) if argv[:1] == ["index"] else _run(args)
     except EmptyArticleError as error:
-        print(f"dedup: error: {error} (--skip-empty skips such articles)", file=sys.stderr)
+        print(f"dedup: error: {error} (without --strict such articles are skipped)", file=sys.stderr)
         return EXIT_INPUT
     except DedupError as error:
         print(f"dedup: error: {error}", file=sys.stderr)
@@ -133,6 +133,7 @@ def _run(args: Any, index: Any = None) -> int:
         check_tables_target(args.output)
     elif args.output:
         check_output(Path(args.output), args.paths)
+    policy = _corpus_policy(args)
     inputs = Inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
     with StoredTexts() as texts:  # the texts a report explains, kept on disk as the input streams past
         explained = args.explain or fmt.always_explains
@@ -140,6 +141,15 @@ def _run(args: Any, index: Any = None) -> int:
         result = _result(args, index, articles).with_skipped(inputs.skipped)
         if result.summary.compared == 0:
             print(f"dedup: note: no articles to compare in {', '.join(args.paths)}", file=sys.stderr)
+        elif result.skipped:
+            names = ", ".join(s.id for s in result.skipped[:3]) + ", ..." * (len(result.skipped) > 3)
+            print(
+                f"dedup: note: skipped {len(result.skipped)} (no words or not read): {names}", file=sys.stderr
+            )
+        if policy is not None:
+            _write_corpus(args, result, policy)
+            if not (args.output or args.format):
+                return _exit(args, result)
         if args.only:
             result = result.only(args.only)
         if fmt.directory:
@@ -156,9 +166,47 @@ def _run(args: Any, index: Any = None) -> int:
     return _exit(args, result)
 
 
+def _corpus_policy(args: Any) -> Any:
+    """The ``--keep-to`` / ``--removed-to`` policy, checked before the run (``None`` without them)."""
+    from pathlib import Path
+
+    from .corpus import Policy, record_format
+    from .errors import DedupError
+    from .formats import check_output
+
+    if not (getattr(args, "keep_to", None) or getattr(args, "removed_to", None)):
+        if getattr(args, "annotate", False):
+            raise DedupError("--annotate marks the records written by --keep-to: give --keep-to KEPT")
+        return None
+    if "-" in args.paths:
+        raise DedupError("--keep-to and --removed-to read the input again: give files, not - (stdin)")
+    for target in filter(None, (args.keep_to, args.removed_to)):
+        if record_format(target) != "dataset":
+            check_output(Path(target), args.paths)
+    return Policy.of(args.drop, args.keep)
+
+
+def _write_corpus(args: Any, result: Any, policy: Any) -> None:
+    from .corpus import record_of, write_corpus
+    from .reading import Inputs
+
+    def read() -> Any:
+        inputs = Inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
+        return (record_of(a, args.id_field, args.text_field) for a in inputs)
+
+    done = write_corpus(read, result, policy, keep_to=args.keep_to, removed_to=args.removed_to,
+                        annotate=args.annotate, id_field=args.id_field, text_field=args.text_field)  # fmt: skip
+    where = f" to {args.keep_to}" if args.keep_to else ""
+    gone = f" (to {args.removed_to})" if args.removed_to else ""
+    verb = "annotated" if args.annotate else "kept"
+    print(f"dedup: {verb} {done.kept if not args.annotate else done.records:,} of {done.records:,} records{where}; "
+          f"{done.removed:,} removed as copies{gone} (drop {','.join(policy.drop)}; keep {policy.keep})",
+          file=sys.stderr)  # fmt: skip
+
+
 def _result(args: Any, index: Any, articles: Any) -> Any:
     """Run the engine the options name."""
-    on_empty: Literal["skip", "error"] = "skip" if args.skip_empty else "error"
+    on_empty: Literal["skip", "error"] = "error" if args.strict else "skip"
     if index is not None:
         if args.command == "add":
             return index.add(articles, replace=args.replace, on_empty=on_empty)

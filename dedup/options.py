@@ -63,8 +63,28 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the Spark master for --engine spark (default: local[*])")  # fmt: skip
     engine.add_argument("--workers", type=int, default=None, metavar="N",
                         help="processes to use (default: all cores for large inputs; never changes the result)")  # fmt: skip
+    _corpus_options(parser)
     _detection_options(parser)
     return parser
+
+
+def _corpus_options(parser: argparse.ArgumentParser) -> None:
+    corpus = parser.add_argument_group(
+        "deduplicated corpus (the input records re-read and written back, every field kept)"
+    )
+    corpus.add_argument("--keep-to", metavar="KEPT",
+                        help="write the records that stay to KEPT: .jsonl, .csv, .parquet, or a Hugging Face "
+                        "dataset directory (a name without a suffix); no report is printed unless -o or --format asks")  # fmt: skip
+    corpus.add_argument("--removed-to", metavar="FILE",
+                        help="write each removed record with dedup_copy_of (the kept id), dedup_kind and dedup_coverage")  # fmt: skip
+    corpus.add_argument("--drop", default="exact,near_duplicate,contained", metavar="KINDS",
+                        help="the kinds of pair that remove an article (default: exact,near_duplicate,contained; "
+                        "partial never does; a contained pair removes the article inside the other)")  # fmt: skip
+    corpus.add_argument("--keep", default="representative", metavar="RULE",
+                        help="which article of a set of copies stays: representative (of its story group), "
+                        "longest, first (input order) or earliest:FIELD, e.g. earliest:date (default: representative)")  # fmt: skip
+    corpus.add_argument("--annotate", action="store_true",
+                        help="with --keep-to: keep every record, adding dedup_group, dedup_duplicate_of and dedup_kind")  # fmt: skip
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
@@ -84,8 +104,10 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
     inp = parser.add_argument_group("input")
     inp.add_argument("--id-field", default="id", help="JSONL/CSV field holding the id (default: id)")
     inp.add_argument("--text-field", default="text", help="JSONL/CSV field holding the text (default: text)")
-    inp.add_argument("--skip-empty", action="store_true",
-                     help="skip articles with no words (listed in the report) instead of failing")  # fmt: skip
+    inp.add_argument("--strict", action="store_true",
+                     help="an article with no words is an error (by default it is skipped, counted, named under "
+                     "Skipped and in one note on stderr)")  # fmt: skip
+    inp.add_argument("--skip-empty", action="store_true", help=argparse.SUPPRESS)  # the default now
 
 
 def _detection_options(parser: argparse.ArgumentParser, *, semantic: bool = True) -> None:

@@ -34,13 +34,16 @@ def find_duplicates(
     progress: bool = False,
     workers: int | None = None,
     timings: dict[str, float] | None = None,
+    id_field: str = "id",
+    text_field: str = "text",
     **options: Any,
 ) -> DedupResult:
     """Find the articles of a collection that share text, and explain what they share.
 
-    ``articles``: :class:`Article` objects, ``(id, text)`` pairs, a mapping id → text, or plain
-    strings (ids 0..n-1); a list or mapping is used in place, any other iterable is streamed (its
-    texts are spilled to a temporary file until alignment). Options are the fields of
+    ``articles``: :class:`Article` objects, ``(id, text)`` pairs, a mapping id → text, plain
+    strings (ids 0..n-1), or records — dicts or a ``datasets.Dataset`` — with ``id_field`` and
+    ``text_field`` (their other fields are metadata); a list or mapping is used in place, any other
+    iterable is streamed (its texts are spilled to a temporary file until alignment). Options are the fields of
     :class:`DedupConfig` (``shingle_size=5``, ``semantic=True``, ...), as keywords or as one
     ``config``. An article with no words is skipped and listed in ``result.skipped``, or raises
     :class:`InputError` with ``on_empty="error"``. ``progress`` shows progress bars on stderr. ``workers`` is the number of
@@ -62,7 +65,7 @@ def find_duplicates(
     workers = _workers(workers, len(articles) if in_memory else None)  # type: ignore[arg-type]
     with (
         LocalExecutor(workers, progress=progress) as executor,
-        LocalTexts(iter_articles(articles), executor, spill=not in_memory,
+        LocalTexts(iter_articles(articles, id_field=id_field, text_field=text_field), executor, spill=not in_memory,
                    furniture_share=config.furniture_share) as texts,
     ):  # fmt: skip
         return run(texts, BatchSource(config), config, on_empty=on_empty, timings=timings, embed=embed)

@@ -5,7 +5,7 @@ Every problem is an :class:`InputError` whose message starts with the file (and 
 about. Files that are deliberately passed over — not ``.txt`` inside a directory, FIFOs, devices
 and sockets (never opened), a folder reached again through a symbolic link — are returned as
 :class:`Skipped` entries, never dropped silently. Symbolic links to folders are followed. Each
-article's ``meta["source"]`` records where it came from (``path`` or ``path:line``; ``path:N``
+article's ``meta[WHERE]`` (:data:`dedup.articles.WHERE`) records where it came from (``path`` or ``path:line``; ``path:N``
 is the N-th element of a JSON array). Texts must be valid Unicode text: UTF-8 without NUL
 characters or lone surrogates (JSON's ``"\\ud800"`` escapes).
 """
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from .articles import LONE_SURROGATE, Article
+from .articles import LONE_SURROGATE, WHERE, Article
 from .errors import InputError
 from .results import Skipped
 
@@ -38,7 +38,7 @@ class Collection:
     """Articles read from one or more inputs, plus what was passed over.
 
     Duplicate ids are caught by :func:`dedup.find_duplicates`, which names both locations from
-    ``meta["source"]``.
+    ``meta[WHERE]``.
     """
 
     articles: list[Article] = field(default_factory=list)
@@ -95,7 +95,7 @@ def read_file(path: Path, name: str, id_field: str = "id", text_field: str = "te
     kind = suffixes[-2] if compressed and len(suffixes) == 2 else suffixes[-1] if suffixes else ""
     if kind == ".txt":
         return iter([Article(path.name.removesuffix(".gz") if compressed else path.name,
-                             _decode(_read_bytes(path, compressed), name), {"source": name})])  # fmt: skip
+                             _decode(_read_bytes(path, compressed), name), {WHERE: name})])  # fmt: skip
     if kind in JSONL_SUFFIXES:
         return _read_jsonl_file(path, name, compressed, id_field, text_field)
     if kind == ".json":
@@ -185,7 +185,7 @@ def _read_directory_file(root: Path, path: Path, skipped: list[Skipped]) -> Arti
     if not stat.S_ISREG(mode):
         skipped.append(Skipped(str(path), f"not a regular file ({_file_kind(mode)})"))
         return None
-    return Article(relative, _decode(_read_bytes(path, False), str(path)), {"source": str(path)})
+    return Article(relative, _decode(_read_bytes(path, False), str(path)), {WHERE: str(path)})
 
 
 def _looks_utf16(head: bytes) -> bool:
@@ -337,7 +337,7 @@ def _record_article(record: dict[str, object], where: str, id_field: str, text_f
         if isinstance(value, str):
             _check_text(value, f"{where}: field {field_name!r}")
     meta = {k: v for k, v in record.items() if k not in (id_field, text_field)}
-    meta["source"] = where
+    meta[WHERE] = where
     return Article(article_id, text, meta)
 
 

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .articles import ArticleId, id_key
+from .articles import WHERE, ArticleId, id_key
 from .config import DedupConfig
 from .errors import ConfigError, InputError
 from .results import DedupResult
@@ -203,7 +203,7 @@ def find_duplicates_in(
         data: Any = [str(Path(p).resolve()) for p in paths]
         return find_duplicates(data, spark=spark, config=config, id_column=id_field, text_column=text_field,
                                on_empty=on_empty)  # fmt: skip
-    rows = [(a.id, a.text, json.dumps({k: v for k, v in a.meta.items() if k != "source"}))
+    rows = [(a.id, a.text, json.dumps({k: v for k, v in a.meta.items() if k != WHERE}))
             for a in Inputs(paths, id_field=id_field, text_field=text_field)]  # fmt: skip
     frame = spark.createDataFrame(rows, "id string, text string, meta string")
     result = find_duplicates(frame, spark=spark, config=config, on_empty=on_empty)

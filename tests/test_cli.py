@@ -136,7 +136,7 @@ BAD_INPUTS = [
     ("utf16.txt", "words".encode("utf-16"), "utf16.txt: looks like UTF-16 text"),
     ("cut.jsonl", b'{"id": "a", "text": "unterminated\n', "cut.jsonl:1: not valid JSON (Unterminated string starting at column 21)"),
     ("nullid.jsonl", b'{"id": null, "text": "words"}\n', "nullid.jsonl:1: missing id field 'id'"),
-    ("dots.jsonl", b'{"id": "a", "text": "..."}\n', "article 'a' is empty (no words) (--skip-empty skips such articles)"),
+    ("dots.jsonl", b'{"id": "a", "text": "..."}\n', "article 'a' is empty (no words) (without --strict such articles are skipped)"),
     ("object.json", b'{"id": "a"}', "object.json: expected a JSON array of objects, got object"),
     # streamed CSV and Parquet
     ("latin1.csv", "id,text\na,words\nb,caf\xe9\n".encode("latin-1"), "latin1.csv:3: invalid UTF-8"),
@@ -151,7 +151,7 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path, name, content, message):
     path = tmp_path / (name if content is not None else "missing.jsonl")
     if content is not None:
         path.write_bytes(content)
-    proc = run_cli(str(path))
+    proc = run_cli(str(path), "--strict")  # (empty articles are errors only with --strict)
     assert proc.returncode == 2
     assert proc.stdout == ""
     lines = proc.stderr.splitlines()
@@ -171,11 +171,12 @@ def test_unreadable_file_gives_one_line(tmp_path):
     assert proc.stderr.count("\n") == 1 and "gone.txt: cannot read" in proc.stderr
 
 
-def test_empty_article_skipped_on_request(tmp_path):
+def test_empty_article_skipped_by_default(tmp_path):
     path = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "words here"}, {"id": "e", "text": ""}])
-    proc = run_cli(str(path), "--skip-empty")
-    assert proc.returncode == 0
-    assert "Skipped (1)\n  e: empty: no words" in proc.stdout
+    for flags in ([], ["--skip-empty"]):  # (the old flag is still accepted)
+        proc = run_cli(str(path), *flags)
+        assert proc.returncode == 0
+        assert "Skipped (1)\n  e: empty: no words" in proc.stdout
 
 
 def test_bad_option_gives_one_line_and_exit_2():
