@@ -60,15 +60,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: list[str]) -> int:
     from .errors import DedupError, EmptyArticleError
-    from .options import build_index_parser, build_parser, build_serve_parser
+    from .options import build_index_parser, build_parser, build_serve_parser, read_config_file
 
     try:
         if argv[:1] == ["index"]:
-            args = build_index_parser().parse_args(argv[1:])
+            parser = build_index_parser()
+            command = _subcommand(parser, argv[1:2])
+            if command is not None:
+                read_config_file(command, argv[2:])
+            args = parser.parse_args(argv[1:])
         elif argv[:1] == ["serve"]:
             args = build_serve_parser().parse_args(argv[1:])
         else:
-            args = build_parser().parse_args(argv)
+            parser = build_parser()
+            read_config_file(parser, argv)
+            args = parser.parse_args(argv)
     except SystemExit as done:  # --help, --version, or a usage error (already printed)
         return int(done.code or 0) if not isinstance(done.code, str) else EXIT_INPUT
     import logging
@@ -93,6 +99,16 @@ def _main(argv: list[str]) -> int:
         print(f"dedup: internal error: {type(error).__name__}: {error} (DEDUP_DEBUG=1 shows more)",
               file=sys.stderr)  # fmt: skip
         return EXIT_INTERNAL
+
+
+def _subcommand(parser: Any, name: list[str]) -> Any:
+    """The parser of ``dedup index NAME`` (``None`` for no such command)."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices.get(name[0]) if name else None
+    return None
 
 
 def _load_engines() -> None:
@@ -292,8 +308,11 @@ def _run_index(args: Any) -> int:
             if args.format == "json":
                 print(json.dumps(stats, indent=2, sort_keys=True))
             else:
-                print(f"{stats['location']}: {stats['articles']} articles, {stats['distinct_texts']} distinct texts, "
-                      f"{stats['groups']} story groups, {stats['size_bytes']} bytes ({stats['backend']})")  # fmt: skip
+                from .report import count_of
+
+                print(f"{stats['location']}: {count_of(stats['articles'], 'article')}, "
+                      f"{count_of(stats['distinct_texts'], 'distinct text')}, {count_of(stats['groups'], 'story group')} "
+                      f"(two articles or more), {stats['size_bytes']} bytes ({stats['backend']})")  # fmt: skip
                 print("settings: " + ", ".join(f"{k}={v}" for k, v in stats["settings"].items()))
             return EXIT_OK
         if args.command == "check":

@@ -43,6 +43,58 @@ def _version() -> str:
     return f"dedup {version('newsdedup')}"
 
 
+def read_config_file(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """``--config FILE`` (TOML): its keys, named as the options (``shingle_size = 3``,
+    ``keep-to = "kept.jsonl"``), become ``parser``'s defaults, so that a flag given overrides
+    them; an unknown key or a bad value is one line naming the file and key."""
+    import tomllib
+
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config")
+    known, _ = pre.parse_known_args(argv)
+    if not known.config:
+        return
+    try:
+        with open(known.config, "rb") as stream:
+            data = tomllib.load(stream)
+    except OSError as error:
+        parser.exit(
+            EXIT_INPUT, f"dedup: error: {known.config}: cannot read the config file ({error.strerror})\n"
+        )
+    except tomllib.TOMLDecodeError as error:
+        parser.exit(EXIT_INPUT, f"dedup: error: {known.config}: not valid TOML ({error})\n")
+    actions = {
+        a.dest: a for a in parser._actions if a.option_strings and a.dest not in ("help", "version", "config")
+    }
+    defaults = {}
+    for key, value in data.items():
+        action = actions.get(key.replace("-", "_"))
+        try:
+            if action is None:
+                raise ValueError("no such option")
+            if isinstance(action, argparse._StoreTrueAction | argparse._StoreConstAction):
+                if not isinstance(value, bool):
+                    raise ValueError("expected true or false")
+                value = action.const if value else action.default
+            elif isinstance(action, argparse._AppendAction):
+                value = [str(v) for v in (value if isinstance(value, list) else [value])]
+            elif action.type is not None and not isinstance(value, bool):
+                value = action.type(value)  # type: ignore[operator]
+            elif not isinstance(value, str):
+                raise ValueError("expected a string")
+            if action.choices and value not in action.choices:
+                raise ValueError(f"choose from {', '.join(map(str, action.choices))}")
+        except (TypeError, ValueError) as problem:
+            parser.exit(EXIT_INPUT, f"dedup: error: {known.config}: {key} = {value!r}: {problem}\n")
+        defaults[action.dest] = value
+    parser.set_defaults(**defaults)
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE",
+                        help="a TOML file of options (shingle_size = 3, keep = \"longest\", ...); flags given override it")  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="dedup",
@@ -54,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="+", metavar="PATH", help=PATHS_HELP)
     _report_options(parser)
     parser.add_argument("--version", action="version", version=_version())
+    _config_option(parser)
     _input_options(parser)
     engine = parser.add_argument_group("engine")
     engine.add_argument("--engine", choices=("local", "spark"), default="local",
@@ -149,6 +202,7 @@ def build_index_parser() -> argparse.ArgumentParser:
             command.add_argument("--replace", action="store_true",
                                  help="an id already archived with another text replaces it (else an error)")  # fmt: skip
         _report_options(command)
+        _config_option(command)
         _input_options(command)
         command.add_argument("--workers", type=int, default=None, metavar="N",
                              help="processes to use (default: all cores; never changes the result)")  # fmt: skip

@@ -26,10 +26,14 @@ from .tokens import join_units
 
 COLUMN = 52
 CSV_COLUMNS = (
-    "a", "b", "kind", "direction", "coverage_a_by_b", "coverage_b_by_a", "jaccard",
+    "a", "b", "kind", "direction", "group", "coverage_a_by_b", "coverage_b_by_a", "jaccard",
     "containment_a_in_b", "containment_b_in_a", "minhash_jaccard", "matched_paragraphs",
-    "only_in_a", "only_in_b", "a_meta", "b_meta", "params",
+    "only_in_a", "only_in_b",
 )  # fmt: skip
+"""The CSV report's first columns; then ``a_FIELD`` and ``b_FIELD`` for each metadata field (title,
+outlet, date...). ``group`` is the pair's story group as numbered in the text report (empty when
+its articles are in none, or in two). The settings are not repeated per row: they are in the JSON
+and JSON Lines reports' ``params``."""
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -84,19 +88,27 @@ def render_jsonl(result: DedupResult, *, texts: Mapping[ArticleId, str] | None =
 def render_csv(result: DedupResult) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    params = json.dumps(result.params, sort_keys=True)
+    fields = sorted({k for meta in result.meta.values() for k in meta})
+    writer.writerow([*CSV_COLUMNS, *(f"a_{f}" for f in fields), *(f"b_{f}" for f in fields)])
+    group = {m: number for number, c in enumerate(result.clusters, start=1) for m in c.members}
     for p in result.pairs:
         al = p.alignment
-        meta_a, meta_b = (
-            json.dumps(result.meta[i], ensure_ascii=False) if i in result.meta else "" for i in (p.a, p.b)
-        )
+        meta_a, meta_b = (result.meta.get(i, {}) for i in (p.a, p.b))
+        shared = group.get(p.a) if group.get(p.a) == group.get(p.b) else None
         writer.writerow([_cell(v) for v in (
-            p.a, p.b, p.kind, p.direction or "", p.coverage_a_by_b, p.coverage_b_by_a, p.jaccard,
-            p.containment_a_in_b, p.containment_b_in_a, p.minhash_jaccard, len(al.matches),
-            len(al.only_a), len(al.only_b), meta_a, meta_b, params,
+            p.a, p.b, p.kind, p.direction or "", "" if shared is None else shared, p.coverage_a_by_b,
+            p.coverage_b_by_a, p.jaccard, p.containment_a_in_b, p.containment_b_in_a, p.minhash_jaccard,
+            len(al.matches), len(al.only_a), len(al.only_b),
+            *(_field(meta_a.get(f)) for f in fields), *(_field(meta_b.get(f)) for f in fields),
         )])  # fmt: skip
     return out.getvalue()
+
+
+def _field(value: Any) -> Any:
+    """A metadata value in a cell: nested values as JSON, a missing one empty."""
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
 
 
 def _pct(value: float) -> str:
@@ -107,8 +119,8 @@ def render_text(result: DedupResult, *, texts: Mapping[ArticleId, str] | None = 
     """The human-readable report; with ``texts``, each pair's alignment is shown side by side."""
     p, s = result.params, result.summary
     lines = [
-        f"dedup {p['dedup_version']}: {_count(s['compared'], 'article')} compared, "
-        f"{_count(len(result.clusters), 'story group')}, {_count(len(result.pairs), 'pair')}, "
+        f"dedup {p['dedup_version']}: {count_of(s['compared'], 'article')} compared, "
+        f"{count_of(len(result.clusters), 'story group')}, {count_of(len(result.pairs), 'pair')}, "
         f"{len(result.skipped)} skipped",
         f"settings: {p['shingle_size']}-word shingles, MinHash {p['num_perm']} permutations "
         f"({p['minhash_scheme']}, seed {p['seed']}), LSH {p['lsh_bands']} bands x {p['lsh_rows_per_band']} "
@@ -139,7 +151,7 @@ def _archive_lines(archive: Mapping[str, Any] | None) -> list[str]:
     """What an archive's add or query did: stored, already there, groups joined and merged."""
     if archive is None:
         return []
-    lines = ["", f"Archive {archive['location']}: {_count(archive['stored'], 'article')} stored"]
+    lines = ["", f"Archive {archive['location']}: {count_of(archive['stored'], 'article')} stored"]
     if archive["already_stored"]:
         lines.append(f"  already stored, passed over ({len(archive['already_stored'])}): "
                      + ", ".join(show_id(i) for i in archive["already_stored"]))  # fmt: skip
@@ -150,7 +162,8 @@ def _archive_lines(archive: Mapping[str, Any] | None) -> list[str]:
     return lines
 
 
-def _count(number: int, noun: str) -> str:
+def count_of(number: int, noun: str) -> str:
+    """``3 pairs``, ``1 pair``."""
     return f"{number} {noun}{'s' * (number != 1)}"
 
 

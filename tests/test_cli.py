@@ -79,7 +79,20 @@ def test_jsonl_and_csv_output_formats():
     assert [(r["a"], r["b"], r["kind"], r["direction"]) for r in rows] == [
         (SEED_A, SEED_B, "contained", "a_in_b")
     ]
-    assert json.loads(rows[0]["params"])["num_perm"] == 128
+    assert "params" not in rows[0] and rows[0]["group"] == "1"  # settings stay in JSON's params
+
+
+def test_csv_has_a_column_per_metadata_field_and_side(tmp_path):
+    texts = fixture_texts()
+    records = [{"id": k, "text": v, "title": f"Title of {k}", "outlet": "=Wire" if k == SEED_A else "Daily",
+                "tags": ["a", "b"]} for k, v in texts.items()]  # fmt: skip
+    path = write_jsonl(tmp_path / "in.jsonl", records)
+    rows = list(csv.DictReader(run_cli(str(path), "--format", "csv").stdout.splitlines()))
+    assert [
+        (r["a"], r["b"], r["a_title"], r["b_title"], r["a_outlet"], r["b_outlet"], r["a_tags"]) for r in rows
+    ] == [
+        (SEED_A, SEED_B, f"Title of {SEED_A}", f"Title of {SEED_B}", "'=Wire", "Daily", '["a", "b"]')
+    ]  # (a leading = is quoted: no spreadsheet formula)
 
 
 def test_directory_ids_are_relative_paths_and_other_files_are_named(tmp_path):
@@ -336,3 +349,22 @@ def test_explain_on_a_streamed_input_shows_the_same_paragraphs_as_on_files():
     from_files = json.loads(run_cli(str(FIXTURES), "--explain", "--format", "json").stdout)
     assert [p["paragraphs"] for p in streamed["pairs"]] == [p["paragraphs"] for p in from_files["pairs"]]
     assert len(streamed["pairs"][0]["paragraphs"]) >= 9
+
+
+def test_a_config_file_sets_options_and_flags_override_it(tmp_path):
+    config = tmp_path / "dedup.toml"
+    config.write_text('shingle_size = 3\nformat = "json"\nexplain = true\nnum-perm = 64\n', encoding="utf-8")
+    data = json.loads(run_cli(str(FIXTURES), "--config", str(config), "--shingle-size", "4").stdout)
+    assert (data["params"]["shingle_size"], data["params"]["num_perm"]) == (4, 64)  # the flag wins
+    assert "paragraphs" in data["pairs"][0]
+    for text, message in (("shingle = 3\n", "shingle = 3: no such option"),
+                          ('format = "xml"\n', "format = 'xml': choose from text"),
+                          ("explain = 1\n", "explain = 1: expected true or false"),
+                          ("x = [\n", "not valid TOML")):  # fmt: skip
+        config.write_text(text, encoding="utf-8")
+        proc = run_cli(str(FIXTURES), "--config", str(config))
+        assert (
+            proc.returncode == 2
+            and proc.stderr == f"dedup: error: {config}: {message}" + proc.stderr.split(message)[1]
+        )
+        assert proc.stderr.count("\n") == 1

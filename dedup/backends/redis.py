@@ -327,7 +327,13 @@ class RedisBackend:
     def stats(self) -> dict[str, Any]:
         articles = self._do(self.r.hlen, self.p + "ids")
         distinct = self._do(self.r.hlen, self.p + "digests")
-        groups = len(list(self.r.scan_iter(match=self.p + "g:*", count=10000)))
+        keys = list(self._do(lambda: list(self.r.scan_iter(match=self.p + "g:*", count=10000))))
+        pipe = self.r.pipeline(transaction=False)
+        for key in keys:
+            pipe.scard(key)
+        groups = sum(
+            1 for size in self._do(pipe.execute) if size > 1
+        )  # two articles or more, as reports count
         memory = int(self._do(self.r.info, "memory").get("used_memory", 0))
         return {"articles": articles, "distinct_texts": distinct, "groups": groups, "size_bytes": memory,
                 "backend": "redis"}  # fmt: skip

@@ -341,7 +341,10 @@ class SQLiteBackend:
             db.execute("UPDATE articles SET leader = ? WHERE leader = ?", (new, old))
 
     def stats(self) -> dict[str, Any]:
-        articles, groups = self.db.execute("SELECT COUNT(*), COUNT(DISTINCT grp) FROM articles").fetchone()
+        articles = self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        groups = self.db.execute(  # story groups as reports count them: two articles or more
+            "SELECT COUNT(*) FROM (SELECT grp FROM articles GROUP BY grp HAVING COUNT(*) > 1)"
+        ).fetchone()[0]
         distinct = self.db.execute("SELECT COUNT(*) FROM articles WHERE leader = row").fetchone()[0]
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         size = sum(p.stat().st_size for p in Path(self.location).parent.glob(Path(self.location).name + "*"))
