@@ -60,9 +60,9 @@ table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px so
 .bar { display: inline-block; height: .7em; background: var(--bar); }
 .hist { display: flex; align-items: flex-end; gap: 4px; height: 9em; border-left: 1px solid var(--muted);
   border-bottom: 1px solid var(--muted); padding: 0 .3em; width: max-content; }
-.hist div { display: flex; flex-direction: column; align-items: center; justify-content: flex-end; width: 3.2em;
+.hist div { display: flex; flex-direction: column; align-items: center; justify-content: flex-end; width: 3.6em;
   height: 100%; } .hist span.v { background: var(--bar); width: 100%; } .axis { display: flex; gap: 4px;
-  padding: 0 .3em; margin-left: 1px; } .axis span { width: 3.2em; text-align: center; font-size: .8em; }
+  padding: 0 .3em; margin-left: 1px; } .axis span { width: 3.6em; text-align: center; font-size: .8em; white-space: nowrap; }
 #groups { max-height: 32em; overflow: auto; border: 1px solid var(--line); padding: .3em .6em; }
 details { margin: .3em 0; } summary { cursor: pointer; } th button { font: inherit; font-weight: bold; border: 0;
   background: none; color: inherit; cursor: pointer; padding: 0; }

@@ -150,7 +150,10 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
                      help="show each pair's paragraphs: side by side in text, with texts and offsets in json/jsonl")  # fmt: skip
     out.add_argument("--only", action="append", metavar="ID",
                      help="report only the pairs and story groups of this article (repeatable)")  # fmt: skip
-    out.add_argument("--fail-on-duplicates", action="store_true", help="exit with 1 when any pair is found")
+    status = parser.add_argument_group("exit status")
+    status.add_argument(
+        "--fail-on-duplicates", action="store_true", help="exit with 1 when any pair is found"
+    )
 
 
 def _input_options(parser: argparse.ArgumentParser) -> None:
@@ -204,8 +207,10 @@ def build_index_parser() -> argparse.ArgumentParser:
         _report_options(command)
         _config_option(command)
         _input_options(command)
-        command.add_argument("--workers", type=int, default=None, metavar="N",
-                             help="processes to use (default: all cores; never changes the result)")  # fmt: skip
+        command.add_argument_group("engine").add_argument(
+            "--workers", type=int, default=None, metavar="N",
+            help="processes to use (default: all cores; never changes the result)",
+        )  # fmt: skip
         _detection_options(command, semantic=False)
     remove = commands.add_parser("remove", help="forget articles by id", description="forget articles by id")
     remove.add_argument("archive", metavar="ARCHIVE", help="the archive file or redis:// URL")
