@@ -2,8 +2,10 @@
 batch, and in random batches) on one corpus with metadata, boilerplate, exact copies, template
 sentences and contained copies; and concurrent writers leave every article stored once."""
 
+import itertools
 import json
 import random
+import sqlite3
 import subprocess
 import sys
 
@@ -202,3 +204,32 @@ def test_two_writers_at_once_both_finish_and_store_every_article_once(backend, t
             assert index.stats()["articles"] == 600
             for article_id, text in [*first, *second]:
                 assert index.text(article_id) == text
+
+
+def test_the_sqlite_key_tables_merge_without_changing_an_answer(corpus, tmp_path, monkeypatch):
+    from dedup.backends import sqlite as sqlite_backend
+
+    monkeypatch.setattr(sqlite_backend, "MERGE_MIN_KEYS", 400)  # merge every few batches
+    settings = {"boilerplate_min_docs": 1000}
+    order = list(corpus)
+    random.Random(7).shuffle(order)
+    cuts = [0, *range(10, len(order), 12), len(order)]
+    probe = Article("probe", order[3].text + "\n\nA paragraph of its own about the weather in the hills.")
+    answers = {}
+    for location in (":memory:", str(tmp_path / "merged.db")):
+        with Index(location, **settings) as index:
+            added = [answer(index.add(order[lo:hi]))[0] for lo, hi in itertools.pairwise(cuts)]
+            answers[location] = (added, answer(index.query([probe])))
+    assert answers[":memory:"] == answers[str(tmp_path / "merged.db")]
+    assert answers[":memory:"][1][0]  # the probe is paired
+    with sqlite3.connect(tmp_path / "merged.db") as db:
+        merged, recent = (
+            db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("keys", "recent_keys")
+        )
+        counts = dict(db.execute("SELECT key, value FROM meta WHERE key LIKE '%_keys'"))
+    assert merged > 400 and recent > 0 and counts == {"merged_keys": str(merged), "recent_keys": str(recent)}
+    with Index(str(tmp_path / "merged.db")) as index:
+        row = index.backend.rows_of_ids([json.dumps(order[0].id)])[json.dumps(order[0].id)][0]
+        assert index.backend.keys_of(row)  # its keys, in one table or the other
+        index.remove([order[0].id])
+        assert index.backend.keys_of(row) == []  # gone from both

@@ -41,6 +41,7 @@ CREATE INDEX articles_digest ON articles (digest) WHERE leader = row;
 CREATE INDEX articles_leader ON articles (leader);
 CREATE INDEX articles_group ON articles (grp);
 CREATE TABLE keys (key INTEGER NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (key, row)) WITHOUT ROWID;
+CREATE TABLE recent_keys (key INTEGER NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (key, row)) WITHOUT ROWID;
 CREATE TABLE lines (hash INTEGER PRIMARY KEY, texts INTEGER NOT NULL);
 CREATE TABLE reports (key TEXT PRIMARY KEY, report TEXT NOT NULL);
 """
@@ -48,6 +49,16 @@ CACHE_KIB = 256 * 1024
 """SQLite's page cache: the key index of a million articles is about 2 GB, and a batch's lookups and
 inserts touch pages all over it."""
 _IN = 900  # values per IN (...) query, under SQLite's variable limit
+_RECENT = "CREATE TABLE IF NOT EXISTS recent_keys (key INTEGER NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (key, row)) WITHOUT ROWID"
+MERGE_MIN_KEYS = 2_000_000
+MERGE_SHARE = 8
+"""Lookup keys go to a small table, ``recent_keys``, merged (in key order, in the transaction of
+the batch that fills it) into the large one, ``keys``, once it holds more than
+``MERGE_MIN_KEYS`` and a ``1/MERGE_SHARE`` of the large one. A batch's keys fall all over the key
+space: inserted straight into a table of tens of millions, they touched (and rewrote, through the
+journal) nearly every page of it at every batch, making ``add`` slower the larger the archive; the
+small table keeps that per-batch cost small, and each merge writes the large one once.
+Lookups read both."""
 
 
 def _text_and_meta(data: bytes, meta: str) -> tuple[str, str, str]:
@@ -102,6 +113,7 @@ class SQLiteBackend:
 
     def __init__(self, path: Path, *, create: bool) -> None:
         self.location = str(path)
+        self._has_recent = False
         if path.is_dir():
             raise InputError(f"{path}: is a directory, not an archive")
         exists = path.exists() and path.stat().st_size > 0
@@ -138,6 +150,8 @@ class SQLiteBackend:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self._check_format()
+            if "keys" in self._tables() and _writable(path):  # an archive made before the small key table
+                self.db.execute(_RECENT)
         except sqlite3.DatabaseError as error:
             raise InputError(f"{path}: not a readable archive: {error}") from None
 
@@ -199,10 +213,19 @@ class SQLiteBackend:
         return {bytes(d): r for d, r in self._in(query, digests)}
 
     def holders(self, keys: Sequence[int]) -> dict[int, list[int]]:
-        found = list(self._in("SELECT key, row FROM keys WHERE key IN ({})", signed_all(keys)))
+        tables = self._key_tables()
+        found: list[tuple[int, int]] = []
+        values = signed_all(keys)
+        for start in range(0, len(values), _IN):
+            part = values[start : start + _IN]
+            marks = ",".join(f"?{k + 1}" for k in range(len(part)))
+            query = " UNION ALL ".join(f"SELECT key, row FROM {t} WHERE key IN ({marks})" for t in tables)
+            found += self.db.execute(query, part).fetchall()
         out: dict[int, list[int]] = {}
         for key, (_, row) in zip(unsigned_all([k for k, _ in found]), found, strict=True):
             out.setdefault(key, []).append(row)
+        for rows in out.values():
+            rows.sort()
         return out
 
     def line_counts(self, hashes: Sequence[int]) -> dict[int, int]:
@@ -221,7 +244,14 @@ class SQLiteBackend:
         return [r for (r,) in self.db.execute("SELECT row FROM articles ORDER BY row")]
 
     def keys_of(self, row: int) -> list[int]:
-        return sorted(unsigned(k) for (k,) in self.db.execute("SELECT key FROM keys WHERE row = ?", (row,)))
+        query = " UNION ALL ".join(f"SELECT key FROM {t} WHERE row = ?1" for t in self._key_tables())
+        return sorted(unsigned(k) for (k,) in self.db.execute(query, (row,)))
+
+    def _key_tables(self) -> list[str]:
+        """The tables holding lookup keys (an archive made before ``recent_keys``, opened read-only, has one)."""
+        if not self._has_recent:
+            self._has_recent = "recent_keys" in self._tables()
+        return ["keys", "recent_keys"] if self._has_recent else ["keys"]
 
     def pending_reports(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, report FROM reports"))
@@ -290,9 +320,10 @@ class SQLiteBackend:
             keys = batch.keys[0].view(np.int64)
             order = np.lexsort((key_rows, keys))
             db.executemany(
-                "INSERT INTO keys VALUES (?, ?)",
+                "INSERT INTO recent_keys VALUES (?, ?)",
                 zip(keys[order].tolist(), key_rows[order].tolist(), strict=True),
             )
+            self._merge_keys(len(keys))
             db.executemany(
                 "INSERT INTO lines VALUES (?, ?) ON CONFLICT (hash) DO UPDATE SET texts = texts + excluded.texts",
                 zip(signed_all(list(batch.lines)), batch.lines.values(), strict=True),
@@ -326,14 +357,33 @@ class SQLiteBackend:
                 db.execute("ROLLBACK")
             raise
 
+    def _merge_keys(self, added: int) -> None:
+        """Count the keys just put in ``recent_keys``, and merge it into ``keys`` when it is due
+        (see :data:`MERGE_MIN_KEYS`); inside the caller's transaction."""
+        counts = dict(
+            self.db.execute("SELECT key, value FROM meta WHERE key IN ('recent_keys', 'merged_keys')")
+        )
+        recent = int(counts.get("recent_keys", 0)) + added
+        merged = int(counts["merged_keys"]) if "merged_keys" in counts else None
+        if merged is None:  # an archive made before the counts: once
+            merged = self.db.execute("SELECT COUNT(*) FROM keys").fetchone()[0]
+        if recent > max(MERGE_MIN_KEYS, merged // MERGE_SHARE):
+            self.db.execute("INSERT OR IGNORE INTO keys SELECT key, row FROM recent_keys ORDER BY key, row")
+            self.db.execute("DELETE FROM recent_keys")
+            merged, recent = merged + recent, 0
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('recent_keys', ?), ('merged_keys', ?)",
+                        (str(recent), str(merged)))  # fmt: skip
+
     def _forget(self, removal: Removal) -> None:
         """The statements of a removal, inside the caller's transaction."""
         db = self.db
         db.executemany("DELETE FROM articles WHERE row = ?", ((r,) for r in removal.rows))
-        db.executemany(
-            "DELETE FROM keys WHERE key = ? AND row = ?", ((signed(k), r) for k, r in removal.keys)
-        )
-        db.executemany("INSERT INTO keys VALUES (?, ?)", ((signed(k), r) for k, r in removal.new_keys))
+        for table in ("keys", "recent_keys"):
+            db.executemany(
+                f"DELETE FROM {table} WHERE key = ? AND row = ?", ((signed(k), r) for k, r in removal.keys)
+            )
+        db.executemany("INSERT OR IGNORE INTO recent_keys VALUES (?, ?)",
+                       ((signed(k), r) for k, r in removal.new_keys))  # fmt: skip
         db.executemany("UPDATE lines SET texts = texts - ? WHERE hash = ?",
                        ((n, signed(h)) for h, n in removal.lines.items()))  # fmt: skip
         db.execute("DELETE FROM lines WHERE texts <= 0")
