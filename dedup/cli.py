@@ -174,6 +174,8 @@ def _run(args: Any, index: Any = None) -> int:
                   f"{args.output}/pairs, {args.output}/groups (Parquet) and {args.output}/run.json", file=sys.stderr)  # fmt: skip
             return _exit(args, result)
         shown = texts if index is None else index.texts(texts)
+        if explained and getattr(args, "engine", "local") == "spark":  # the texts stayed on the cluster
+            shown = _shown_texts(args, result)
         report = render(result, fmt.name, texts=shown, explain=explained)
     if args.output:
         write_report(report, args.output)
@@ -220,6 +222,17 @@ def _write_corpus(args: Any, result: Any, policy: Any) -> None:
           file=sys.stderr)  # fmt: skip
 
 
+def _shown_texts(args: Any, result: Any) -> dict[Any, str]:
+    """The texts of the articles a Spark run's report shows (its pairs' and groups'), read again
+    from the inputs: the only texts an explained report needs."""
+    from .reading import Inputs
+    from .run import shown_ids
+
+    wanted = shown_ids(result.pairs, result.clusters)
+    return {a.id: a.text for a in Inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
+            if a.id in wanted}  # fmt: skip
+
+
 def _result(args: Any, index: Any, articles: Any) -> Any:
     """Run the engine the options name."""
     on_empty: Literal["skip", "error"] = "error" if args.strict else "skip"
@@ -230,11 +243,8 @@ def _result(args: Any, index: Any, articles: Any) -> Any:
     from .options import config_of
 
     if args.engine == "spark":
-        from .errors import DedupError
         from .spark import find_duplicates_in
 
-        if args.explain:
-            raise DedupError("--explain is not available with --engine spark (the texts stay on the cluster)")
         return find_duplicates_in(args.paths, master=args.spark_master, config=config_of(args),
                                   id_field=args.id_field, text_field=args.text_field, on_empty=on_empty)  # fmt: skip
     from .pipeline import find_duplicates

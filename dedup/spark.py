@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import partial
@@ -51,6 +52,7 @@ def session(master: str = "local[*]", **conf: str) -> Any:
     except ImportError:
         raise ConfigError("the Spark engine needs pyspark: pip install 'newsdedup[spark]'") from None
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    _quiet_logs()
     builder = SparkSession.builder.master(master).appName("dedup").config("spark.ui.enabled", "false")
     builder = builder.config("spark.ui.showConsoleProgress", "false")  # no progress bars on stderr
     for key, value in conf.items():
@@ -63,6 +65,30 @@ def session(master: str = "local[*]", **conf: str) -> Any:
                 "the Spark engine needs a Java runtime: apt-get install openjdk-17-jre-headless"
             ) from None
         raise
+
+
+_LOG4J = """rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = spark: %p %c{1}: %m%n
+"""
+
+
+def _quiet_logs() -> None:
+    """Spark's own start-up lines (WARN and INFO) off: only errors reach stderr, unless
+    ``DEDUP_SPARK_LOGS=1`` or the caller set ``PYSPARK_SUBMIT_ARGS`` itself. (The driver's JVM
+    reads its logging settings when it starts, before any session option applies.)"""
+    if os.environ.get("DEDUP_SPARK_LOGS") or "PYSPARK_SUBMIT_ARGS" in os.environ:
+        return
+    path = Path(tempfile.gettempdir()) / f"dedup-spark-log4j2-{os.getuid()}.properties"
+    if not path.exists() or path.read_text() != _LOG4J:
+        path.write_text(_LOG4J)
+    os.environ["PYSPARK_SUBMIT_ARGS"] = (
+        f"--driver-java-options -Dlog4j2.configurationFile=file:{path} pyspark-shell"
+    )
 
 
 def readable(path: str | Path) -> bool:

@@ -87,8 +87,13 @@ def test_the_command_runs_on_spark(spark, tmp_path, seeds):
         expected = local.stdout.replace('"engine": "local"', '"engine": "spark"')
         assert done.stdout == expected  # byte for byte, apart from the run's engine field
         assert json.loads(done.stdout)["pairs"][0]["kind"] == "contained"
-    explain = run_cli(str(path), "--engine", "spark", "--explain")
-    assert explain.returncode == 2 and "--explain is not available with --engine spark" in explain.stderr
+    for flags in (["--explain", "--format", "json"], ["--format", "html"]):  # the shown texts are read back
+        spark_run = run_cli(str(path), "--engine", "spark", "--spark-master", "local[2]", *flags)
+        local = run_cli(str(path), *flags)
+        assert spark_run.returncode == 0, spark_run.stderr
+        assert spark_run.stdout == local.stdout.replace('"engine": "local"', '"engine": "spark"').replace(
+            "engine=local", "engine=spark"
+        )
 
 
 def test_the_spark_benchmark_runs_quick_and_agrees(spark, tmp_path):
