@@ -370,14 +370,13 @@ def _parquet(out: Path, records: Iterator[Mapping[str, Any]], fields: list[str],
         raise InputError(
             f"{out.name}: writing Parquet needs pyarrow: pip install 'newsdedup[parquet]'"
         ) from None
-    count, writer = 0, None
+    count, writer, schema = 0, None, None
     try:
         while batch := [dict.fromkeys(fields) | dict(r) for r in _take(records, 4096)]:
+            table = pa.Table.from_pylist(batch, schema=schema)  # the first batch's types for all
             if writer is None:
-                table = pa.Table.from_pylist(batch)
-                writer = pq.ParquetWriter(out, table.schema)
-            else:
-                table = pa.Table.from_pylist(batch, schema=writer.schema_arrow)
+                schema = table.schema
+                writer = pq.ParquetWriter(out, schema)
             writer.write_table(table)
             count += len(batch)
         if writer is None:

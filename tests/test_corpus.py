@@ -190,3 +190,20 @@ def test_empty_articles_are_skipped_by_default_and_refused_with_strict(tmp_path)
     ]
     strict = run_cli(str(tmp_path / "in.jsonl"), "--strict")
     assert strict.returncode == 2 and "article 'empty' is empty (no words)" in strict.stderr
+
+
+def test_large_files_are_written_in_batches_and_read_back_whole(tmp_path):
+    pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from dedup.corpus import write_records
+
+    rows = [{"id": k, "text": f"record {k}", "n": k % 7, "tags": [str(k)]} for k in range(9000)]  # 3 batches
+    for name in ("big.parquet", "big.jsonl", "big.csv"):
+        assert write_records(tmp_path / name, iter(rows), ["id", "text", "n", "tags"]) == len(rows)
+    assert pq.read_table(tmp_path / "big.parquet").to_pylist() == rows
+    assert read_jsonl(tmp_path / "big.jsonl") == rows
+    bad = [*rows[:5000], {"id": "x", "text": "y", "n": "not a number", "tags": []}]
+    with pytest.raises(Exception, match="a field's type differs from the first records'"):
+        write_records(tmp_path / "bad.parquet", iter(bad), ["id", "text", "n", "tags"])
+    assert not (tmp_path / "bad.parquet").exists()  # nothing half-written

@@ -172,7 +172,7 @@ def unsigned_all(values: Sequence[int]) -> list[int]:
 
 
 def pack_text(text: str) -> bytes:
-    return zlib.compress(text.encode("utf-8"), 6)
+    return zlib.compress(text.encode("utf-8"), 1)  # 3x faster than level 6; a tenth larger
 
 
 def unpack_text(data: bytes) -> tuple[str, str]:
