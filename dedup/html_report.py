@@ -94,23 +94,24 @@ function sortPairs(column) {  // click a heading: sort by it, again for the othe
   body.dataset.sorted = up ? String(column) : '';
   body.append(...rows);
 }
-function cell(side, which) {  // [index, text, changed word positions | null, marked [start, end] | null]
+function cell(side, which) {  // [index, text in DATA.s, changed word positions | null, marked [start, end] | null]
   const td = document.createElement('td');
   if (!side) { td.className = 'empty'; return td; }
+  const text = DATA.s[side[1]];
   td.className = which; td.dir = 'auto';
   const label = document.createElement('span'); label.className = 'muted';
   label.textContent = which + '[' + side[0] + '] '; td.append(label);
   if (side[2]) {
     const changed = new Set(side[2]);
-    side[1].split(' ').forEach((word, k) => {
+    text.split(' ').forEach((word, k) => {
       if (k) td.append(' ');
       if (changed.has(k)) { const s = document.createElement('span'); s.className = 'changed';
         s.textContent = word; td.append(s); } else td.append(word);
     });
   } else if (side[3]) {
-    const mark = document.createElement('mark'); mark.textContent = side[1].slice(side[3][0], side[3][1]);
-    td.append(side[1].slice(0, side[3][0]), mark, side[1].slice(side[3][1]));
-  } else td.append(side[1]);
+    const mark = document.createElement('mark'); mark.textContent = text.slice(side[3][0], side[3][1]);
+    td.append(text.slice(0, side[3][0]), mark, text.slice(side[3][1]));
+  } else td.append(text);
   return td;
 }
 function draw(details) {
@@ -359,41 +360,37 @@ def _bar(value: float) -> str:
 
 
 def _pair_data(result: DedupResult, texts: Mapping[ArticleId, str]) -> dict[str, Any]:
-    """Each drawn pair's rows, compact: ``[kind, side a, side b]``, a side ``[index, text,
-    changed word positions or null, the marked [start, end] of a sentence inside it or null]``."""
+    """Each drawn pair's rows, compact: ``{"s": [every paragraph text once], "pair-N": rows}``, a
+    row ``[kind, side a, side b]``, a side ``[index, its text's place in "s", changed word
+    positions or null, the marked [start, end] of a sentence inside it or null]``. An article in
+    many pairs carries its paragraphs once."""
     misread = misreads(result)
-    out = {}
+    strings: dict[str, int] = {}
+    out: dict[str, Any] = {}
     for number, pair in enumerate(result.pairs[:MAX_PAIRS], 1):
         rows = explain(pair, texts[pair.a], texts[pair.b], misreads=misread).rows
-        out[f"pair-{number}"] = [_row(row) for row in rows]
+        out[f"pair-{number}"] = [_row(row, strings) for row in rows]
+    out["s"] = list(strings)
     return out
 
 
-def _row(row: Row) -> list[Any]:
+def _row(row: Row, strings: dict[str, int]) -> list[Any]:
     a, b = row.a, row.b
     inner = None
     if row.kind in ("sentence", "a_inside_b", "b_inside_a") and a is not None and b is not None:
         inner = a if len(a.text) <= len(b.text) else b  # the shorter sits inside the longer
-    return [
-        row.kind,
-        _side(a, inner if inner is not a else None),
-        _side(b, inner if inner is not b else None),
-    ]
+    return [row.kind, _side(a, inner if inner is not a else None, strings),
+            _side(b, inner if inner is not b else None, strings)]  # fmt: skip
 
 
-def _side(side: Side | None, inner: Side | None) -> list[Any] | None:
+def _side(side: Side | None, inner: Side | None, strings: dict[str, int]) -> list[Any] | None:
     if side is None:
         return None
     if side.words:
-        words = [w for w, _ in side.words]
-        return [
-            side.index,
-            " ".join(words),
-            [k for k, (_, shared) in enumerate(side.words) if not shared],
-            None,
-        ]
+        text = " ".join(w for w, _ in side.words)
+        changed = [k for k, (_, shared) in enumerate(side.words) if not shared]
+        return [side.index, strings.setdefault(text, len(strings)), changed, None]
     text = side.text.replace("\x00", "\\u0000")
     at = text.find(inner.text) if inner is not None and inner.text else -1
-    if inner is None or at < 0:
-        return [side.index, text, None, None]
-    return [side.index, text, None, [at, at + len(inner.text)]]
+    mark = [at, at + len(inner.text)] if inner is not None and at >= 0 else None
+    return [side.index, strings.setdefault(text, len(strings)), None, mark]
