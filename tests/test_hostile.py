@@ -315,7 +315,7 @@ def test_metadata_columns_reach_every_format(tmp_path):
     data = json.loads(run_cli(str(path), "--format", "json").stdout)
     assert data["articles"][0] == {"id": SEED_A, "meta": {"title": "Title of 000", "outlet": "AA"}}
     rows = list(csv.DictReader(io.StringIO(run_cli(str(path), "--format", "csv").stdout)))
-    assert json.loads(rows[0]["b_meta"]) == {"title": "Title of 001", "outlet": "Daily"}
+    assert (rows[0]["b_title"], rows[0]["b_outlet"], rows[0]["a_outlet"]) == ("Title of 001", "Daily", "AA")
     records = [json.loads(x) for x in run_cli(str(path), "--format", "jsonl").stdout.splitlines()]
     assert [r["id"] for r in records if r["record"] == "article"] == [SEED_A, SEED_B]
 
