@@ -20,10 +20,12 @@ executors are the next step for larger corpora.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import partial
@@ -52,13 +54,14 @@ def session(master: str = "local[*]", **conf: str) -> Any:
     except ImportError:
         raise ConfigError("the Spark engine needs pyspark: pip install 'newsdedup[spark]'") from None
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    _quiet_logs()
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")  # (we use no pandas)
     builder = SparkSession.builder.master(master).appName("dedup").config("spark.ui.enabled", "false")
     builder = builder.config("spark.ui.showConsoleProgress", "false")  # no progress bars on stderr
     for key, value in conf.items():
         builder = builder.config(key, value)
     try:
-        return builder.getOrCreate()
+        with _jvm_output():
+            return builder.getOrCreate()
     except Exception as error:  # no JRE: pyspark raises a bare exception about JAVA_HOME / java
         if "JAVA" in str(error).upper():
             raise ConfigError(
@@ -67,28 +70,27 @@ def session(master: str = "local[*]", **conf: str) -> Any:
         raise
 
 
-_LOG4J = """rootLogger.level = error
-rootLogger.appenderRef.stderr.ref = console
-appender.console.type = Console
-appender.console.name = console
-appender.console.target = SYSTEM_ERR
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = spark: %p %c{1}: %m%n
-"""
-
-
-def _quiet_logs() -> None:
-    """Spark's own start-up lines (WARN and INFO) off: only errors reach stderr, unless
-    ``DEDUP_SPARK_LOGS=1`` or the caller set ``PYSPARK_SUBMIT_ARGS`` itself. (The driver's JVM
-    reads its logging settings when it starts, before any session option applies.)"""
-    if os.environ.get("DEDUP_SPARK_LOGS") or "PYSPARK_SUBMIT_ARGS" in os.environ:
+@contextlib.contextmanager
+def _jvm_output() -> Iterator[None]:
+    """While the session starts: this process's standard error (file descriptor 2) pointed at a
+    log file, so the JVM started now keeps writing its own lines (start-up notices, WARN and INFO
+    logs, Java traces) there for its whole life, not on the user's terminal — unless
+    ``DEDUP_SPARK_LOGS=1``. The file is ``$TMPDIR/dedup-spark-UID.log``."""
+    if os.environ.get("DEDUP_SPARK_LOGS"):
+        yield
         return
-    path = Path(tempfile.gettempdir()) / f"dedup-spark-log4j2-{os.getuid()}.properties"
-    if not path.exists() or path.read_text() != _LOG4J:
-        path.write_text(_LOG4J)
-    os.environ["PYSPARK_SUBMIT_ARGS"] = (
-        f"--driver-java-options -Dlog4j2.configurationFile=file:{path} pyspark-shell"
-    )
+    log = os.open(Path(tempfile.gettempdir()) / f"dedup-spark-{os.getuid()}.log",
+                  os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # fmt: skip
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(log, 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(log)
 
 
 def readable(path: str | Path) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_archive import news_corpus
 
-from conftest import run_cli
+from conftest import fixture_texts, run_cli
 from dedup import InputError, find_duplicates
 
 pytestmark = pytest.mark.slow  # a real Spark session: about 30 s to start on 2 cores
@@ -127,3 +127,24 @@ def test_the_command_writes_parquet_tables_for_big_corpora(spark, tmp_path):
     assert json.loads((out / "run.json").read_text())["summary"]["pairs"] == 1
     again = run_cli(str(ROOT / "fixtures"), "--engine", "spark", "-o", str(out))
     assert again.returncode == 2 and "already holds pairs/ or groups/ tables" in again.stderr
+
+
+@pytest.mark.slow
+def test_the_command_runs_on_a_standalone_cluster(spark, tmp_path):
+    """A real cluster: a master and two workers, each its own JVM process on loopback, the job
+    submitted to spark://127.0.0.1:PORT by the command; the local engine's JSON, apart from the
+    engine field, and nothing of Spark's own logging on stderr."""
+    from services import standalone_spark_cluster
+
+    records = tmp_path / "news.jsonl"
+    texts = sorted(fixture_texts().items())
+    records.write_text("".join(json.dumps({"id": k, "text": v, "outlet": f"paper{n % 2}"}) + "\n"
+                               for n, (k, v) in enumerate(texts)))  # fmt: skip
+    with standalone_spark_cluster(workers=2, scratch=str(tmp_path / "cluster")) as url:
+        for given in (str(ROOT / "fixtures"), str(records)):
+            done = run_cli(given, "--engine", "spark", "--spark-master", url, "--format", "json",
+                           env={"SPARK_LOCAL_IP": "127.0.0.1"})  # fmt: skip
+            assert done.returncode == 0, done.stderr
+            local = run_cli(given, "--format", "json")
+            assert done.stdout == local.stdout.replace('"engine": "local"', '"engine": "spark"')
+            assert "WARN" not in done.stderr and "log level" not in done.stderr, done.stderr
