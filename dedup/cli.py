@@ -188,7 +188,7 @@ def _corpus_policy(args: Any) -> Any:
     """The ``--keep-to`` / ``--removed-to`` policy, checked before the run (``None`` without them)."""
     from pathlib import Path
 
-    from .corpus import Policy, record_format
+    from .corpus import Policy, check_record_target
     from .errors import DedupError
     from .formats import check_output
 
@@ -199,7 +199,7 @@ def _corpus_policy(args: Any) -> Any:
     if "-" in args.paths:
         raise DedupError("--keep-to and --removed-to read the input again: give files, not - (stdin)")
     for target in filter(None, (args.keep_to, args.removed_to)):
-        if record_format(target) != "dataset":
+        if check_record_target(target) != "dataset":  # (a missing package named before the run)
             check_output(Path(target), args.paths)
     return Policy.of(args.drop, args.keep)
 

@@ -314,11 +314,25 @@ def record_format(path: str | Path) -> str:
     return RECORD_SUFFIXES[suffix]
 
 
+def check_record_target(path: str | Path) -> str:
+    """The format ``path`` will be written in, with the package it needs importable: one line
+    naming the path and what to install, before any work."""
+    kind = record_format(path)
+    needs = {"parquet": ("pyarrow", "parquet", "writing Parquet needs pyarrow"),
+             "dataset": ("datasets", "datasets", "a dataset directory needs datasets")}.get(kind)  # fmt: skip
+    if needs is not None:
+        try:
+            __import__(needs[0])
+        except ImportError:
+            raise InputError(f"{path}: {needs[2]}: pip install 'newsdedup[{needs[1]}]'") from None
+    return kind
+
+
 def write_records(path: str | Path, records: Iterable[Mapping[str, Any]], fields: Sequence[str]) -> int:
     """Write ``records`` to ``path`` in the format its name gives, all or nothing (a temporary
     name, renamed when complete); how many were written."""
     target = Path(path)
-    kind = record_format(target)
+    kind = check_record_target(target)
     if target.exists() and (kind == "dataset") != target.is_dir():
         raise InputError(f"{target}: exists and is {'not ' * (kind == 'dataset')}a directory")
     scratch = Path(
@@ -363,13 +377,9 @@ def _cell(value: Any) -> Any:
 
 
 def _parquet(out: Path, records: Iterator[Mapping[str, Any]], fields: list[str], scratch: Path) -> int:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise InputError(
-            f"{out.name}: writing Parquet needs pyarrow: pip install 'newsdedup[parquet]'"
-        ) from None
+    import pyarrow as pa  # (importable: check_record_target said so before the run)
+    import pyarrow.parquet as pq
+
     count, writer, schema = 0, None, None
     try:
         while batch := [dict.fromkeys(fields) | dict(r) for r in _take(records, 4096)]:
@@ -392,12 +402,8 @@ def _parquet(out: Path, records: Iterator[Mapping[str, Any]], fields: list[str],
 
 def _dataset(out: Path, records: Iterator[Mapping[str, Any]], fields: list[str], scratch: Path) -> int:
     """A Hugging Face dataset directory (``save_to_disk``), built from a Parquet file streamed first."""
-    try:
-        import datasets
-    except ImportError:
-        raise InputError(
-            f"{out.name}: a dataset directory needs datasets: pip install 'newsdedup[datasets]'"
-        ) from None
+    import datasets  # (importable: check_record_target said so before the run)
+
     staged = scratch / "records.parquet"
     count = _parquet(staged, records, fields, scratch)
     with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):  # (its progress bars)

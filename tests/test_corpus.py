@@ -2,6 +2,7 @@
 
 import csv
 import json
+import sys
 
 import pytest
 from test_pipeline import templated_corpus
@@ -207,3 +208,18 @@ def test_large_files_are_written_in_batches_and_read_back_whole(tmp_path):
     with pytest.raises(Exception, match="a field's type differs from the first records'"):
         write_records(tmp_path / "bad.parquet", iter(bad), ["id", "text", "n", "tags"])
     assert not (tmp_path / "bad.parquet").exists()  # nothing half-written
+
+
+def test_a_missing_package_for_the_output_is_named_before_the_run(monkeypatch, tmp_path):
+    from dedup import InputError
+    from dedup.corpus import check_record_target
+
+    monkeypatch.setitem(sys.modules, "datasets", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(
+        InputError, match=r"kept\.parquet: writing Parquet needs pyarrow: pip install 'newsdedup\[parquet\]'"
+    ):
+        check_record_target(tmp_path / "kept.parquet")
+    with pytest.raises(InputError, match=r"kept: a dataset directory needs datasets"):
+        check_record_target(tmp_path / "kept")
+    assert check_record_target(tmp_path / "kept.jsonl") == "jsonl"
