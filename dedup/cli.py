@@ -81,6 +81,8 @@ def _main(argv: list[str]) -> int:
     import os
 
     logging.basicConfig(level=logging.WARNING, format="dedup: %(message)s")
+    for handler in logging.getLogger().handlers:  # py4j logs a stopping JVM's every unanswered call,
+        handler.addFilter(_not_py4j)  # with a traceback, on the root logger: the command says one line
     try:
         if argv[:1] == ["serve"]:
             return _serve(args)
@@ -99,6 +101,11 @@ def _main(argv: list[str]) -> int:
         print(f"dedup: internal error: {type(error).__name__}: {error} (DEDUP_DEBUG=1 shows more)",
               file=sys.stderr)  # fmt: skip
         return EXIT_INTERNAL
+
+
+def _not_py4j(record: Any) -> bool:
+    """Whether a log record is not py4j's (Spark's bridge to its JVM)."""
+    return "py4j" not in str(record.pathname)
 
 
 def _subcommand(parser: Any, name: list[str]) -> Any:

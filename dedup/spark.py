@@ -54,9 +54,7 @@ def session(master: str = "local[*]", **conf: str) -> Any:
     except ImportError:
         raise ConfigError("the Spark engine needs pyspark: pip install 'newsdedup[spark]'") from None
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    warnings.filterwarnings(
-        "ignore", message="PySpark does not yet fully support pandas"
-    )  # (we use no pandas)
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")  # (no pandas used)
     builder = SparkSession.builder.master(master).appName("dedup").config("spark.ui.enabled", "false")
     builder = builder.config("spark.ui.showConsoleProgress", "false")  # no progress bars on stderr
     for key, value in conf.items():

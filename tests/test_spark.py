@@ -6,6 +6,7 @@ a missing JRE fails them: they never skip silently in CI.
 """
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,41 @@ def test_the_command_runs_on_a_standalone_cluster(spark, tmp_path):
             local = run_cli(given, "--format", "json")
             assert done.stdout == local.stdout.replace('"engine": "local"', '"engine": "spark"')
             assert "WARN" not in done.stderr and "log level" not in done.stderr, done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "code", "said"), [(2, 130, "interrupted"), (15, 143, "terminated")])
+def test_a_signal_during_a_spark_run_is_one_line(spark, tmp_path, signum, code, said):
+    """Once the JVM runs (a java child process), the signal ends the command with one line: no
+    py4j or Java traceback (py4j logs every call the stopping JVM no longer answers)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "news.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in news_corpus(5, 3000).items()))
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}
+    proc = subprocess.Popen([sys.executable, "-m", "dedup", str(path), "--engine", "spark", "--spark-master",
+                             "local[2]"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not _java_child(proc.pid):
+        time.sleep(0.2)
+    time.sleep(3)  # the session is up and a job under way
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=120)
+    assert (proc.returncode, err) == (code, f"dedup: {said}\n")
+
+
+def _java_child(pid):
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        with open(f"/proc/{entry}/cmdline", "rb") as cmd:
+                            if b"java" in cmd.read():
+                                return True
+            except (OSError, ValueError):
+                continue
+    return False
