@@ -49,10 +49,10 @@ def _ignore_interrupts(parent: int) -> None:
     the worker dies with its parent, even a parent killed with SIGKILL (Linux)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _die_with_parent(parent)
+    die_with_parent(parent)
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """Ask the kernel to kill this process when its parent dies (``PR_SET_PDEATHSIG``); a parent
     gone before the request took effect is caught by looking at the parent's id once more."""
     try:

@@ -67,9 +67,9 @@ def application(location: str, token: str | None, max_bytes: int, parent: int | 
     """The application one server process runs: the archive opened now, closed at shutdown.
     ``parent``: the supervisor's process id, when this is one of its workers (it ends with it)."""
     if parent is not None:
-        from .executor import _die_with_parent
+        from .executor import die_with_parent
 
-        _die_with_parent(parent)
+        die_with_parent(parent)
     archive = Archive(location)
 
     @contextlib.asynccontextmanager

@@ -199,9 +199,10 @@ class SQLiteBackend:
         return int(row[0]), max(int(row[1]), int(stored[0]) if stored else 0)
 
     def _in(self, query: str, values: Sequence[Any]) -> Iterable[tuple[Any, ...]]:
+        """``query`` with ``{0}`` (each time it appears) standing for a chunk of ``values``."""
         for start in range(0, len(values), _IN):
             part = values[start : start + _IN]
-            yield from self.db.execute(query.format(",".join("?" * len(part))), part)
+            yield from self.db.execute(query.format(",".join(f"?{k + 1}" for k in range(len(part)))), part)
 
     def rows_of_ids(self, ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
         return {
@@ -213,14 +214,10 @@ class SQLiteBackend:
         return {bytes(d): r for d, r in self._in(query, digests)}
 
     def holders(self, keys: Sequence[int]) -> dict[int, list[int]]:
-        tables = self._key_tables()
-        found: list[tuple[int, int]] = []
-        values = signed_all(keys)
-        for start in range(0, len(values), _IN):
-            part = values[start : start + _IN]
-            marks = ",".join(f"?{k + 1}" for k in range(len(part)))
-            query = " UNION ALL ".join(f"SELECT key, row FROM {t} WHERE key IN ({marks})" for t in tables)
-            found += self.db.execute(query, part).fetchall()
+        query = " UNION ALL ".join(
+            f"SELECT key, row FROM {t} WHERE key IN ({{0}})" for t in self._key_tables()
+        )
+        found = list(self._in(query, signed_all(keys)))
         out: dict[int, list[int]] = {}
         for key, (_, row) in zip(unsigned_all([k for k, _ in found]), found, strict=True):
             out.setdefault(key, []).append(row)
