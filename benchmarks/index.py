@@ -240,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
         out["add"] = measure_add(location, items, args.batch, args.workers)
         out["batch_run"] = measure_batch(items, args.workers)
         out["query"] = measure_query(location, new, args.latency_sample, args.workers)
-        out["serve"] = measure_serve(location, new, args.clients, args.requests, args.serve_workers, args.rate)
+        out["serve"] = measure_serve(
+            location, new, args.clients, args.requests, args.serve_workers, args.rate
+        )
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from services import scratch_redis_server  # the tests' helper: a scratch redis-server
 
