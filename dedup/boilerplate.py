@@ -105,15 +105,26 @@ def _judge(
         if value in known:
             continue
         carriers = rows[group[:SAMPLE]]
-        share = shared[carriers] / np.maximum(total[carriers], 1.0)
-        if np.median(share) < 0.5:
-            if signatures is None or not _one_story(signatures[carriers], rules.boilerplate_one_story):
-                found.add(value)
-        elif group.size >= rules.boilerplate_many_docs:
-            rest = np.maximum(total[carriers] - line_chars[group[:SAMPLE]], 1.0)
-            if np.median((total[carriers] - shared[carriers]) / rest) >= 0.5:
-                found.add(value)
+        if is_boilerplate(line_chars[group[:SAMPLE]], total[carriers], shared[carriers], group.size,
+                          None if signatures is None else signatures[carriers], rules):  # fmt: skip
+            found.add(value)
     return found
+
+
+def is_boilerplate(
+    chars: np.ndarray, total: np.ndarray, shared: np.ndarray, carriers: int, signatures: np.ndarray | None,
+    rules: DedupConfig,
+) -> bool:  # fmt: skip
+    """Rules 3 to 5 for one frequent line, the one place they are written (the Spark engine asks
+    it line by line on its executors): ``carriers`` articles hold it; ``chars`` is its length in the
+    first :data:`SAMPLE` of them by id, ``total`` and ``shared`` their characters in all lines and
+    in frequent lines (boilerplate found so far taken out of both), ``signatures`` theirs."""
+    if np.median(shared / np.maximum(total, 1.0)) < 0.5:
+        return signatures is None or not _one_story(signatures, rules.boilerplate_one_story)
+    if carriers >= rules.boilerplate_many_docs:
+        rest = np.maximum(total - chars, 1.0)
+        return bool(np.median((total - shared) / rest) >= 0.5)
+    return False
 
 
 def _one_story(signatures: np.ndarray, one_story: float) -> bool:

@@ -366,6 +366,26 @@ class SketchTable:
             del parts
         return cls(**merged)
 
+    def split(self) -> list[SketchTable]:
+        """One table per row (in row order): what the Spark engine moves article by article."""
+        entries = {
+            name: np.searchsorted(getattr(self, name), np.arange(len(self) + 1))
+            for name in ("anchor_rows", "passage_rows", "line_rows")
+        }
+        out = []
+        for row in range(len(self)):
+            columns: dict[str, Any] = {}
+            for name in _ARRAYS:
+                group = _ENTRIES.get(name)
+                if group is None:  # one value per row
+                    columns[name] = getattr(self, name)[row : row + 1].copy()
+                    continue
+                start, stop = entries[group][row], entries[group][row + 1]
+                column = getattr(self, name)[start:stop]
+                columns[name] = np.zeros_like(column) if name == group else column.copy()
+            out.append(SketchTable(settings=self.settings, ids=[self.ids[row]], **columns))
+        return out
+
     def release(self) -> None:
         """Free the columns only candidates and the pre-check read (signatures, anchors, passages,
         lines), keeping the per-row counts: what a run holds while it aligns, at a million rows
@@ -414,6 +434,13 @@ class SketchTable:
 
 
 _ARRAYS = tuple(f.name for f in fields(SketchTable) if f.name not in ("settings", "ids"))
+_ENTRIES = {
+    name: f"{kind}_rows"
+    for kind, names in (("anchor", ("anchors",)), ("passage", ("passages",)),
+                        ("line", ("line_hashes", "line_chars", "line_words")))
+    for name in (f"{kind}_rows", *names)
+}  # fmt: skip
+"""The columns with entries of rows (``*_rows`` says whose), by column."""
 
 
 def _read_header(data: bytes) -> tuple[dict[str, Any], int]:

@@ -1,21 +1,11 @@
 """The same pipeline on Apache Spark: ``dedup.spark.find_duplicates(df_or_paths)``.
 
-What runs where (this is the first Spark engine, a hybrid):
-
-- **on the executors**, the work that grows with the text: reading, sketching each partition
-  (512 articles at a time, :meth:`SketchTable.build` — the same code as the local engine), the
-  signatures of boilerplate-heavy articles without their boilerplate, and for every candidate
-  pair both texts joined in, the exact shingle containment and the paragraph alignment;
-- **on the driver**, the work on sketches (a few hundred bytes an article): exact copies,
-  boilerplate lines, LSH band and anchor buckets with their caps, the MinHash estimate of the
-  pre-check, the decision and the story groups — the local engine's functions, so the results are
-  the local engine's (tested); the metadata of the articles a result shows is brought back by a
-  filter at the end.
-
-Both run through the one stage sequence (:mod:`dedup.run`): this module only fills its plug points
-with :class:`SparkTexts`. The driver holds the sketch table (about 2.8 GB per million articles, as the local engine), which
-bounds this engine to tens of millions of articles; bucket joins and connected components on the
-executors are the next step for larger corpora.
+Every stage runs on the executors (:mod:`dedup.spark_stages`): sketching, exact copies,
+boilerplate, candidate buckets, the MinHash estimate, the exact check and alignment (joins with
+the texts), and the story groups (connected components, then the majority rule per component).
+The driver keeps settings, counts and bounded sets (boilerplate lines, template sentences), and
+gets the reported pairs and story groups back at the end, with the metadata of the articles they
+show. The result equals the local engine's (tested).
 """
 
 from __future__ import annotations
@@ -26,22 +16,17 @@ import os
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import Any, Literal
-
-import numpy as np
 
 from .articles import WHERE, ArticleId, id_key
 from .config import DedupConfig
 from .errors import ConfigError, InputError
 from .results import DedupResult
-from .run import BatchSource, run
-from .sketch import SketchSettings, SketchTable, furniture_rows, signatures_without
-from .store import Shingles, ShingleStore
-from .verification import AlignTask, Outcome, align_chunk, exact_containment, passes_check
+from .run import StageClock, run_params, shown_ids
+from .spark_stages import ranked, run_stages
 
 CHUNK = 512
 READERS = {".jsonl": "json", ".ndjson": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
@@ -151,70 +136,30 @@ def find_duplicates(
         raise ConfigError("the semantic check runs on the local engine only: drop --engine spark")
     spark = spark or session()
     df = frame(spark, data, id_column, text_column)
-    texts = SparkTexts(df, config, StorageLevel.MEMORY_AND_DISK)
+    level = StorageLevel.MEMORY_AND_DISK
+    clock = StageClock(timings if timings is not None else {})
+    texts = ranked(df.rdd.map(lambda row: (row["id"], row["text"]))).persist(level)
     try:
-        return run(texts, BatchSource(config), config, on_empty=on_empty, engine="spark", timings=timings)
+        pairs, clusters, skipped, summary = run_stages(texts, config, level, on_empty=on_empty, clock=clock)
     finally:
-        texts.close()
+        texts.unpersist()
+    meta = metadata(df, shown_ids(pairs, clusters))
+    params = {**run_params(config), "engine": "spark"}
+    return DedupResult(tuple(pairs), tuple(clusters), skipped, params, summary, meta, None)
 
 
-class SparkTexts:
-    """The Spark plug of the stage sequence (:mod:`dedup.run`): the texts stay in a Spark dataset;
-    sketching, resketching, the exact check and alignment run on the executors, next to them."""
-
-    def __init__(self, df: Any, config: DedupConfig, level: Any) -> None:
-        self.df = df
-        self.meta_columns = [c for c in df.columns if c not in ("id", "text")]
-        self.texts = df.rdd.map(lambda row: (row["id"], row["text"])).persist(level)
-        self.config = config
-        self.ids: list[ArticleId] = []
-        self.furniture: set[ArticleId] = set()
-
-    def close(self) -> None:
-        self.texts.unpersist()
-
-    def sketch(self, settings: SketchSettings) -> SketchTable:
-        parts = self.texts.mapPartitions(partial(_sketch_partition, settings=settings)).collect()
-        table = SketchTable.concat([SketchTable.from_bytes(p, expect=settings) for p in parts], settings)
-        self.ids = table.ids
-        return table
-
-    def where(self, row: int) -> str:
-        return ""
-
-    def metadata(self, ids: set[ArticleId]) -> dict[ArticleId, dict[str, Any]]:
-        """The other columns of the shown articles (non-null values), brought back by a filter."""
-        if not self.meta_columns or not ids:
-            return {}
-        rows = (
-            self.df.where(self.df["id"].isin(sorted(ids, key=id_key)))
-            .select("id", *self.meta_columns)
-            .collect()
-        )
-        out = {}
-        for row in rows:
-            values = {k: v for k, v in row.asDict(recursive=True).items() if k != "id" and v is not None}
-            if values:
-                out[row["id"]] = values
-        return out
-
-    def text(self, row: int) -> str:
-        raise ConfigError("the texts of a Spark run stay on the cluster")
-
-    def extend(self, articles: Any, settings: SketchSettings) -> SketchTable:
-        raise ConfigError("the Spark engine compares one collection, not an archive")
-
-    def resketch(self, table: SketchTable, rows: np.ndarray, boilerplate: frozenset[int]) -> None:
-        redo = furniture_rows(table, rows, boilerplate, self.config.furniture_share)
-        self.furniture |= {table.ids[r] for r in redo.tolist()}
-        _resketch(self.texts, table, redo, boilerplate, table.settings)
-
-    def check_and_align(
-        self, tasks: list[AlignTask], boilerplate: frozenset[int], templates: np.ndarray, config: DedupConfig
-    ) -> list[Outcome]:
-        outcome = _align_on_spark(self.texts, tasks, self.ids, self.furniture, boilerplate, templates, config)
-        keys = [t.candidate if t.candidate is not None else -1 - t.b for t in tasks]
-        return [outcome[k] for k in keys]
+def metadata(df: Any, ids: set[ArticleId]) -> dict[ArticleId, dict[str, Any]]:
+    """The other columns of the shown articles (non-null values), brought back by a filter."""
+    columns = [c for c in df.columns if c not in ("id", "text")]
+    if not columns or not ids:
+        return {}
+    rows = df.where(df["id"].isin(sorted(ids, key=id_key))).select("id", *columns).collect()
+    out = {}
+    for row in rows:
+        values = {k: v for k, v in row.asDict(recursive=True).items() if k != "id" and v is not None}
+        if values:
+            out[row["id"]] = values
+    return out
 
 
 def find_duplicates_in(
@@ -237,94 +182,3 @@ def find_duplicates_in(
     result = find_duplicates(frame, spark=spark, config=config, on_empty=on_empty)
     meta = {i: json.loads(m["meta"]) for i, m in result.meta.items()}
     return replace(result, meta={i: m for i, m in meta.items() if m})
-
-
-def _sketch_partition(rows: Iterable[tuple[ArticleId, str]], *, settings: SketchSettings) -> Iterator[bytes]:
-    """A partition's sketch tables, :data:`CHUNK` articles each, as bytes."""
-    batch: list[tuple[ArticleId, str]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == CHUNK:
-            yield SketchTable.build([t for _, t in batch], settings, [i for i, _ in batch]).to_bytes()
-            batch = []
-    if batch:
-        yield SketchTable.build([t for _, t in batch], settings, [i for i, _ in batch]).to_bytes()
-
-
-def _resketch(
-    texts: Any, table: SketchTable, redo: np.ndarray, boilerplate: frozenset[int], settings: SketchSettings
-) -> None:
-    """The signatures and shingle counts of the ``redo`` rows without boilerplate, on the executors."""
-    if redo.size == 0:
-        return
-    row_of = {table.ids[r]: r for r in redo.tolist()}
-    wanted = texts.context.broadcast(set(row_of))
-    work = partial(signatures_without, boilerplate=boilerplate, settings=settings)
-
-    def part(rows: Iterable[tuple[ArticleId, str]]) -> Iterator[tuple[ArticleId, np.ndarray, int]]:
-        chosen = [(i, t) for i, t in rows if i in wanted.value]
-        if chosen:
-            signatures, counts, _ = work([t for _, t in chosen])
-            yield from ((i, signatures[k], int(counts[k])) for k, (i, _) in enumerate(chosen))
-
-    for article_id, signature, count in texts.mapPartitions(part).collect():
-        table.signatures[row_of[article_id]] = signature
-        table.shingles[row_of[article_id]] = count
-
-
-def _align_on_spark(
-    texts: Any, tasks: list[Any], ids: list[ArticleId], redone: set[ArticleId], boilerplate: frozenset[int],
-    templates: np.ndarray, config: DedupConfig,
-) -> dict[int, tuple[bool, Any, Any]]:  # fmt: skip
-    """For each task (keyed by candidate index, or -1 - row for exact copies): whether it passed the
-    exact containment check, its alignment (or None) and shingle overlap, computed next to the texts."""
-    context = texts.context
-    furniture = context.broadcast(redone)
-    keyed = context.parallelize(
-        [(ids[t.a], (t.candidate if t.candidate is not None else -1 - t.b, ids[t.b])) for t in tasks],
-        max(1, min(len(tasks) // 256, 4 * context.defaultParallelism)),
-    )
-    by_a = keyed.join(texts).map(lambda kv: (kv[1][0][1], (kv[1][0][0], kv[0], kv[1][1])))
-    both = by_a.join(texts).map(lambda kv: (kv[1][0][0], kv[1][0][1], kv[0], kv[1][0][2], kv[1][1]))
-    work = partial(_check_and_align, boilerplate=boilerplate, templates=templates, config=config,
-                   furniture=furniture)  # fmt: skip
-    return dict(both.mapPartitions(work).collect())
-
-
-def _check_and_align(
-    tasks: Iterable[tuple[int, ArticleId, ArticleId, str, str]], *, boilerplate: frozenset[int],
-    templates: np.ndarray, config: DedupConfig, furniture: Any,
-) -> Iterator[tuple[int, tuple[bool, Any, Any]]]:  # fmt: skip
-    """The exact pre-check (as the local engine's, from the two texts' shingles) and the alignment
-    of a partition's tasks, :data:`CHUNK` at a time."""
-    batch = list(tasks)
-    settings = SketchSettings.of(config)
-    for start in range(0, len(batch), CHUNK):
-        chunk = batch[start : start + CHUNK]
-        names = sorted({n for _, a, b, _, _ in chunk for n in (a, b)}, key=id_key)
-        text_of = {a: ta for _, a, _, ta, _ in chunk} | {b: tb for _, _, b, _, tb in chunk}
-        row = {n: k for k, n in enumerate(names)}
-        with ShingleStore() as store:
-            _, shingles = SketchTable.build_with_shingles([text_of[n] for n in names], settings)
-            store.put(np.arange(len(names)), shingles)
-            redone = [n for n in names if n in furniture.value]
-            if redone:
-                _, counts, values = signatures_without([text_of[n] for n in redone], boilerplate=boilerplate,
-                                                        settings=settings)  # fmt: skip
-                store.put(np.array([row[n] for n in redone]), Shingles.untagged(counts, values))
-            candidates = [(k, a, b) for k, a, b, _, _ in chunk if k >= 0]
-            passed = {k for k, _, _ in candidates}
-            if candidates:
-                pairs = np.array([(row[a], row[b]) for _, a, b in candidates], dtype=np.int64)
-                whole, own = exact_containment(np.sort(pairs, axis=1), store, boilerplate, templates)
-                keep = passes_check(whole, own, config)
-                passed = {k for (k, _, _), ok in zip(candidates, keep.tolist(), strict=True) if ok}
-        work = [(k, a, b, ta, tb) for k, a, b, ta, tb in chunk if k < 0 or k in passed]
-        results = align_chunk(
-            [(k < 0, ta, tb) for k, _, _, ta, tb in work], config=config, boilerplate=boilerplate
-        )
-        done = {
-            k: (True, alignment, overlap) for (k, *_), (alignment, overlap) in zip(work, results, strict=True)
-        }
-        for k, *_ in chunk:
-            yield k, done.get(k, (False, None, None))

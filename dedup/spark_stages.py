@@ -1,0 +1,458 @@
+"""The stage sequence of :mod:`dedup.run`, distributed: every stage runs on the Spark executors.
+
+The driver holds settings, counts and sets of bounded size (boilerplate lines, template
+sentences, the ids of empty articles); never a table of articles or of pairs until the end, where
+the reported pairs and story groups come back as the result. Article by article, the data is an
+RDD keyed by each article's *rank* (its place in id order, which every tie-break of the local
+engine uses), and each stage applies the local engine's own rule to the part it concerns:
+
+    sketch (per partition) ─► exact copies (group by digest) ─► boilerplate (line counts, then
+    rules 3-5 per frequent line, :func:`dedup.boilerplate.is_boilerplate`) ─► furniture resketch
+    ─► candidates (group by band value, anchor, passage: :func:`dedup.candidates.bucket_pairs` per
+    bucket) ─► estimate (pairs joined with both sketches: :func:`dedup.verification.estimate`)
+    ─► exact check + align (pairs joined with both texts) ─► story groups (connected components by
+    large-star/small-star, then :func:`dedup.clustering.assign_groups` per component)
+
+So the result equals the local engine's (tested on the same corpora), at any number of articles
+the cluster holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import partial
+from itertools import islice
+from operator import add
+from typing import Any, Literal
+
+import numpy as np
+
+from .articles import ArticleId, id_key
+from .boilerplate import PASSES, SAMPLE, is_boilerplate
+from .candidates import Candidates, band_keys, bucket_pairs, lsh_bands
+from .clustering import STRONG_KINDS, assign_groups, clusters_of
+from .config import DedupConfig
+from .errors import EmptyArticleError
+from .results import Cluster, Pair, RunSummary, Skipped
+from .run import StageClock
+from .sketch import SketchSettings, SketchTable, furniture_rows, signatures_without
+from .store import Shingles, ShingleStore
+from .verification import AlignTask, align_chunk, estimate, exact_containment, make_pair, passes_check
+
+CHUNK = 512
+"""Articles sketched (or pairs checked) at a time on an executor."""
+
+Row = tuple[int, SketchTable]  # (rank, the article's one-row sketch table)
+
+
+def ranked(rows: Any) -> Any:
+    """``(id, text)`` records as ``(rank, (id, text))``, rank = place in id order."""
+    ordered = rows.sortBy(lambda kv: id_key(kv[0]))
+    return ordered.zipWithIndex().map(lambda item: (item[1], item[0]))
+
+
+def run_stages(
+    texts: Any, config: DedupConfig, level: Any, *, on_empty: Literal["skip", "error"], clock: StageClock
+) -> tuple[list[Pair], list[Cluster], tuple[Skipped, ...], RunSummary]:
+    """Every stage on ``texts`` (``(rank, (id, text))``, persisted): the reported pairs, the story
+    groups, the articles skipped and the counts."""
+    settings = SketchSettings.of(config)
+    rows = texts.mapPartitions(partial(_sketch_partition, settings=settings)).persist(level)
+    n = texts.count()
+    parts = max(texts.getNumPartitions(), texts.context.defaultParallelism)
+    clock.lap("read_and_sketch")
+    skipped = _empty(rows, on_empty)
+    kept = rows.filter(lambda r: r[1].words[0] > 0)
+    exact = (
+        kept.map(lambda r: (bytes(r[1].digests[0]), r[0])).groupByKey(parts).flatMap(_copies).persist(level)
+    )
+    leaders = kept.subtractByKey(exact.map(lambda t: (t[1], None)), parts).persist(level)
+    clock.lap("exact_copies")
+    boilerplate = _boilerplate(leaders, config, parts)
+    leaders, furniture = _resketched(leaders, texts, boilerplate, config, level, parts)
+    clock.lap("boilerplate")
+    candidates, counts, crowded = _candidates(leaders, config, level, parts)
+    clock.lap("candidates")
+    survivors = _estimated(candidates, leaders, crowded, config, parts)
+    clock.lap("precheck")
+    outcomes = _aligned(
+        exact, survivors, texts, leaders, furniture, boilerplate, crowded, config, parts
+    ).persist(level)
+    checked, aligned = outcomes.map(lambda o: (int(o[1] and not o[0]), int(o[2]))).fold(
+        (0, 0), lambda x, y: (x[0] + y[0], x[1] + y[1])
+    )
+    reported = outcomes.filter(lambda o: o[3] is not None).map(lambda o: o[3:]).persist(level)
+    pairs = sorted((p for p, *_ in reported.collect()), key=lambda p: (id_key(p.a), id_key(p.b)))
+    clock.lap("align")
+    clusters = _story_groups(reported, exact, rows, level, parts)
+    clock.lap("cluster")
+    kinds = {k: sum(p.kind == k for p in pairs) for k in ("exact", "near_duplicate", "contained", "partial")}
+    summary = RunSummary(
+        articles=n, compared=n - len(skipped), skipped=len(skipped), distinct_texts=leaders.count(),
+        boilerplate_lines=len(boilerplate), candidate_pairs=counts[0], candidate_pairs_lsh=counts[1],
+        candidate_pairs_anchor=counts[2], anchors_shared_too_widely=len(crowded), prechecked_pairs=checked,
+        aligned_pairs=aligned, pairs=len(pairs), pairs_exact=kinds["exact"],
+        pairs_near_duplicate=kinds["near_duplicate"], pairs_contained=kinds["contained"],
+        pairs_partial=kinds["partial"], pairs_rewritten=0, clusters=len(clusters),
+        articles_in_clusters=sum(len(c.members) for c in clusters),
+    )  # fmt: skip
+    for data in (rows, exact, leaders, outcomes, reported):
+        data.unpersist()
+    return pairs, clusters, skipped, summary
+
+
+def _sketch_partition(
+    items: Iterable[tuple[int, tuple[ArticleId, str]]], *, settings: SketchSettings
+) -> Iterator[Row]:
+    """Each article of a partition as ``(rank, one-row sketch table)``, sketched :data:`CHUNK` at a time."""
+    items = iter(items)
+    while chunk := list(islice(items, CHUNK)):
+        table = SketchTable.build([t for _, (_, t) in chunk], settings, [i for _, (i, _) in chunk])
+        yield from zip((rank for rank, _ in chunk), table.split(), strict=True)
+
+
+def _empty(rows: Any, on_empty: str) -> tuple[Skipped, ...]:
+    """The articles without words (their ids: one per empty article), or the error naming the first."""
+    empty = rows.filter(lambda r: r[1].words[0] == 0).map(lambda r: (r[0], r[1].ids[0])).collect()
+    if empty and on_empty == "error":
+        raise EmptyArticleError(f"article {min(empty)[1]!r} is empty (no words)")
+    return tuple(sorted((Skipped(str(i), "empty: no words") for _, i in empty), key=lambda s: s.id))
+
+
+def _copies(group: tuple[bytes, Iterable[int]]) -> Iterator[tuple[int, int]]:
+    """``(leader, copy)`` ranks of one digest's articles: the first by id leads."""
+    ranks = sorted(group[1])
+    return ((ranks[0], r) for r in ranks[1:])
+
+
+# ---------------------------------------------------------------- boilerplate
+
+
+def _boilerplate(leaders: Any, config: DedupConfig, parts: int) -> frozenset[int]:
+    """:func:`dedup.boilerplate.find_boilerplate` over the distinct texts: frequent lines counted
+    by a reduction, rules 3-5 judged per line on the executors from the first :data:`SAMPLE`
+    carriers by id; each pass with the boilerplate found so far (a bounded set) broadcast."""
+    min_docs = config.boilerplate_min_docs
+    if leaders.map(lambda r: len(r[1].line_hashes)).sum() < min_docs:
+        return frozenset()
+    lines = leaders.flatMap(lambda r: ((int(h), 1) for h in r[1].line_hashes.tolist()))
+    counts = lines.reduceByKey(add, parts).filter(lambda kv: kv[1] >= min_docs).collectAsMap()
+    if not counts:
+        return frozenset()
+    context = leaders.context
+    frequent = context.broadcast(counts)
+    samples = (
+        leaders.flatMap(lambda r: _carrier(r, frequent.value))
+        .combineByKey(lambda v: [v], _sampled, lambda x, y: _sampled_all(x + y), parts)
+        .persist()
+    )
+    found: set[int] = set()
+    for _ in range(PASSES):
+        known = context.broadcast(frozenset(found))
+        new = samples.filter(partial(_judged, known=known, frequent=frequent, config=config)).keys().collect()
+        if not new:
+            break
+        found |= set(new)
+    samples.unpersist()
+    return frozenset(found)
+
+
+def _carrier(row: Row, frequent: dict[int, int]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """For each frequent line of a text: the text as one of its carriers (rank, the line's
+    characters, the text's characters, its frequent lines with theirs, its signature)."""
+    rank, table = row
+    held = [(int(h), int(c)) for h, c in zip(table.line_hashes.tolist(), table.line_chars.tolist(), strict=True)
+            if h in frequent]  # fmt: skip
+    if not held:
+        return
+    total = int(table.line_chars.sum())
+    for line, chars in held:
+        yield line, (rank, chars, total, held, table.signatures[0])
+
+
+def _sampled(kept: list[Any], value: Any) -> list[Any]:
+    return _sampled_all([*kept, value])
+
+
+def _sampled_all(values: list[Any]) -> list[Any]:
+    """The first :data:`SAMPLE` carriers by id."""
+    return sorted(values, key=lambda v: v[0])[:SAMPLE]
+
+
+def _judged(item: tuple[int, list[Any]], *, known: Any, frequent: Any, config: DedupConfig) -> bool:
+    """Rules 3-5 for one frequent line, the boilerplate ``known`` (broadcast) taken out of its carriers."""
+    line, carriers = item
+    known, frequent = known.value, frequent.value
+    if line in known:
+        return False
+    chars = np.array([c for _, c, _, _, _ in carriers], dtype=np.float64)
+    gone = np.array([sum(n for h, n in held if h in known) for *_, held, _ in carriers], dtype=np.float64)
+    shared = np.array([sum(n for _, n in held) for *_, held, _ in carriers], dtype=np.float64) - gone
+    total = np.array([t for _, _, t, _, _ in carriers], dtype=np.float64) - gone
+    signatures = np.stack([s for *_, s in carriers])
+    return is_boilerplate(chars, total, shared, frequent[line], signatures, config)
+
+
+def _resketched(
+    leaders: Any, texts: Any, boilerplate: frozenset[int], config: DedupConfig, level: Any, parts: int
+) -> tuple[Any, Any]:
+    """The distinct texts with the signatures of those mostly boilerplate taken without it
+    (:func:`dedup.sketch.furniture_rows`), and the ranks of those (``(rank, True)``)."""
+    if not boilerplate:
+        return leaders, leaders.context.emptyRDD()
+    share = config.furniture_share
+
+    def flagged(part: Iterable[Row]) -> Iterator[tuple[int, bool]]:
+        part = list(part)
+        if part:
+            table = SketchTable.concat([t for _, t in part], part[0][1].settings)
+            yield from (
+                (part[k][0], True)
+                for k in furniture_rows(table, np.arange(len(part)), boilerplate, share).tolist()
+            )
+
+    furniture = leaders.mapPartitions(flagged).persist(level)  # (a persisted RDD hands out copies)
+    settings = SketchSettings.of(config)
+
+    def redo(part: Iterable[tuple[int, tuple[bool, tuple[ArticleId, str]]]]) -> Iterator[tuple[int, Any]]:
+        part = list(part)
+        if part:
+            signatures, counts, _ = signatures_without([t for _, (_, (_, t)) in part], boilerplate=boilerplate,
+                                                       settings=settings)  # fmt: skip
+            yield from ((rank, (signatures[k], int(counts[k]))) for k, (rank, _) in enumerate(part))
+
+    new = furniture.join(texts, parts).mapPartitions(redo)
+    return leaders.leftOuterJoin(new, parts).mapValues(_with_signature).persist(level), furniture
+
+
+def _with_signature(value: tuple[SketchTable, Any]) -> SketchTable:
+    table, new = value
+    if new is not None:
+        table.signatures[0], table.shingles[0] = new
+    return table
+
+
+# ---------------------------------------------------------------- candidates
+
+
+def _candidates(
+    leaders: Any, config: DedupConfig, level: Any, parts: int
+) -> tuple[Any, tuple[int, int, int], np.ndarray]:
+    """Candidate pairs ``(rank a, rank b)``, a < b, distinct: articles sharing a band value, an
+    anchor or a passage, each bucket paired by :func:`dedup.candidates.bucket_pairs` in id order;
+    their counts (all, from bands, from anchors) and the crowded anchors (sorted)."""
+    bands, rows_per_band = lsh_bands(config.candidate_threshold, config.num_perm)
+    window = config.crowded_window
+
+    def band_values(row: Row) -> Iterator[tuple[tuple[int, int], int]]:
+        rank, table = row
+        keys = band_keys(table.signatures[0, : bands * rows_per_band].reshape(bands, rows_per_band))
+        return (((band, key), rank) for band, key in enumerate(keys.tolist()))
+
+    def bucket(limit: int, alone: int | None) -> Any:
+        def pairs(item: tuple[Any, Iterable[int]]) -> Iterator[tuple[int, int]]:
+            ranks = sorted(item[1])
+            if len(ranks) < 2 or (alone is not None and len(ranks) > alone):
+                return iter(())
+            i, j = bucket_pairs(len(ranks), max_bucket=limit, window=window)
+            return zip(np.array(ranks)[i].tolist(), np.array(ranks)[j].tolist(), strict=True)
+
+        return pairs
+
+    band = (
+        leaders.flatMap(band_values)
+        .groupByKey(parts)
+        .flatMap(bucket(config.lsh_max_bucket, None))
+        .distinct(parts)
+    )
+    anchors = (
+        leaders.flatMap(lambda r: ((int(a), r[0]) for a in r[1].anchors.tolist()))
+        .groupByKey(parts)
+        .persist(level)
+    )
+    alone = config.anchor_alone_max_docs
+    crowded_over = min(config.anchor_max_docs, alone)
+    crowded = np.array(
+        sorted(anchors.filter(lambda kv: len(kv[1]) > crowded_over).keys().collect()), dtype=np.uint64
+    )
+    single = anchors.flatMap(
+        bucket(config.anchor_max_docs, alone if alone < config.anchor_max_docs else None)
+    )
+    passages = leaders.flatMap(lambda r: ((int(a), r[0]) for a in r[1].passages.tolist())).groupByKey(parts)
+    anchor = single.union(passages.flatMap(bucket(config.anchor_max_docs, None))).distinct(parts)
+    candidates = band.union(anchor).distinct(parts).persist(level)
+    counts = (candidates.count(), band.count(), anchor.count())
+    anchors.unpersist()
+    return candidates, counts, crowded
+
+
+def _estimated(candidates: Any, leaders: Any, crowded: np.ndarray, config: DedupConfig, parts: int) -> Any:
+    """The candidates that pass the MinHash estimate (or share enough anchors):
+    :func:`dedup.verification.estimate` on each partition's pairs joined with both sketches, as
+    ``(rank a, rank b, estimate)``."""
+    templates = candidates.context.broadcast(crowded)
+    both = (
+        candidates.join(leaders, parts)
+        .map(lambda kv: (kv[1][0], (kv[0], kv[1][1])))
+        .join(leaders, parts)
+        .map(lambda kv: (kv[1][0][0], kv[0], kv[1][0][1], kv[1][1]))
+    )
+
+    def judged(part: Iterable[tuple[int, int, SketchTable, SketchTable]]) -> Iterator[tuple[int, int, float]]:
+        part = iter(part)
+        while chunk := list(islice(part, 16 * CHUNK)):
+            tables = {a: ta for a, _, ta, _ in chunk} | {b: tb for _, b, _, tb in chunk}
+            ranks = sorted(tables)
+            local = {r: k for k, r in enumerate(ranks)}
+            table = SketchTable.concat([tables[r] for r in ranks], tables[ranks[0]].settings)
+            pairs = np.array([(local[a], local[b]) for a, b, _, _ in chunk], dtype=np.int64)
+            kept, estimates = estimate(Candidates(pairs, 0, 0, templates.value), table, config)
+            yield from zip((ranks[a] for a in kept[:, 0].tolist()), (ranks[b] for b in kept[:, 1].tolist()),
+                           estimates.tolist(), strict=True)  # fmt: skip
+
+    return both.mapPartitions(judged)
+
+
+# ---------------------------------------------------------------- alignment
+
+
+def _aligned(
+    exact: Any, survivors: Any, texts: Any, leaders: Any, furniture: Any, boilerplate: frozenset[int],
+    crowded: np.ndarray, config: DedupConfig, parts: int,
+) -> Any:  # fmt: skip
+    """Every task — an exact copy with its leader, a surviving candidate — joined with both texts,
+    checked and aligned next to them: ``(exact, passed, aligned, Pair or None, rank a, rank b)``."""
+    about = texts.leftOuterJoin(furniture, parts).mapValues(lambda v: (v[0][0], v[0][1], bool(v[1])))
+    tasks = exact.map(lambda t: (t[0], (t[1], None))).union(survivors.map(lambda t: (t[0], (t[1], t[2]))))
+    joined = (
+        tasks.join(about, parts)
+        .map(lambda kv: (kv[1][0][0], (kv[0], kv[1][0][1], kv[1][1])))
+        .join(about, parts)
+        .map(lambda kv: (kv[1][0][0], kv[0], kv[1][0][1], kv[1][0][2], kv[1][1]))
+    )
+    work = partial(_check_and_align, boilerplate=boilerplate, templates=crowded, config=config)
+    return joined.mapPartitions(work)
+
+
+def _check_and_align(
+    tasks: Iterable[tuple[int, int, float | None, tuple[ArticleId, str, bool], tuple[ArticleId, str, bool]]], *,
+    boilerplate: frozenset[int], templates: np.ndarray, config: DedupConfig,
+) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+    """The exact pre-check (:func:`dedup.verification.passes_check`, from the two texts' shingles)
+    and the alignment of a partition's tasks, :data:`CHUNK` at a time."""
+    settings = SketchSettings.of(config)
+    tasks = iter(tasks)
+    while chunk := list(islice(tasks, CHUNK)):
+        about = {rank: info for a, b, _, ia, ib in chunk for rank, info in ((a, ia), (b, ib))}
+        ranks = sorted(about)
+        row = {r: k for k, r in enumerate(ranks)}
+        candidates = [k for k, (_, _, est, _, _) in enumerate(chunk) if est is not None]
+        passed = set(range(len(chunk)))
+        if candidates:
+            with ShingleStore() as store:
+                _, shingles = SketchTable.build_with_shingles([about[r][1] for r in ranks], settings)
+                store.put(np.arange(len(ranks)), shingles)
+                redone = [r for r in ranks if about[r][2]]
+                if redone:
+                    _, counts, values = signatures_without([about[r][1] for r in redone], boilerplate=boilerplate,
+                                                            settings=settings)  # fmt: skip
+                    store.put(np.array([row[r] for r in redone]), Shingles.untagged(counts, values))
+                pairs = np.array([(row[chunk[k][0]], row[chunk[k][1]]) for k in candidates], dtype=np.int64)
+                whole, own = exact_containment(np.sort(pairs, axis=1), store, boilerplate, templates)
+                keep = passes_check(whole, own, config)
+                passed -= {k for k, ok in zip(candidates, keep.tolist(), strict=True) if not ok}
+        work = sorted(passed)
+        results = align_chunk([(chunk[k][2] is None, chunk[k][3][1], chunk[k][4][1]) for k in work],
+                              config=config, boilerplate=boilerplate)  # fmt: skip
+        done = dict(zip(work, results, strict=True))
+        for k, (a, b, est, ia, ib) in enumerate(chunk):
+            exact = est is None
+            alignment, overlap = done.get(k, (None, None))
+            pair = None
+            if alignment is not None:
+                task = AlignTask(0, 1, None if exact else 0)
+                pair = make_pair(task, alignment, overlap, ids=[ia[0], ib[0]], estimates=np.array([est or 1.0]),
+                                 config=config)  # fmt: skip
+            yield exact, k in passed, alignment is not None, pair, a, b
+
+
+# ---------------------------------------------------------------- story groups
+
+
+def _story_groups(reported: Any, exact: Any, rows: Any, level: Any, parts: int) -> list[Cluster]:
+    """The story groups: connected components of the strong links and exact copies (computed on
+    the executors), then :func:`dedup.clustering.assign_groups` on each component, on one
+    executor — exactly the local engine's groups, as the rule never reaches across components."""
+    strong = reported.filter(lambda r: r[0].kind in STRONG_KINDS and r[0].kind != "exact")
+    edges = strong.map(lambda r: (r[1], r[2])).union(exact).persist(level)
+    labels = _components(edges, level, parts)
+    about = rows.mapValues(lambda t: (t.ids[0], int(t.words[0])))
+    ids = about.mapValues(lambda v: v[0])
+    pairs = (
+        strong.map(lambda r: (r[1], r[0])).join(labels, parts).map(lambda kv: (kv[1][1], ("pair", kv[1][0])))
+    )
+    copies = (  # (component, ("copy", (leader id, copy id)))
+        exact.map(lambda t: (t[1], t[0])).join(ids, parts).map(lambda kv: (kv[1][0], kv[1][1]))
+        .join(labels, parts).join(ids, parts).map(lambda kv: (kv[1][0][1], ("copy", (kv[1][1], kv[1][0][0]))))
+    )  # fmt: skip
+    nodes = labels.join(about, parts).map(lambda kv: (kv[1][0], ("node", kv[1][1])))
+    grouped = pairs.union(copies).union(nodes).groupByKey(parts).flatMap(lambda kv: _component_groups(kv[1]))
+    clusters = grouped.collect()
+    edges.unpersist()
+    labels.unpersist()
+    clusters.sort(key=lambda c: (-len(c.members), id_key(c.members[0])))
+    return clusters
+
+
+def _component_groups(items: Iterable[tuple[str, Any]]) -> list[Cluster]:
+    pairs: list[Pair] = []
+    length: dict[ArticleId, int] = {}
+    copies: dict[ArticleId, list[ArticleId]] = {}
+    for kind, value in items:
+        if kind == "pair":
+            pairs.append(value)
+        elif kind == "node":
+            length[value[0]] = value[1]
+        else:
+            copies.setdefault(value[0], []).append(value[1])
+    ordered = {leader: sorted(dup, key=id_key) for leader, dup in copies.items()}
+    return clusters_of(
+        assign_groups(sorted(pairs, key=lambda p: (id_key(p.a), id_key(p.b))), length, ordered)
+    )
+
+
+def _components(edges: Any, level: Any, parts: int) -> Any:
+    """``(node, component)`` for every node of the undirected ``edges`` (``(u, v)`` ints), a
+    component named by its smallest node: the large-star / small-star algorithm (Kiveris et al.,
+    "Connected Components in MapReduce and Beyond", 2014), a few shuffles a round, O(log n) rounds."""
+
+    def large_star(item: tuple[int, Iterable[int]]) -> Iterator[tuple[int, int]]:
+        node, neighbours = item[0], set(item[1])
+        least = min(neighbours | {node})
+        return ((v, least) for v in neighbours if v > node)
+
+    def small_star(item: tuple[int, Iterable[int]]) -> Iterator[tuple[int, int]]:
+        smaller = set(item[1]) | {item[0]}
+        least = min(smaller)
+        return ((v, least) for v in smaller if v != least)
+
+    current = (
+        edges.map(lambda e: (max(e), min(e))).filter(lambda e: e[0] != e[1]).distinct(parts).persist(level)
+    )
+    while True:
+        both = current.flatMap(lambda e: (e, (e[1], e[0])))
+        large = both.groupByKey(parts).flatMap(large_star)
+        small = (
+            large.map(lambda e: (max(e), min(e)))
+            .groupByKey(parts)
+            .flatMap(small_star)
+            .distinct(parts)
+            .persist(level)
+        )
+        same = small.count() == current.count() and small.subtract(current, parts).isEmpty()
+        current.unpersist()
+        current = small
+        if same:
+            break
+    roots = current.map(lambda e: (e[1], e[1])).distinct(parts)
+    return current.union(roots).persist(level)
