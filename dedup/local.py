@@ -4,7 +4,7 @@
 list or mapping, spilled to a temporary file for a stream) and its shingles in a
 :class:`~dedup.store.ShingleStore` (for the exact check), and hands sketching, resketching and
 alignment to a :class:`~dedup.executor.LocalExecutor` chunk by chunk. The batch run and the
-archive both use it; the Spark engine plugs in :class:`dedup.spark.SparkTexts` instead.
+archive both use it (the Spark engine runs the stages distributed: :mod:`dedup.spark_stages`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The stage sequence: the one place where the stages of a run are ordered.
 
-Every engine runs here — :func:`dedup.find_duplicates` (this machine), :class:`dedup.Index`
-(an archive) and :func:`dedup.spark.find_duplicates` (a Spark cluster) — and differs only in what
-it plugs in::
+The engines of one machine run here — :func:`dedup.find_duplicates` (the batch run) and
+:class:`dedup.Index` (an archive) — and differ only in what they plug in; the Spark engine runs the
+same sequence distributed (:mod:`dedup.spark_stages`), each stage calling the same rule::
 
     read and sketch ─► drop empty ─► admit ─► exact copies ─► boilerplate ─► resketch furniture
       ─► candidates ─► read back context ─► estimate ─► exact check + align ─► (semantic)
@@ -12,8 +12,7 @@ Three plug points:
 
 - **where texts live, and who runs the per-chunk work next to them** — a :class:`Texts`:
   :class:`dedup.local.LocalTexts` (in memory or spilled to a temporary file, chunks run in this
-  process or in worker processes by a :class:`~dedup.executor.LocalExecutor`) or
-  :class:`dedup.spark.SparkTexts` (a Spark dataset, chunks run on the executors);
+  process or in worker processes by a :class:`~dedup.executor.LocalExecutor`);
 - **where candidates come from** — a :class:`CandidateSource`: :class:`BatchSource` (the
   collection's self-join) or :class:`dedup.archive.ArchiveSource` (the archive's stored keys, and
   the stored articles they reach read back as context);

@@ -5,7 +5,7 @@ alignment.
    too low to matter (cheap, vectorized);
 2. :func:`align_tasks` lists the pairs to align — every exact copy with its group's leader, then the
    surviving candidates — each an :class:`AlignTask` ordered ``a < b`` by id;
-3. next to the texts (:class:`dedup.local.LocalTexts`, :class:`dedup.spark.SparkTexts`), the exact
+3. next to the texts (:class:`dedup.local.LocalTexts`, :mod:`dedup.spark_stages`), the exact
    containment of each candidate is counted (:func:`exact_containment`) and judged
    (:func:`passes_check`), and the pairs that pass are aligned (:func:`align_chunk`);
 4. :func:`reported_pairs` builds a :class:`~dedup.results.Pair` for each pair :func:`classify`
