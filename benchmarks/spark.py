@@ -3,8 +3,10 @@
 The corpus is ``speed.py``'s news-like one (cached JSON Lines). For each size: the local engine
 (``find_duplicates`` on every core, streaming the file) and the Spark engine
 (``dedup.spark.find_duplicates`` on the same file, a ``local[2]`` session started beforehand):
-seconds, the ratio, the driver's peak memory, the split by stage, and whether the two results are
-the same (pairs with their kinds, story groups).
+seconds, the ratio, the driver's peak memory (the Python process: the JVM driver runs with a 1 GB
+heap, ``spark.driver.memory=1g``), the split by stage (and the session's start-up, apart), whether
+the two results are the same (pairs with their kinds, story groups), and how each engine's time
+grows from the smallest size to the largest.
 
     python benchmarks/spark.py                     # 20,000 and 200,000 articles
     python benchmarks/spark.py --quick             # 2,000 (a test runs this)
@@ -25,6 +27,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speed  # the corpus builder is shared
 
+DRIVER_MEMORY = "1g"
+"""The JVM driver's heap: the engine keeps nothing per article there."""
+
 
 def child(kind: str, path: str) -> None:
     """One measurement in this process (its peak memory is its own): prints JSON."""
@@ -38,9 +43,10 @@ def child(kind: str, path: str) -> None:
         from dedup import spark as engine
 
         session = engine.session(
-            "local[2]", **{"spark.sql.shuffle.partitions": "8", "spark.driver.memory": "4g"}
+            "local[2]", **{"spark.sql.shuffle.partitions": "8", "spark.driver.memory": DRIVER_MEMORY}
         )
         session.sparkContext.setLogLevel("ERROR")
+        timings["session_start"] = time.perf_counter() - start
         start = time.perf_counter()  # the session's start-up is not the pipeline's
         result = engine.find_duplicates(path, spark=session, timings=timings)
     seconds = time.perf_counter() - start
@@ -89,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         stages = ", ".join(f"{k} {v:.1f} s" for k, v in row["spark"]["stages"].items())
         print(f"Spark stages at {row['articles']:,}: {stages}")
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        print(f"Scaling {first['articles']:,} -> {last['articles']:,} ({last['articles'] / first['articles']:.0f}x the articles): "
+              f"local {last['local']['seconds'] / first['local']['seconds']:.1f}x the time, "
+              f"Spark {last['spark']['seconds'] / first['spark']['seconds']:.1f}x")  # fmt: skip
     if args.json:
         for row in rows:
             for side in ("local", "spark"):

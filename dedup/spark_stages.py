@@ -35,6 +35,7 @@ from .config import DedupConfig
 from .errors import EmptyArticleError
 from .results import Cluster, Pair, RunSummary, Skipped
 from .run import StageClock
+from .shingles import fmix64
 from .sketch import SketchSettings, SketchTable, furniture_rows, signatures_without
 from .store import Shingles, ShingleStore
 from .verification import AlignTask, align_chunk, estimate, exact_containment, make_pair, passes_check
@@ -244,10 +245,12 @@ def _candidates(
     bands, rows_per_band = lsh_bands(config.candidate_threshold, config.num_perm)
     window = config.crowded_window
 
-    def band_values(row: Row) -> Iterator[tuple[tuple[int, int], int]]:
+    def band_values(row: Row) -> Iterator[tuple[int, int]]:
         rank, table = row
         keys = band_keys(table.signatures[0, : bands * rows_per_band].reshape(bands, rows_per_band))
-        return (((band, key), rank) for band, key in enumerate(keys.tolist()))
+        with np.errstate(over="ignore"):  # one key per (band, value): the band's number salts it
+            salted = fmix64(keys ^ (np.arange(1, bands + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
+        return ((key, rank) for key in salted.view(np.int64).tolist())
 
     def bucket(limit: int, alone: int | None) -> Any:
         def pairs(item: tuple[Any, Iterable[int]]) -> Iterator[tuple[int, int]]:
@@ -259,31 +262,42 @@ def _candidates(
 
         return pairs
 
+    def sentences(column: str) -> Any:
+        return leaders.flatMap(lambda r: ((a, r[0]) for a in getattr(r[1], column).view(np.int64).tolist()))
+
     band = (
-        leaders.flatMap(band_values)
-        .groupByKey(parts)
+        _shared(leaders.flatMap(band_values), parts)
         .flatMap(bucket(config.lsh_max_bucket, None))
         .distinct(parts)
     )
-    anchors = (
-        leaders.flatMap(lambda r: ((int(a), r[0]) for a in r[1].anchors.tolist()))
-        .groupByKey(parts)
-        .persist(level)
-    )
+    anchors = _shared(sentences("anchors"), parts).persist(level)
     alone = config.anchor_alone_max_docs
     crowded_over = min(config.anchor_max_docs, alone)
-    crowded = np.array(
-        sorted(anchors.filter(lambda kv: len(kv[1]) > crowded_over).keys().collect()), dtype=np.uint64
+    crowded = np.sort(
+        np.array(anchors.filter(lambda kv: len(kv[1]) > crowded_over).keys().collect(), dtype=np.int64).view(
+            np.uint64
+        )
     )
     single = anchors.flatMap(
         bucket(config.anchor_max_docs, alone if alone < config.anchor_max_docs else None)
     )
-    passages = leaders.flatMap(lambda r: ((int(a), r[0]) for a in r[1].passages.tolist())).groupByKey(parts)
+    passages = _shared(sentences("passages"), parts)
     anchor = single.union(passages.flatMap(bucket(config.anchor_max_docs, None))).distinct(parts)
     candidates = band.union(anchor).distinct(parts).persist(level)
     counts = (candidates.count(), band.count(), anchor.count())
     anchors.unpersist()
     return candidates, counts, crowded
+
+
+def _shared(keyed: Any, parts: int) -> Any:
+    """``(key, ranks)`` of the keys (64-bit, signed) that two articles or more share: grouped in
+    Spark's own engine (a DataFrame), so that only those come back to Python, not every key."""
+    from pyspark.sql import SparkSession, functions
+
+    spark = SparkSession.builder.getOrCreate()
+    frame = spark.createDataFrame(keyed, "key long, rank long").repartition(parts, "key")
+    grouped = frame.groupBy("key").agg(functions.collect_list("rank").alias("ranks"))
+    return grouped.where(functions.size("ranks") >= 2).rdd.map(lambda row: (row[0], row[1]))
 
 
 def _estimated(candidates: Any, leaders: Any, crowded: np.ndarray, config: DedupConfig, parts: int) -> Any:
