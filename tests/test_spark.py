@@ -187,3 +187,38 @@ def _java_child(pid):
             except (OSError, ValueError):
                 continue
     return False
+
+
+def test_connected_components_on_the_executors_match_union_find(spark):
+    """The story groups' components (large-star / small-star, on the executors) on long chains,
+    stars and random graphs with shuffled node numbers: each node labelled with the smallest node
+    of its component, as a union-find on the driver says."""
+    import random
+
+    from pyspark import StorageLevel
+
+    from dedup.spark_stages import _components
+
+    rng = random.Random(5)
+    nodes = list(range(3000))
+    rng.shuffle(nodes)
+    edges = [(nodes[k], nodes[k + 1]) for k in range(399)]  # a chain of 400
+    edges += [(nodes[400], nodes[k]) for k in range(401, 700)]  # a star
+    edges += [(rng.choice(nodes[700:]), rng.choice(nodes[700:])) for _ in range(1500)]  # random
+    parent = {n: n for e in edges for n in e}
+
+    def find(n):
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        parent[max(ra, rb)] = min(ra, rb)
+    least = {}
+    for n in parent:
+        least[find(n)] = min(least.get(find(n), n), n)
+    expected = {n: least[find(n)] for n in parent if any(n in e for e in edges if e[0] != e[1])}
+    labels = _components(spark.sparkContext.parallelize(edges, 4), StorageLevel.MEMORY_ONLY, 4)
+    assert dict(labels.collect()) == expected
