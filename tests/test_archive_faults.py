@@ -355,3 +355,48 @@ def test_a_replace_that_fails_keeps_the_old_article(tmp_path, seeds):
         db.execute("PRAGMA max_page_count = 1073741823")
         index.add({"x": seeds["001_b371cbcbe07b8631.txt"]}, replace=True)
         assert index.text("x") == seeds["001_b371cbcbe07b8631.txt"] and index.stats()["articles"] == 1
+
+
+HOLDER = """
+import sys, time
+import dedup.backends.redis as backend
+from dedup import Index
+backend.LEASE_SECONDS = 1
+with Index(sys.argv[1]) as index, index.backend.exclusive():
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_redis_writer_killed_holding_the_lock_blocks_the_others_for_a_lease_only(redis_url, monkeypatch):
+    """The writer lock is a lease its holder renews: held past the lease while its holder lives,
+    free soon after the holder is killed (it was a 600 s lock: a writer killed holding it stalled
+    every other writer for ten minutes)."""
+    import threading
+
+    import dedup.backends.redis as backend
+
+    monkeypatch.setattr(backend, "LEASE_SECONDS", 1)
+    location = f"{redis_url}/9"
+    Index(location).close()
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, location], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with Index(location) as index:
+            time.sleep(2.5)  # past the lease: renewed, so still held
+            assert not index.backend.r.set(index.backend.p + "writer", "x", nx=True, px=1000)
+            holder.send_signal(signal.SIGKILL)
+            holder.wait(30)
+            taken = threading.Event()
+
+            def take() -> None:
+                with index.backend.exclusive():
+                    taken.set()
+
+            thread = threading.Thread(target=take, daemon=True)
+            thread.start()
+            thread.join(60)  # a lease of 1 s: free within a second or two
+            assert taken.is_set()
+    finally:
+        holder.kill()
+        holder.wait(30)

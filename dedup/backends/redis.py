@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -55,8 +56,14 @@ def _database(url: str) -> int:
     return int(given)
 
 
-LOCK_SECONDS = 600
+LEASE_SECONDS = 10
+"""The writer lock is a lease: it expires this long after its holder stops renewing it (the holder
+renews it every third of that while it lives), so a writer killed while holding it blocks the
+others for seconds, not minutes."""
+WAIT_SECONDS = 600
+"""How long a writer waits for the lock before giving up with one line."""
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+_RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
 
 
 class RedisBackend:
@@ -205,19 +212,32 @@ class RedisBackend:
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
-        """The writer lock (a key only its holder's token deletes, expiring after
-        :data:`LOCK_SECONDS` should its holder die): other writers' commits fail with
-        :class:`Changed` and are compared again once it is released."""
+        """The writer lock (a key only its holder's token deletes, a lease of
+        :data:`LEASE_SECONDS` its holder renews while it lives): other writers' commits fail with
+        :class:`Changed` and are compared again once it is released or has lapsed."""
         key, token = self.p + "writer", uuid.uuid4().hex
-        deadline = time.monotonic() + LOCK_SECONDS
-        while not self._do(partial(self.r.set, nx=True, px=LOCK_SECONDS * 1000), key, token):
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not self._do(partial(self.r.set, nx=True, px=LEASE_SECONDS * 1000), key, token):
             if time.monotonic() > deadline:
-                raise InputError(f"{self.location}: another writer held the archive for {LOCK_SECONDS} s")
+                raise InputError(f"{self.location}: another writer held the archive for {WAIT_SECONDS} s")
             time.sleep(random.uniform(0.01, 0.05))
         self._token = token
+        stop = threading.Event()
+
+        def renew() -> None:  # (should the lease lapse all the same, the commit sees it and fails safe)
+            while not stop.wait(LEASE_SECONDS / 3):
+                try:
+                    self.r.eval(_RENEW, 1, key, token, LEASE_SECONDS * 1000)
+                except self._errors:
+                    return
+
+        renewer = threading.Thread(target=renew, name="dedup-redis-lease", daemon=True)
+        renewer.start()
         try:
             yield
         finally:
+            stop.set()
+            renewer.join()
             self._token = None
             self._do(self.r.eval, _RELEASE, 1, key, token)
 
