@@ -19,6 +19,8 @@ the cluster holds.
 
 from __future__ import annotations
 
+import json
+import pickle
 from collections.abc import Iterable, Iterator
 from functools import partial
 from itertools import islice
@@ -56,29 +58,32 @@ def run_stages(
     texts: Any, config: DedupConfig, level: Any, *, on_empty: Literal["skip", "error"], clock: StageClock
 ) -> tuple[list[Pair], list[Cluster], tuple[Skipped, ...], RunSummary]:
     """Every stage on ``texts`` (``(rank, (id, text))``, persisted): the reported pairs, the story
-    groups, the articles skipped and the counts."""
+    groups, the articles skipped and the counts. Articles and pairs are DataFrames where they are
+    joined or grouped (Spark's own engine does that), RDDs where Python works on them."""
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.getOrCreate()
     settings = SketchSettings.of(config)
-    rows = texts.mapPartitions(partial(_sketch_partition, settings=settings)).persist(level)
-    n = texts.count()
     parts = max(texts.getNumPartitions(), texts.context.defaultParallelism)
+    sketched = texts.mapPartitions(partial(_sketch_partition, settings=settings))
+    rows = spark.createDataFrame(sketched, "rank long, name string, words long, digest binary, sketch binary")
+    rows = rows.persist(level)
+    n = rows.count()
     clock.lap("read_and_sketch")
     skipped = _empty(rows, on_empty)
-    kept = rows.filter(lambda r: r[1].words[0] > 0)
-    exact = (
-        kept.map(lambda r: (bytes(r[1].digests[0]), r[0])).groupByKey(parts).flatMap(_copies).persist(level)
-    )
-    leaders = kept.subtractByKey(exact.map(lambda t: (t[1], None)), parts).persist(level)
+    exact, leaders = _copies(rows.where("words > 0"), level)
     clock.lap("exact_copies")
-    boilerplate = _boilerplate(leaders, config, parts)
-    leaders, furniture = _resketched(leaders, texts, boilerplate, config, level, parts)
+    boilerplate = _boilerplate(_unpacked(leaders), config, parts)
+    about = spark.createDataFrame(texts.map(lambda r: (r[0], r[1][1])), "rank long, text string")
+    leaders = _resketched(
+        leaders, about.join(rows.select("rank", "name"), "rank"), boilerplate, config, level
+    )
     clock.lap("boilerplate")
-    candidates, counts, crowded = _candidates(leaders, config, level, parts)
+    candidates, counts, crowded = _candidates(_unpacked(leaders), config, level, parts)
     clock.lap("candidates")
-    survivors = _estimated(candidates, leaders, crowded, config, parts)
+    survivors = _estimated(candidates, leaders, crowded, config)
     clock.lap("precheck")
-    outcomes = _aligned(
-        exact, survivors, texts, leaders, furniture, boilerplate, crowded, config, parts
-    ).persist(level)
+    outcomes = _aligned(exact, survivors, about, rows, leaders, boilerplate, crowded, config).persist(level)
     checked, aligned = outcomes.map(lambda o: (int(o[1] and not o[0]), int(o[2]))).fold(
         (0, 0), lambda x, y: (x[0] + y[0], x[1] + y[1])
     )
@@ -97,33 +102,57 @@ def run_stages(
         pairs_partial=kinds["partial"], pairs_rewritten=0, clusters=len(clusters),
         articles_in_clusters=sum(len(c.members) for c in clusters),
     )  # fmt: skip
-    for data in (rows, exact, leaders, outcomes, reported):
+    for data in (rows, exact, leaders, candidates, outcomes, reported):
         data.unpersist()
     return pairs, clusters, skipped, summary
 
 
+def _unpacked(frame: Any) -> Any:
+    """``(rank, one-row sketch table)`` of a DataFrame of articles."""
+    return frame.rdd.map(lambda r: (r["rank"], pickle.loads(r["sketch"])))
+
+
 def _sketch_partition(
     items: Iterable[tuple[int, tuple[ArticleId, str]]], *, settings: SketchSettings
-) -> Iterator[Row]:
-    """Each article of a partition as ``(rank, one-row sketch table)``, sketched :data:`CHUNK` at a time."""
+) -> Iterator[tuple[int, str, int, bytes, bytes]]:
+    """Each article of a partition as ``(rank, id as JSON, words, digest, one-row sketch table)``,
+    sketched :data:`CHUNK` at a time."""
     items = iter(items)
     while chunk := list(islice(items, CHUNK)):
         table = SketchTable.build([t for _, (_, t) in chunk], settings, [i for _, (i, _) in chunk])
-        yield from zip((rank for rank, _ in chunk), table.split(), strict=True)
+        for (rank, (article, _)), row in zip(chunk, table.split(), strict=True):
+            yield (
+                rank,
+                json.dumps(article),
+                int(row.words[0]),
+                bytes(row.digests[0]),
+                pickle.dumps(row, protocol=5),
+            )
 
 
 def _empty(rows: Any, on_empty: str) -> tuple[Skipped, ...]:
     """The articles without words (their ids: one per empty article), or the error naming the first."""
-    empty = rows.filter(lambda r: r[1].words[0] == 0).map(lambda r: (r[0], r[1].ids[0])).collect()
+    empty = [
+        (r["rank"], json.loads(r["name"])) for r in rows.where("words = 0").select("rank", "name").collect()
+    ]
     if empty and on_empty == "error":
         raise EmptyArticleError(f"article {min(empty)[1]!r} is empty (no words)")
     return tuple(sorted((Skipped(str(i), "empty: no words") for _, i in empty), key=lambda s: s.id))
 
 
-def _copies(group: tuple[bytes, Iterable[int]]) -> Iterator[tuple[int, int]]:
-    """``(leader, copy)`` ranks of one digest's articles: the first by id leads."""
-    ranks = sorted(group[1])
-    return ((ranks[0], r) for r in ranks[1:])
+def _copies(kept: Any, level: Any) -> tuple[Any, Any]:
+    """Exact copies: ``(a, b)`` ranks of each copy ``b`` and its leader ``a`` (the first by id of
+    its digest), and the leaders (the distinct texts)."""
+    from pyspark.sql import functions as F
+
+    first = kept.groupBy("digest").agg(F.min("rank").alias("leader"))
+    exact = (
+        kept.join(first, "digest")
+        .where("rank != leader")
+        .select(F.col("leader").alias("a"), F.col("rank").alias("b"))
+    )
+    leaders = kept.join(first.select(F.col("leader").alias("rank")), "rank")
+    return exact.persist(level), leaders.select("rank", "sketch").persist(level)
 
 
 # ---------------------------------------------------------------- boilerplate
@@ -195,42 +224,49 @@ def _judged(item: tuple[int, list[Any]], *, known: Any, frequent: Any, config: D
 
 
 def _resketched(
-    leaders: Any, texts: Any, boilerplate: frozenset[int], config: DedupConfig, level: Any, parts: int
-) -> tuple[Any, Any]:
-    """The distinct texts with the signatures of those mostly boilerplate taken without it
-    (:func:`dedup.sketch.furniture_rows`), and the ranks of those (``(rank, True)``)."""
-    if not boilerplate:
-        return leaders, leaders.context.emptyRDD()
-    share = config.furniture_share
+    leaders: Any, texts: Any, boilerplate: frozenset[int], config: DedupConfig, level: Any
+) -> Any:
+    """The distinct texts (``rank, sketch, furniture``) with the signatures of those mostly
+    boilerplate taken without it (:func:`dedup.sketch.furniture_rows`): their texts joined in
+    and resketched (:func:`dedup.sketch.signatures_without`)."""
+    from pyspark.sql import functions as F
 
-    def flagged(part: Iterable[Row]) -> Iterator[tuple[int, bool]]:
+    if not boilerplate:
+        return leaders.withColumn("furniture", F.lit(False))
+    share = config.furniture_share
+    settings = SketchSettings.of(config)
+
+    def flagged(part: Iterable[Row]) -> Iterator[tuple[int]]:
         part = list(part)
         if part:
             table = SketchTable.concat([t for _, t in part], part[0][1].settings)
-            yield from (
-                (part[k][0], True)
-                for k in furniture_rows(table, np.arange(len(part)), boilerplate, share).tolist()
-            )
+            chosen = furniture_rows(table, np.arange(len(part)), boilerplate, share).tolist()
+            yield from ((part[k][0],) for k in chosen)
 
-    furniture = leaders.mapPartitions(flagged).persist(level)  # (a persisted RDD hands out copies)
-    settings = SketchSettings.of(config)
-
-    def redo(part: Iterable[tuple[int, tuple[bool, tuple[ArticleId, str]]]]) -> Iterator[tuple[int, Any]]:
+    def redo(part: Iterable[Any]) -> Iterator[tuple[int, bytes, int]]:
         part = list(part)
         if part:
-            signatures, counts, _ = signatures_without([t for _, (_, (_, t)) in part], boilerplate=boilerplate,
+            signatures, counts, _ = signatures_without([r["text"] for r in part], boilerplate=boilerplate,
                                                        settings=settings)  # fmt: skip
-            yield from ((rank, (signatures[k], int(counts[k]))) for k, (rank, _) in enumerate(part))
+            yield from ((r["rank"], signatures[k].tobytes(), int(counts[k])) for k, r in enumerate(part))
 
-    new = furniture.join(texts, parts).mapPartitions(redo)
-    return leaders.leftOuterJoin(new, parts).mapValues(_with_signature).persist(level), furniture
+    spark = leaders.sparkSession
+    chosen = spark.createDataFrame(_unpacked(leaders).mapPartitions(flagged), "rank long")
+    new = spark.createDataFrame(chosen.join(texts, "rank").rdd.mapPartitions(redo),
+                                "rank long, signature binary, shingles long")  # fmt: skip
+    patched = leaders.join(new, "rank", "left").rdd.map(_with_signature)
+    out = spark.createDataFrame(patched, "rank long, sketch binary, furniture boolean").persist(level)
+    leaders.unpersist()
+    return out
 
 
-def _with_signature(value: tuple[SketchTable, Any]) -> SketchTable:
-    table, new = value
-    if new is not None:
-        table.signatures[0], table.shingles[0] = new
-    return table
+def _with_signature(row: Any) -> tuple[int, bytes, bool]:
+    if row["signature"] is None:
+        return row["rank"], row["sketch"], False
+    table = pickle.loads(row["sketch"])
+    table.signatures[0] = np.frombuffer(row["signature"], dtype=table.signatures.dtype)
+    table.shingles[0] = row["shingles"]
+    return row["rank"], pickle.dumps(table, protocol=5), True
 
 
 # ---------------------------------------------------------------- candidates
@@ -265,11 +301,11 @@ def _candidates(
     def sentences(column: str) -> Any:
         return leaders.flatMap(lambda r: ((a, r[0]) for a in getattr(r[1], column).view(np.int64).tolist()))
 
-    band = (
-        _shared(leaders.flatMap(band_values), parts)
-        .flatMap(bucket(config.lsh_max_bucket, None))
-        .distinct(parts)
-    )
+    spark = _session()
+    band = spark.createDataFrame(
+        _shared(leaders.flatMap(band_values), parts).flatMap(bucket(config.lsh_max_bucket, None)),
+        "a long, b long",
+    ).distinct()
     anchors = _shared(sentences("anchors"), parts).persist(level)
     alone = config.anchor_alone_max_docs
     crowded_over = min(config.anchor_max_docs, alone)
@@ -282,8 +318,10 @@ def _candidates(
         bucket(config.anchor_max_docs, alone if alone < config.anchor_max_docs else None)
     )
     passages = _shared(sentences("passages"), parts)
-    anchor = single.union(passages.flatMap(bucket(config.anchor_max_docs, None))).distinct(parts)
-    candidates = band.union(anchor).distinct(parts).persist(level)
+    anchor = spark.createDataFrame(
+        single.union(passages.flatMap(bucket(config.anchor_max_docs, None))), "a long, b long"
+    ).distinct()
+    candidates = band.union(anchor).distinct().persist(level)
     counts = (candidates.count(), band.count(), anchor.count())
     anchors.unpersist()
     return candidates, counts, crowded
@@ -292,60 +330,77 @@ def _candidates(
 def _shared(keyed: Any, parts: int) -> Any:
     """``(key, ranks)`` of the keys (64-bit, signed) that two articles or more share: grouped in
     Spark's own engine (a DataFrame), so that only those come back to Python, not every key."""
-    from pyspark.sql import SparkSession, functions
+    from pyspark.sql import functions
 
-    spark = SparkSession.builder.getOrCreate()
-    frame = spark.createDataFrame(keyed, "key long, rank long").repartition(parts, "key")
+    frame = _session().createDataFrame(keyed, "key long, rank long").repartition(parts, "key")
     grouped = frame.groupBy("key").agg(functions.collect_list("rank").alias("ranks"))
     return grouped.where(functions.size("ranks") >= 2).rdd.map(lambda row: (row[0], row[1]))
 
 
-def _estimated(candidates: Any, leaders: Any, crowded: np.ndarray, config: DedupConfig, parts: int) -> Any:
+def _estimated(candidates: Any, leaders: Any, crowded: np.ndarray, config: DedupConfig) -> Any:
     """The candidates that pass the MinHash estimate (or share enough anchors):
     :func:`dedup.verification.estimate` on each partition's pairs joined with both sketches, as
-    ``(rank a, rank b, estimate)``."""
-    templates = candidates.context.broadcast(crowded)
-    both = (
-        candidates.join(leaders, parts)
-        .map(lambda kv: (kv[1][0], (kv[0], kv[1][1])))
-        .join(leaders, parts)
-        .map(lambda kv: (kv[1][0][0], kv[0], kv[1][0][1], kv[1][1]))
+    a DataFrame of ``(a, b, est)``."""
+    from pyspark.sql import functions as F
+
+    templates = candidates.rdd.context.broadcast(crowded)
+    both = candidates.join(leaders.select(F.col("rank").alias("a"), F.col("sketch").alias("sa")), "a").join(
+        leaders.select(F.col("rank").alias("b"), F.col("sketch").alias("sb")), "b"
     )
 
-    def judged(part: Iterable[tuple[int, int, SketchTable, SketchTable]]) -> Iterator[tuple[int, int, float]]:
+    def judged(part: Iterable[Any]) -> Iterator[tuple[int, int, float]]:
         part = iter(part)
         while chunk := list(islice(part, 16 * CHUNK)):
-            tables = {a: ta for a, _, ta, _ in chunk} | {b: tb for _, b, _, tb in chunk}
+            tables = {r["a"]: r["sa"] for r in chunk} | {r["b"]: r["sb"] for r in chunk}
             ranks = sorted(tables)
             local = {r: k for k, r in enumerate(ranks)}
-            table = SketchTable.concat([tables[r] for r in ranks], tables[ranks[0]].settings)
-            pairs = np.array([(local[a], local[b]) for a, b, _, _ in chunk], dtype=np.int64)
+            loaded = [pickle.loads(tables[r]) for r in ranks]
+            table = SketchTable.concat(loaded, loaded[0].settings)
+            pairs = np.array([(local[r["a"]], local[r["b"]]) for r in chunk], dtype=np.int64)
             kept, estimates = estimate(Candidates(pairs, 0, 0, templates.value), table, config)
             yield from zip((ranks[a] for a in kept[:, 0].tolist()), (ranks[b] for b in kept[:, 1].tolist()),
                            estimates.tolist(), strict=True)  # fmt: skip
 
-    return both.mapPartitions(judged)
+    return _session().createDataFrame(both.rdd.mapPartitions(judged), "a long, b long, est double")
+
+
+def _session() -> Any:
+    from pyspark.sql import SparkSession
+
+    return SparkSession.builder.getOrCreate()
 
 
 # ---------------------------------------------------------------- alignment
 
 
 def _aligned(
-    exact: Any, survivors: Any, texts: Any, leaders: Any, furniture: Any, boilerplate: frozenset[int],
-    crowded: np.ndarray, config: DedupConfig, parts: int,
+    exact: Any, survivors: Any, texts: Any, rows: Any, leaders: Any, boilerplate: frozenset[int],
+    crowded: np.ndarray, config: DedupConfig,
 ) -> Any:  # fmt: skip
     """Every task — an exact copy with its leader, a surviving candidate — joined with both texts,
     checked and aligned next to them: ``(exact, passed, aligned, Pair or None, rank a, rank b)``."""
-    about = texts.leftOuterJoin(furniture, parts).mapValues(lambda v: (v[0][0], v[0][1], bool(v[1])))
-    tasks = exact.map(lambda t: (t[0], (t[1], None))).union(survivors.map(lambda t: (t[0], (t[1], t[2]))))
-    joined = (
-        tasks.join(about, parts)
-        .map(lambda kv: (kv[1][0][0], (kv[0], kv[1][0][1], kv[1][1])))
-        .join(about, parts)
-        .map(lambda kv: (kv[1][0][0], kv[0], kv[1][0][1], kv[1][0][2], kv[1][1]))
+    from pyspark.sql import functions as F
+
+    tasks = exact.withColumn("est", F.lit(None).cast("double")).unionByName(survivors)
+    about = (
+        texts.join(rows.select("rank", "name"), "rank")
+        .join(leaders.select("rank", "furniture"), "rank", "left")
+        .select("rank", "name", "text", F.coalesce("furniture", F.lit(False)).alias("furniture"))
     )
-    work = partial(_check_and_align, boilerplate=boilerplate, templates=crowded, config=config)
-    return joined.mapPartitions(work)
+    side = {
+        k: about.select(*(F.col(c).alias(c + k) for c in ("rank", "name", "text", "furniture"))) for k in "ab"
+    }
+    joined = tasks.join(side["a"], tasks["a"] == F.col("ranka")).join(side["b"], tasks["b"] == F.col("rankb"))
+
+    def work(part: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
+        tasks = (
+            (r["a"], r["b"], r["est"], (json.loads(r["namea"]), r["texta"], r["furniturea"]),
+             (json.loads(r["nameb"]), r["textb"], r["furnitureb"]))
+            for r in part
+        )  # fmt: skip
+        return _check_and_align(tasks, boilerplate=boilerplate, templates=crowded, config=config)
+
+    return joined.rdd.mapPartitions(work)
 
 
 def _check_and_align(
@@ -397,23 +452,30 @@ def _story_groups(reported: Any, exact: Any, rows: Any, level: Any, parts: int) 
     """The story groups: connected components of the strong links and exact copies (computed on
     the executors), then :func:`dedup.clustering.assign_groups` on each component, on one
     executor — exactly the local engine's groups, as the rule never reaches across components."""
-    strong = reported.filter(lambda r: r[0].kind in STRONG_KINDS and r[0].kind != "exact")
-    edges = strong.map(lambda r: (r[1], r[2])).union(exact).persist(level)
+    from pyspark.sql import functions as F
+
+    strong = reported.filter(lambda r: r[0].kind in STRONG_KINDS and r[0].kind != "exact").persist(level)
+    edges = strong.map(lambda r: (r[1], r[2])).union(exact.rdd.map(tuple))
     labels = _components(edges, level, parts)
-    about = rows.mapValues(lambda t: (t.ids[0], int(t.words[0])))
-    ids = about.mapValues(lambda v: v[0])
+    spark = rows.sparkSession
+    labelled = spark.createDataFrame(labels, "rank long, label long").persist(level)
+    names = rows.select("rank", "name", "words")
+    nodes = labelled.join(names, "rank").rdd.map(
+        lambda r: (r["label"], ("node", (json.loads(r["name"]), r["words"])))
+    )
+    copies = (
+        exact.join(names.select(F.col("rank").alias("b"), F.col("name").alias("copy")), "b")
+        .join(names.select(F.col("rank").alias("a"), F.col("name").alias("leader")), "a")
+        .join(labelled.select(F.col("rank").alias("a"), "label"), "a")
+        .rdd.map(lambda r: (r["label"], ("copy", (json.loads(r["leader"]), json.loads(r["copy"])))))
+    )
     pairs = (
         strong.map(lambda r: (r[1], r[0])).join(labels, parts).map(lambda kv: (kv[1][1], ("pair", kv[1][0])))
     )
-    copies = (  # (component, ("copy", (leader id, copy id)))
-        exact.map(lambda t: (t[1], t[0])).join(ids, parts).map(lambda kv: (kv[1][0], kv[1][1]))
-        .join(labels, parts).join(ids, parts).map(lambda kv: (kv[1][0][1], ("copy", (kv[1][1], kv[1][0][0]))))
-    )  # fmt: skip
-    nodes = labels.join(about, parts).map(lambda kv: (kv[1][0], ("node", kv[1][1])))
     grouped = pairs.union(copies).union(nodes).groupByKey(parts).flatMap(lambda kv: _component_groups(kv[1]))
     clusters = grouped.collect()
-    edges.unpersist()
-    labels.unpersist()
+    for data in (strong, labels, labelled):
+        data.unpersist()
     clusters.sort(key=lambda c: (-len(c.members), id_key(c.members[0])))
     return clusters
 
