@@ -79,7 +79,7 @@ def run_stages(
         leaders, about.join(rows.select("rank", "name"), "rank"), boilerplate, config, level
     )
     clock.lap("boilerplate")
-    candidates, counts, crowded = _candidates(_unpacked(leaders), config, level, parts)
+    candidates, counts, crowded = _candidates(leaders, config, level)
     clock.lap("candidates")
     survivors = _estimated(candidates, leaders, crowded, config)
     clock.lap("precheck")
@@ -273,20 +273,12 @@ def _with_signature(row: Any) -> tuple[int, bytes, bool]:
 
 
 def _candidates(
-    leaders: Any, config: DedupConfig, level: Any, parts: int
+    leaders: Any, config: DedupConfig, level: Any
 ) -> tuple[Any, tuple[int, int, int], np.ndarray]:
-    """Candidate pairs ``(rank a, rank b)``, a < b, distinct: articles sharing a band value, an
-    anchor or a passage, each bucket paired by :func:`dedup.candidates.bucket_pairs` in id order;
-    their counts (all, from bands, from anchors) and the crowded anchors (sorted)."""
-    bands, rows_per_band = lsh_bands(config.candidate_threshold, config.num_perm)
+    """Candidate pairs ``(a, b)`` (ranks, a < b, distinct, a DataFrame): articles sharing a band
+    value, an anchor or a passage, each bucket paired by :func:`dedup.candidates.bucket_pairs` in
+    id order; their counts (all, from bands, from anchors) and the crowded anchors (sorted)."""
     window = config.crowded_window
-
-    def band_values(row: Row) -> Iterator[tuple[int, int]]:
-        rank, table = row
-        keys = band_keys(table.signatures[0, : bands * rows_per_band].reshape(bands, rows_per_band))
-        with np.errstate(over="ignore"):  # one key per (band, value): the band's number salts it
-            salted = fmix64(keys ^ (np.arange(1, bands + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
-        return ((key, rank) for key in salted.view(np.int64).tolist())
 
     def bucket(limit: int, alone: int | None) -> Any:
         def pairs(item: tuple[Any, Iterable[int]]) -> Iterator[tuple[int, int]]:
@@ -298,41 +290,61 @@ def _candidates(
 
         return pairs
 
-    def sentences(column: str) -> Any:
-        return leaders.flatMap(lambda r: ((a, r[0]) for a in getattr(r[1], column).view(np.int64).tolist()))
+    def paired(buckets: Any) -> Any:
+        return spark.createDataFrame(buckets, "a long, b long")
 
-    spark = _session()
-    band = spark.createDataFrame(
-        _shared(leaders.flatMap(band_values), parts).flatMap(bucket(config.lsh_max_bucket, None)),
-        "a long, b long",
-    ).distinct()
-    anchors = _shared(sentences("anchors"), parts).persist(level)
+    spark = leaders.sparkSession
+    band = paired(_shared(leaders, "band", config).flatMap(bucket(config.lsh_max_bucket, None))).distinct()
+    band = band.persist(level)  # counted, then used: computed once
+    anchors = _shared(leaders, "anchors", config).persist(level)
     alone = config.anchor_alone_max_docs
     crowded_over = min(config.anchor_max_docs, alone)
-    crowded = np.sort(
-        np.array(anchors.filter(lambda kv: len(kv[1]) > crowded_over).keys().collect(), dtype=np.int64).view(
-            np.uint64
-        )
-    )
+    crowded = anchors.filter(lambda kv: len(kv[1]) > crowded_over).keys().collect()
     single = anchors.flatMap(
         bucket(config.anchor_max_docs, alone if alone < config.anchor_max_docs else None)
     )
-    passages = _shared(sentences("passages"), parts)
-    anchor = spark.createDataFrame(
-        single.union(passages.flatMap(bucket(config.anchor_max_docs, None))), "a long, b long"
-    ).distinct()
+    passages = _shared(leaders, "passages", config).flatMap(bucket(config.anchor_max_docs, None))
+    anchor = paired(single.union(passages)).distinct().persist(level)
     candidates = band.union(anchor).distinct().persist(level)
     counts = (candidates.count(), band.count(), anchor.count())
-    anchors.unpersist()
-    return candidates, counts, crowded
+    for data in (anchors, band, anchor):
+        data.unpersist()
+    return candidates, counts, np.sort(np.array(crowded, dtype=np.int64).view(np.uint64))
 
 
-def _shared(keyed: Any, parts: int) -> Any:
-    """``(key, ranks)`` of the keys (64-bit, signed) that two articles or more share: grouped in
-    Spark's own engine (a DataFrame), so that only those come back to Python, not every key."""
+def _shared(leaders: Any, kind: str, config: DedupConfig) -> Any:
+    """``(key, ranks)`` of the keys of ``kind`` (``band``: a band's value salted by its number;
+    ``anchors``, ``passages``: a sentence's or passage's hash) that two articles or more hold.
+    The keys are made a batch of articles at a time (Arrow, numpy) and grouped in Spark's own
+    engine, so only the shared ones come back to Python, not every key."""
     from pyspark.sql import functions
 
-    frame = _session().createDataFrame(keyed, "key long, rank long").repartition(parts, "key")
+    bands, rows_per_band = lsh_bands(config.candidate_threshold, config.num_perm)
+    salt = np.arange(1, bands + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+
+    def keys(batches: Iterable[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            ranks = batch.column("rank").to_numpy()
+            tables = [pickle.loads(b) for b in batch.column("sketch").to_pylist()]
+            if kind == "band":
+                block = np.stack([t.signatures[0, : bands * rows_per_band] for t in tables])
+                with np.errstate(over="ignore"):
+                    values = fmix64(
+                        band_keys(block.reshape(len(tables), bands, rows_per_band)) ^ salt
+                    ).ravel()
+                held = np.repeat(ranks, bands)
+            else:
+                columns = [getattr(t, kind) for t in tables]
+                values = np.concatenate(columns)
+                held = np.repeat(ranks, [len(c) for c in columns])
+            yield pa.RecordBatch.from_arrays([pa.array(values.view(np.int64)), pa.array(held.astype(np.int64))],
+                                             names=["key", "rank"])  # fmt: skip
+
+    frame = leaders.select("rank", "sketch").mapInArrow(keys, "key long, rank long")
     grouped = frame.groupBy("key").agg(functions.collect_list("rank").alias("ranks"))
     return grouped.where(functions.size("ranks") >= 2).rdd.map(lambda row: (row[0], row[1]))
 
