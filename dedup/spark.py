@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from .articles import WHERE, ArticleId, id_key
 from .config import DedupConfig
@@ -99,11 +100,18 @@ def frame(spark: Any, data: Any, id_column: str = "id", text_column: str = "text
         reader = (
             spark.read.option("header", "true").option("multiLine", "true") if kind == "csv" else spark.read
         )
+        if kind == "json":  # a malformed record is kept aside (not a row of nulls), to be named
+            reader = reader.option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", _CORRUPT)
         data = getattr(reader, kind)(paths)
+        if _CORRUPT in data.columns:
+            _refuse_malformed(data)
     where = "the DataFrame"
     for column in (id_column, text_column):
         if column not in data.columns:
             raise InputError(f"{where}: no column {column!r} (columns: {', '.join(data.columns)})")
+    if data.schema[text_column].dataType.typeName() != "string":
+        raise InputError(f"{where}: column {text_column!r} must hold strings, it holds "
+                         f"{data.schema[text_column].dataType.simpleString()} values")  # fmt: skip
     meta = [data[c] for c in data.columns if c not in (id_column, text_column, "id", "text")]
     df = data.select(data[id_column].alias("id"), data[text_column].alias("text"), *meta)
     repeated = df.groupBy("id").count().filter("count > 1").orderBy("id").limit(1).collect()
@@ -113,6 +121,38 @@ def frame(spark: Any, data: Any, id_column: str = "id", text_column: str = "text
     if nulls:
         raise InputError(f"{where}: article {nulls[0]['id']!r}: the text is missing (null)")
     return df
+
+
+_CORRUPT = "_dedup_malformed"
+
+
+def _refuse_malformed(data: Any) -> None:
+    """The first malformed JSON record (by file, then line) as one line naming its file and line,
+    as the local reader names it: the line is found by reading that file (a local path) up to it."""
+    from pyspark.sql import functions as F
+
+    found = (  # (every column: Spark refuses a query of the malformed-record column alone)
+        data.where(F.col(_CORRUPT).isNotNull())
+        .select(F.input_file_name().alias("_dedup_file"), *data.columns)
+        .orderBy("_dedup_file")
+        .limit(1)
+        .collect()
+    )
+    if not found:
+        return
+    file, record = found[0]["_dedup_file"], found[0][_CORRUPT]
+    path = unquote(file.removeprefix("file://"))
+    try:
+        json.loads(record)
+        reason = "not a JSON object"
+    except json.JSONDecodeError as error:
+        reason = f"not valid JSON ({error.msg} at column {error.colno})"
+    where = path
+    if Path(path).is_file():
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            line = next((k for k, text in enumerate(handle, 1) if text.rstrip("\r\n") == record), None)
+        where = f"{path}:{line}" if line else path
+    raise InputError(f"{where}: {reason}")
 
 
 def find_duplicates(

@@ -222,3 +222,25 @@ def test_connected_components_on_the_executors_match_union_find(spark):
     expected = {n: least[find(n)] for n in parent if any(n in e for e in edges if e[0] != e[1])}
     labels = _components(spark.sparkContext.parallelize(edges, 4), StorageLevel.MEMORY_ONLY, 4)
     assert dict(labels.collect()) == expected
+
+
+def test_malformed_json_lines_and_texts_that_are_not_strings_are_named(spark, tmp_path):
+    """As the local reader: a malformed record by file and line (it was "article None: the text
+    is missing"), a text column of numbers refused (it was accepted)."""
+    import re
+
+    from dedup import spark as engine
+
+    path = tmp_path / "news.jsonl"
+    lines = [json.dumps({"id": f"a{k}", "text": f"story {k} about the harbour"}) for k in range(1200)]
+    lines[1000] = '{"id": "a1000", "text": "cut short'
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=rf"^{re.escape(str(path))}:1001: not valid JSON"):
+        engine.find_duplicates(str(path), spark=spark)
+    done = run_cli(str(path), "--engine", "spark", "--spark-master", "local[2]")
+    (said,) = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and said.startswith(f"dedup: error: {path}:1001: not valid JSON ("), said
+    numbers = tmp_path / "numbers.jsonl"
+    numbers.write_text('{"id": "a", "text": 5}\n{"id": "b", "text": 6}\n')
+    with pytest.raises(InputError, match="column 'text' must hold strings, it holds bigint values"):
+        engine.find_duplicates(str(numbers), spark=spark)
