@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import warnings
 from collections.abc import Iterable, Iterator
 from functools import partial
 from itertools import islice
@@ -344,7 +345,9 @@ def _shared(leaders: Any, kind: str, config: DedupConfig) -> Any:
             yield pa.RecordBatch.from_arrays([pa.array(values.view(np.int64)), pa.array(held.astype(np.int64))],
                                              names=["key", "rank"])  # fmt: skip
 
-    frame = leaders.select("rank", "sketch").mapInArrow(keys, "key long, rank long")
+    with warnings.catch_warnings():  # (pyspark warns of pandas 3 on mapInArrow; no pandas is used)
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+        frame = leaders.select("rank", "sketch").mapInArrow(keys, "key long, rank long")
     grouped = frame.groupBy("key").agg(functions.collect_list("rank").alias("ranks"))
     return grouped.where(functions.size("ranks") >= 2).rdd.map(lambda row: (row[0], row[1]))
 
