@@ -157,6 +157,8 @@ def _run(args: Any, index: Any = None) -> int:
     elif args.output:
         check_output(Path(args.output), args.paths)
     policy = _corpus_policy(args)
+    if fmt.directory and getattr(args, "engine", "local") == "spark" and policy is None and not args.only:
+        return _spark_tables(args)
     inputs = Inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
     with StoredTexts() as texts:  # the texts a report explains, kept on disk as the input streams past
         explained = args.explain or fmt.always_explains
@@ -189,6 +191,23 @@ def _run(args: Any, index: Any = None) -> int:
     else:
         _print(report)
     return _exit(args, result)
+
+
+def _spark_tables(args: Any) -> int:
+    """``-o DIR`` with ``--engine spark``: the tables written by the executors."""
+    from .options import config_of
+    from .spark import write_tables_in
+
+    on_empty: Literal["skip", "error"] = "error" if args.strict else "skip"
+    result = write_tables_in(args.paths, args.output, master=args.spark_master, config=config_of(args),
+                             id_field=args.id_field, text_field=args.text_field, on_empty=on_empty)  # fmt: skip
+    if result.skipped:
+        names = ", ".join(s.id for s in result.skipped[:3]) + ", ..." * (len(result.skipped) > 3)
+        print(f"dedup: note: skipped {len(result.skipped)} (no words or not read): {names}", file=sys.stderr)
+    summary = result.summary
+    print(f"dedup: wrote {summary.pairs} pairs and {summary.clusters} story groups to {args.output}/pairs, "
+          f"{args.output}/groups (Parquet, by the Spark executors) and {args.output}/run.json", file=sys.stderr)  # fmt: skip
+    return EXIT_FOUND if args.fail_on_duplicates and summary.pairs else EXIT_OK
 
 
 def _corpus_policy(args: Any) -> Any:

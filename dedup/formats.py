@@ -145,9 +145,6 @@ def write_tables(result: DedupResult, directory: str | Path) -> None:
         import pyarrow.parquet as pq
     except ImportError:
         raise ConfigError("Parquet tables need pyarrow: pip install 'newsdedup[parquet]'") from None
-    target = check_tables_target(directory)
-    if (target / "run.json").exists():
-        raise InputError(f"{target}: already holds a run.json; choose an empty directory")
     pairs = {
         c: [str(getattr(p, c)) if c in ("a", "b") else getattr(p, c) for p in result.pairs]
         for c in PAIR_COLUMNS
@@ -159,19 +156,38 @@ def write_tables(result: DedupResult, directory: str | Path) -> None:
     groups = {
         name: [row[k] for row in members] for k, name in enumerate(("group", "representative", "member"))
     }
-    run = {"schema": result.to_dict()["schema"], "params": result.params, "summary": result.summary.to_dict()}
-    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-    try:
+
+    def write(scratch: Path) -> DedupResult:
         for name, columns in (("pairs", pairs), ("groups", groups)):
             (scratch / name).mkdir()
             table = pa.table(columns, schema=_schema(name, pa))
             pq.write_table(table, scratch / name / "part-00000.parquet")
+        return result
+
+    place_tables(directory, write)
+
+
+def place_tables(directory: str | Path, write: Callable[[Path], DedupResult]) -> DedupResult:
+    """The tables ``write`` makes in a scratch directory (``pairs/``, ``groups/``; it returns the
+    run's result), with ``run.json``, moved into ``directory`` once all are written."""
+    target = check_tables_target(directory)
+    if (target / "run.json").exists():
+        raise InputError(f"{target}: already holds a run.json; choose an empty directory")
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    try:
+        result = write(scratch)
+        run = {
+            "schema": result.to_dict()["schema"],
+            "params": result.params,
+            "summary": result.summary.to_dict(),
+        }
         (scratch / "run.json").write_text(json.dumps(run, indent=2, ensure_ascii=False), encoding="utf-8")
         target.mkdir(exist_ok=True)
         for name in ("pairs", "groups", "run.json"):
             os.replace(scratch / name, target / name)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    return result
 
 
 def _schema(name: str, pa: Any) -> Any:

@@ -158,14 +158,16 @@ def _refuse_malformed(data: Any) -> None:
 def find_duplicates(
     data: Any, *, spark: Any = None, config: DedupConfig | None = None, id_column: str = "id",
     text_column: str = "text", on_empty: Literal["skip", "error"] = "skip", timings: dict[str, float] | None = None,
-    **options: Any,
+    tables: Path | None = None, **options: Any,
 ) -> DedupResult:  # fmt: skip
     """:func:`dedup.find_duplicates` on Spark: the same result for the same articles.
 
     ``data``: a Spark DataFrame with ``id_column`` and ``text_column`` (its other columns are the
     articles' metadata), or Spark-readable paths (JSON Lines, Parquet, CSV; local, HDFS or s3a as
     the session is configured). ``spark``: a session (default: :func:`session` on ``local[*]``).
-    ``timings`` receives seconds per stage.
+    ``timings`` receives seconds per stage. With ``tables`` (a directory), the pairs and story
+    groups are written there as Parquet by the executors (:func:`dedup.spark_stages.write_tables`)
+    and the result carries the counts only.
     """
     from pyspark import StorageLevel
 
@@ -180,7 +182,9 @@ def find_duplicates(
     clock = StageClock(timings if timings is not None else {})
     texts = ranked(df.rdd.map(lambda row: (row["id"], row["text"]))).persist(level)
     try:
-        pairs, clusters, skipped, summary = run_stages(texts, config, level, on_empty=on_empty, clock=clock)
+        pairs, clusters, skipped, summary = run_stages(
+            texts, config, level, on_empty=on_empty, clock=clock, tables=tables
+        )
     finally:
         texts.unpersist()
     meta = metadata(df, shown_ids(pairs, clusters))
@@ -204,10 +208,11 @@ def metadata(df: Any, ids: set[ArticleId]) -> dict[ArticleId, dict[str, Any]]:
 
 def find_duplicates_in(
     paths: list[str], *, master: str, config: DedupConfig, id_field: str = "id", text_field: str = "text",
-    on_empty: Literal["skip", "error"] = "skip",
+    on_empty: Literal["skip", "error"] = "skip", tables: Path | None = None,
 ) -> DedupResult:  # fmt: skip
     """The command's Spark run: files Spark reads itself (JSON Lines, Parquet, CSV) are read on the
-    cluster; directories of .txt files, stdin and gzip are read here, as the local engine reads them."""
+    cluster; directories of .txt files, stdin and gzip are read here, as the local engine reads them.
+    ``tables``: see :func:`find_duplicates`."""
     from .reading import Inputs
 
     spark = session(master)
@@ -215,10 +220,19 @@ def find_duplicates_in(
     if all(readable(p) for p in paths):
         data: Any = [str(Path(p).resolve()) for p in paths]
         return find_duplicates(data, spark=spark, config=config, id_column=id_field, text_column=text_field,
-                               on_empty=on_empty)  # fmt: skip
+                               on_empty=on_empty, tables=tables)  # fmt: skip
     rows = [(a.id, a.text, json.dumps({k: v for k, v in a.meta.items() if k != WHERE}))
             for a in Inputs(paths, id_field=id_field, text_field=text_field)]  # fmt: skip
     frame = spark.createDataFrame(rows, "id string, text string, meta string")
-    result = find_duplicates(frame, spark=spark, config=config, on_empty=on_empty)
+    result = find_duplicates(frame, spark=spark, config=config, on_empty=on_empty, tables=tables)
     meta = {i: json.loads(m["meta"]) for i, m in result.meta.items()}
     return replace(result, meta={i: m for i, m in meta.items() if m})
+
+
+def write_tables_in(paths: list[str], directory: str, **run: Any) -> DedupResult:
+    """The command's ``-o DIR`` on Spark: the Parquet tables of :func:`dedup.formats.write_tables`
+    (``pairs/``, ``groups/``, ``run.json``) with the pairs and groups written by the executors,
+    never gathered on the driver; moved into place once whole. The result has the counts only."""
+    from .formats import place_tables
+
+    return place_tables(directory, lambda scratch: find_duplicates_in(paths, tables=scratch, **run))

@@ -22,10 +22,12 @@ from __future__ import annotations
 import json
 import pickle
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import partial
 from itertools import islice
 from operator import add
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -36,6 +38,7 @@ from .candidates import Candidates, band_keys, bucket_pairs, lsh_bands
 from .clustering import STRONG_KINDS, assign_groups, clusters_of
 from .config import DedupConfig
 from .errors import EmptyArticleError
+from .formats import PAIR_COLUMNS
 from .results import Cluster, Pair, RunSummary, Skipped
 from .run import StageClock
 from .shingles import fmix64
@@ -56,10 +59,18 @@ def ranked(rows: Any) -> Any:
 
 
 def run_stages(
-    texts: Any, config: DedupConfig, level: Any, *, on_empty: Literal["skip", "error"], clock: StageClock
+    texts: Any,
+    config: DedupConfig,
+    level: Any,
+    *,
+    on_empty: Literal["skip", "error"],
+    clock: StageClock,
+    tables: Path | None = None,
 ) -> tuple[list[Pair], list[Cluster], tuple[Skipped, ...], RunSummary]:
     """Every stage on ``texts`` (``(rank, (id, text))``, persisted): the reported pairs, the story
-    groups, the articles skipped and the counts. Articles and pairs are DataFrames where they are
+    groups, the articles skipped and the counts. With ``tables`` (a directory being made), the
+    pairs and groups are written there as Parquet by the executors, never gathered here (the lists
+    returned are empty). Articles and pairs are DataFrames where they are
     joined or grouped (Spark's own engine does that), RDDs where Python works on them."""
     from pyspark.sql import SparkSession
 
@@ -89,23 +100,46 @@ def run_stages(
         (0, 0), lambda x, y: (x[0] + y[0], x[1] + y[1])
     )
     reported = outcomes.filter(lambda o: o[3] is not None).map(lambda o: o[3:]).persist(level)
-    pairs = sorted((p for p, *_ in reported.collect()), key=lambda p: (id_key(p.a), id_key(p.b)))
+    pairs, kinds = _gathered(reported, tables is None)
     clock.lap("align")
-    clusters = _story_groups(reported, exact, rows, level, parts)
+    groups = _story_groups(reported, exact, rows, level, parts)
+    clusters: list[Cluster] = sorted(groups.collect(), key=_group_order) if tables is None else []
+    in_groups = groups.map(lambda c: (1, len(c.members))).fold(
+        (0, 0), lambda x, y: (x[0] + y[0], x[1] + y[1])
+    )
     clock.lap("cluster")
-    kinds = {k: sum(p.kind == k for p in pairs) for k in ("exact", "near_duplicate", "contained", "partial")}
-    summary = RunSummary(
-        articles=n, compared=n - len(skipped), skipped=len(skipped), distinct_texts=leaders.count(),
-        boilerplate_lines=len(boilerplate), candidate_pairs=counts[0], candidate_pairs_lsh=counts[1],
-        candidate_pairs_anchor=counts[2], anchors_shared_too_widely=len(crowded), prechecked_pairs=checked,
-        aligned_pairs=aligned, pairs=len(pairs), pairs_exact=kinds["exact"],
-        pairs_near_duplicate=kinds["near_duplicate"], pairs_contained=kinds["contained"],
-        pairs_partial=kinds["partial"], pairs_rewritten=0, clusters=len(clusters),
-        articles_in_clusters=sum(len(c.members) for c in clusters),
-    )  # fmt: skip
+    summary = _summary(n, len(skipped), leaders.count(), len(boilerplate), counts, len(crowded), (checked, aligned),
+                       kinds, in_groups)  # fmt: skip
+    if tables is not None:
+        write_tables(reported, groups, tables)
+        clock.lap("write_tables")
+    groups.unpersist()
     for data in (rows, exact, leaders, candidates, outcomes, reported):
         data.unpersist()
     return pairs, clusters, skipped, summary
+
+
+def _gathered(reported: Any, gather: bool) -> tuple[list[Pair], Counter[str]]:
+    """The reported pairs brought back (sorted by ids) when ``gather``, and their kinds counted."""
+    if not gather:  # counted where they are
+        return [], Counter(reported.map(lambda r: r[0].kind).countByValue())
+    pairs = sorted((p for p, *_ in reported.collect()), key=lambda p: (id_key(p.a), id_key(p.b)))
+    return pairs, Counter(p.kind for p in pairs)
+
+
+def _summary(
+    n: int, skipped: int, distinct: int, boilerplate: int, counts: tuple[int, int, int], crowded: int,
+    checked: tuple[int, int], kinds: Counter[str], groups: tuple[int, int],
+) -> RunSummary:  # fmt: skip
+    """The counts of a run, as :func:`dedup.run.summarize` gives them."""
+    return RunSummary(
+        articles=n, compared=n - skipped, skipped=skipped, distinct_texts=distinct, boilerplate_lines=boilerplate,
+        candidate_pairs=counts[0], candidate_pairs_lsh=counts[1], candidate_pairs_anchor=counts[2],
+        anchors_shared_too_widely=crowded, prechecked_pairs=checked[0], aligned_pairs=checked[1],
+        pairs=sum(kinds.values()), pairs_exact=kinds["exact"], pairs_near_duplicate=kinds["near_duplicate"],
+        pairs_contained=kinds["contained"], pairs_partial=kinds["partial"], pairs_rewritten=0, clusters=groups[0],
+        articles_in_clusters=groups[1],
+    )  # fmt: skip
 
 
 def _unpacked(frame: Any) -> Any:
@@ -463,10 +497,11 @@ def _check_and_align(
 # ---------------------------------------------------------------- story groups
 
 
-def _story_groups(reported: Any, exact: Any, rows: Any, level: Any, parts: int) -> list[Cluster]:
+def _story_groups(reported: Any, exact: Any, rows: Any, level: Any, parts: int) -> Any:
     """The story groups: connected components of the strong links and exact copies (computed on
     the executors), then :func:`dedup.clustering.assign_groups` on each component, on one
-    executor — exactly the local engine's groups, as the rule never reaches across components."""
+    executor — exactly the local engine's groups, as the rule never reaches across components.
+    An RDD of :class:`~dedup.results.Cluster` (two members or more), persisted."""
     from pyspark.sql import functions as F
 
     strong = reported.filter(lambda r: r[0].kind in STRONG_KINDS and r[0].kind != "exact").persist(level)
@@ -488,11 +523,42 @@ def _story_groups(reported: Any, exact: Any, rows: Any, level: Any, parts: int) 
         strong.map(lambda r: (r[1], r[0])).join(labels, parts).map(lambda kv: (kv[1][1], ("pair", kv[1][0])))
     )
     grouped = pairs.union(copies).union(nodes).groupByKey(parts).flatMap(lambda kv: _component_groups(kv[1]))
-    clusters = grouped.collect()
+    grouped = grouped.persist(level)
+    grouped.count()  # computed once, while what it is made of is held
     for data in (strong, labels, labelled):
         data.unpersist()
-    clusters.sort(key=lambda c: (-len(c.members), id_key(c.members[0])))
-    return clusters
+    return grouped
+
+
+def write_tables(reported: Any, groups: Any, directory: Path) -> None:
+    """``directory/pairs`` and ``directory/groups``, the tables of :func:`dedup.formats.write_tables`
+    (the same columns and rows), written by the executors."""
+    spark = _session()
+    numbers = ", ".join(f"{c} double" for c in PAIR_COLUMNS[4:])
+    pairs = spark.createDataFrame(
+        reported.map(lambda r: (r[1], r[2], *_pair_row(r[0]))),
+        f"rank_a long, rank_b long, a string, b string, kind string, direction string, {numbers}, alignment string",
+    )
+    pairs.orderBy("rank_a", "rank_b").drop("rank_a", "rank_b").write.parquet(str(directory / "pairs"))
+    members = (
+        groups.sortBy(_group_order)
+        .zipWithIndex()
+        .flatMap(lambda item: ((item[1] + 1, str(item[0].representative), str(m)) for m in item[0].members))
+    )
+    # (in the order sortBy left them: partitions in order, members in order within each)
+    spark.createDataFrame(members, "group long, representative string, member string").write.parquet(
+        str(directory / "groups")
+    )
+
+
+def _pair_row(pair: Pair) -> tuple[Any, ...]:
+    values = [str(getattr(pair, c)) if c in ("a", "b") else getattr(pair, c) for c in PAIR_COLUMNS]
+    return (*values, json.dumps(pair.to_dict()["alignment"]))
+
+
+def _group_order(cluster: Cluster) -> tuple[int, tuple[int, int, str]]:
+    """Story groups largest first, then by their first member's id (as every report orders them)."""
+    return -len(cluster.members), id_key(cluster.members[0])
 
 
 def _component_groups(items: Iterable[tuple[str, Any]]) -> list[Cluster]:

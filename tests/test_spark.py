@@ -126,6 +126,7 @@ def test_the_command_writes_parquet_tables_for_big_corpora(spark, tmp_path):
     groups = pq.read_table(out / "groups").to_pylist()
     assert sorted(g["member"] for g in groups) == ["000_b0707d4a85524ca5.txt", "001_b371cbcbe07b8631.txt"]
     assert json.loads((out / "run.json").read_text())["summary"]["pairs"] == 1
+    assert (out / "pairs" / "_SUCCESS").exists()  # written by Spark's executors, not gathered here
     again = run_cli(str(ROOT / "fixtures"), "--engine", "spark", "-o", str(out))
     assert again.returncode == 2 and "already holds pairs/ or groups/ tables" in again.stderr
 
@@ -244,3 +245,22 @@ def test_malformed_json_lines_and_texts_that_are_not_strings_are_named(spark, tm
     numbers.write_text('{"id": "a", "text": 5}\n{"id": "b", "text": 6}\n')
     with pytest.raises(InputError, match="column 'text' must hold strings, it holds bigint values"):
         engine.find_duplicates(str(numbers), spark=spark)
+
+
+def test_tables_written_by_the_executors_equal_the_local_engines(spark, tmp_path):
+    """``-o DIR`` on a corpus with groups and exact copies: the executors' tables hold the local
+    engine's rows, in its order, and run.json its summary."""
+    import pyarrow.parquet as pq
+
+    texts = news_corpus(11, n=1500)
+    path = tmp_path / "news.jsonl"
+    path.write_text("".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in sorted(texts.items())))
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    assert run_cli(str(path), "-o", str(local)).returncode == 0
+    done = run_cli(str(path), "--engine", "spark", "--spark-master", "local[2]", "-o", str(remote))
+    assert done.returncode == 0, done.stderr
+    for name in ("pairs", "groups"):
+        rows = pq.read_table(remote / name).to_pylist()
+        assert rows == pq.read_table(local / name).to_pylist() and rows, name
+    summaries = [json.loads((d / "run.json").read_text())["summary"] for d in (local, remote)]
+    assert summaries[0] == summaries[1] and summaries[0]["clusters"] > 10
