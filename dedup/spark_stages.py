@@ -291,6 +291,7 @@ def _resketched(
                                 "rank long, signature binary, shingles long")  # fmt: skip
     patched = leaders.join(new, "rank", "left").rdd.map(_with_signature)
     out = spark.createDataFrame(patched, "rank long, sketch binary, furniture boolean").persist(level)
+    out.count()  # made while the leaders it is made from are held
     leaders.unpersist()
     return out
 
