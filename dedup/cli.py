@@ -167,10 +167,7 @@ def _run(args: Any, index: Any = None) -> int:
         if result.summary.compared == 0:
             print(f"dedup: note: no articles to compare in {', '.join(args.paths)}", file=sys.stderr)
         elif result.skipped:
-            names = ", ".join(s.id for s in result.skipped[:3]) + ", ..." * (len(result.skipped) > 3)
-            print(
-                f"dedup: note: skipped {len(result.skipped)} (no words or not read): {names}", file=sys.stderr
-            )
+            _note_skipped(result.skipped)
         if policy is not None:
             _write_corpus(args, result, policy)
             if not (args.output or args.format):
@@ -202,12 +199,17 @@ def _spark_tables(args: Any) -> int:
     result = write_tables_in(args.paths, args.output, master=args.spark_master, config=config_of(args),
                              id_field=args.id_field, text_field=args.text_field, on_empty=on_empty)  # fmt: skip
     if result.skipped:
-        names = ", ".join(s.id for s in result.skipped[:3]) + ", ..." * (len(result.skipped) > 3)
-        print(f"dedup: note: skipped {len(result.skipped)} (no words or not read): {names}", file=sys.stderr)
+        _note_skipped(result.skipped)
     summary = result.summary
     print(f"dedup: wrote {summary.pairs} pairs and {summary.clusters} story groups to {args.output}/pairs, "
           f"{args.output}/groups (Parquet, by the Spark executors) and {args.output}/run.json", file=sys.stderr)  # fmt: skip
     return EXIT_FOUND if args.fail_on_duplicates and summary.pairs else EXIT_OK
+
+
+def _note_skipped(skipped: Any) -> None:
+    """One stderr line counting the articles skipped and naming up to three."""
+    names = ", ".join(s.id for s in skipped[:3]) + ", ..." * (len(skipped) > 3)
+    print(f"dedup: note: skipped {len(skipped)} (no words or not read): {names}", file=sys.stderr)
 
 
 def _corpus_policy(args: Any) -> Any:

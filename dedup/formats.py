@@ -26,7 +26,7 @@ from .errors import ConfigError, InputError
 
 if TYPE_CHECKING:  # only the standard library at import: the command's --help reads FORMATS
     from .articles import ArticleId
-    from .results import DedupResult
+    from .results import DedupResult, Pair
 
 Texts = Optional[Mapping["ArticleId", str]]  # noqa: UP045 (evaluated at import, where ArticleId is a name)
 
@@ -120,6 +120,12 @@ PAIR_COLUMNS = ("a", "b", "kind", "direction", "coverage_a_by_b", "coverage_b_by
                 "containment_a_in_b", "containment_b_in_a", "minhash_jaccard")  # fmt: skip
 
 
+def pair_row(pair: Pair) -> tuple[Any, ...]:
+    """One row of the ``pairs`` table: :data:`PAIR_COLUMNS` (ids as text), then the alignment as JSON."""
+    values = [str(getattr(pair, c)) if c in ("a", "b") else getattr(pair, c) for c in PAIR_COLUMNS]
+    return (*values, json.dumps(pair.to_dict()["alignment"]))
+
+
 def check_tables_target(directory: str | Path) -> Path:
     """``directory`` as a place for :func:`write_tables`; :class:`InputError` if it holds tables."""
     target = Path(directory)
@@ -145,11 +151,8 @@ def write_tables(result: DedupResult, directory: str | Path) -> None:
         import pyarrow.parquet as pq
     except ImportError:
         raise ConfigError("Parquet tables need pyarrow: pip install 'newsdedup[parquet]'") from None
-    pairs = {
-        c: [str(getattr(p, c)) if c in ("a", "b") else getattr(p, c) for p in result.pairs]
-        for c in PAIR_COLUMNS
-    }
-    pairs["alignment"] = [json.dumps(p.to_dict()["alignment"]) for p in result.pairs]
+    rows = [pair_row(p) for p in result.pairs]
+    pairs = {c: [row[k] for row in rows] for k, c in enumerate((*PAIR_COLUMNS, "alignment"))}
     members = [
         (k, str(c.representative), str(m)) for k, c in enumerate(result.clusters, 1) for m in c.members
     ]

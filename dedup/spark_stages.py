@@ -38,7 +38,7 @@ from .candidates import Candidates, band_keys, bucket_pairs, lsh_bands
 from .clustering import STRONG_KINDS, assign_groups, clusters_of
 from .config import DedupConfig
 from .errors import EmptyArticleError
-from .formats import PAIR_COLUMNS
+from .formats import PAIR_COLUMNS, pair_row
 from .results import Cluster, Pair, RunSummary, Skipped
 from .run import StageClock
 from .shingles import fmix64
@@ -72,9 +72,7 @@ def run_stages(
     pairs and groups are written there as Parquet by the executors, never gathered here (the lists
     returned are empty). Articles and pairs are DataFrames where they are
     joined or grouped (Spark's own engine does that), RDDs where Python works on them."""
-    from pyspark.sql import SparkSession
-
-    spark = SparkSession.builder.getOrCreate()
+    spark = _session()
     settings = SketchSettings.of(config)
     parts = max(texts.getNumPartitions(), texts.context.defaultParallelism)
     sketched = texts.mapPartitions(partial(_sketch_partition, settings=settings))
@@ -537,7 +535,7 @@ def write_tables(reported: Any, groups: Any, directory: Path) -> None:
     spark = _session()
     numbers = ", ".join(f"{c} double" for c in PAIR_COLUMNS[4:])
     pairs = spark.createDataFrame(
-        reported.map(lambda r: (r[1], r[2], *_pair_row(r[0]))),
+        reported.map(lambda r: (r[1], r[2], *pair_row(r[0]))),
         f"rank_a long, rank_b long, a string, b string, kind string, direction string, {numbers}, alignment string",
     )
     pairs.orderBy("rank_a", "rank_b").drop("rank_a", "rank_b").write.parquet(str(directory / "pairs"))
@@ -550,11 +548,6 @@ def write_tables(reported: Any, groups: Any, directory: Path) -> None:
     spark.createDataFrame(members, "group long, representative string, member string").write.parquet(
         str(directory / "groups")
     )
-
-
-def _pair_row(pair: Pair) -> tuple[Any, ...]:
-    values = [str(getattr(pair, c)) if c in ("a", "b") else getattr(pair, c) for c in PAIR_COLUMNS]
-    return (*values, json.dumps(pair.to_dict()["alignment"]))
 
 
 def _group_order(cluster: Cluster) -> tuple[int, tuple[int, int, str]]:
