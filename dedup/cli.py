@@ -157,19 +157,20 @@ def _run(args: Any, index: Any = None) -> int:
     elif args.output:
         check_output(Path(args.output), args.paths)
     policy = _corpus_policy(args)
-    if fmt.directory and getattr(args, "engine", "local") == "spark" and policy is None and not args.only:
-        return _spark_tables(args)
+    on_spark = _spark_corpus(args, policy)
+    if fmt.directory and getattr(args, "engine", "local") == "spark" and not args.only:
+        return _spark_tables(args, on_spark)
     inputs = Inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
     with StoredTexts() as texts:  # the texts a report explains, kept on disk as the input streams past
         explained = args.explain or fmt.always_explains
         articles = texts.tee(inputs) if explained else iter(inputs)
-        result = _result(args, index, articles).with_skipped(inputs.skipped)
+        result = _result(args, index, articles, on_spark).with_skipped(inputs.skipped)
         if result.summary.compared == 0:
             print(f"dedup: note: no articles to compare in {', '.join(args.paths)}", file=sys.stderr)
         elif result.skipped:
             _note_skipped(result.skipped)
         if policy is not None:
-            _write_corpus(args, result, policy)
+            _write_corpus(args, result, policy, on_spark)
             if not (args.output or args.format):
                 return _exit(args, result)
         if args.only:
@@ -190,16 +191,19 @@ def _run(args: Any, index: Any = None) -> int:
     return _exit(args, result)
 
 
-def _spark_tables(args: Any) -> int:
-    """``-o DIR`` with ``--engine spark``: the tables written by the executors."""
+def _spark_tables(args: Any, corpus: Any) -> int:
+    """``-o DIR`` with ``--engine spark``: the tables (and the corpus) written by the executors."""
     from .options import config_of
     from .spark import write_tables_in
 
     on_empty: Literal["skip", "error"] = "error" if args.strict else "skip"
-    result = write_tables_in(args.paths, args.output, master=args.spark_master, config=config_of(args),
-                             id_field=args.id_field, text_field=args.text_field, on_empty=on_empty)  # fmt: skip
+    result = write_tables_in(args.paths, args.output, master=args.spark_master, conf=dict(args.spark_conf),
+                             config=config_of(args), id_field=args.id_field, text_field=args.text_field,
+                             on_empty=on_empty, corpus=corpus)  # fmt: skip
     if result.skipped:
         _note_skipped(result.skipped)
+    if corpus is not None:
+        _written_note(args, corpus.written, corpus.policy)
     summary = result.summary
     print(f"dedup: wrote {summary.pairs} pairs and {summary.clusters} story groups to {args.output}/pairs, "
           f"{args.output}/groups (Parquet, by the Spark executors) and {args.output}/run.json", file=sys.stderr)  # fmt: skip
@@ -226,13 +230,33 @@ def _corpus_policy(args: Any) -> Any:
         return None
     if "-" in args.paths:
         raise DedupError("--keep-to and --removed-to read the input again: give files, not - (stdin)")
+    policy = Policy.of(args.drop, args.keep)
+    if _spark_corpus(args, policy) is not None:  # (checked there: the executors write it)
+        return policy
     for target in filter(None, (args.keep_to, args.removed_to)):
         if check_record_target(target) != "dataset":  # (a missing package named before the run)
             check_output(Path(target), args.paths)
-    return Policy.of(args.drop, args.keep)
+    return policy
 
 
-def _write_corpus(args: Any, result: Any, policy: Any) -> None:
+def _spark_corpus(args: Any, policy: Any) -> Any:
+    """The corpus the Spark executors write (:class:`dedup.spark_corpus.CorpusTarget`), checked
+    before the run; ``None`` without ``--keep-to``/``--removed-to``, on the local engine, or for
+    inputs the command reads itself (then it writes their corpus, as locally)."""
+    if policy is None or getattr(args, "engine", "local") != "spark":
+        return None
+    from .spark import readable
+    from .spark_corpus import CorpusTarget
+
+    if not all(readable(p) for p in args.paths):
+        return None
+    target = CorpusTarget(policy, args.keep_to, args.removed_to, args.annotate, args.id_field, args.text_field,
+                          tuple(args.paths))  # fmt: skip
+    target.check()
+    return target
+
+
+def _write_corpus(args: Any, result: Any, policy: Any, on_spark: Any) -> None:
     from .corpus import record_of, write_corpus
     from .reading import Inputs
 
@@ -240,8 +264,15 @@ def _write_corpus(args: Any, result: Any, policy: Any) -> None:
         inputs = Inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
         return (record_of(a, args.id_field, args.text_field) for a in inputs)
 
+    if on_spark is not None:  # written by the executors during the run
+        _written_note(args, on_spark.written, policy)
+        return
     done = write_corpus(read, result, policy, keep_to=args.keep_to, removed_to=args.removed_to,
                         annotate=args.annotate, id_field=args.id_field, text_field=args.text_field)  # fmt: skip
+    _written_note(args, done, policy)
+
+
+def _written_note(args: Any, done: Any, policy: Any) -> None:
     where = f" to {args.keep_to}" if args.keep_to else ""
     gone = f" (to {args.removed_to})" if args.removed_to else ""
     verb = "annotated" if args.annotate else "kept"
@@ -261,7 +292,7 @@ def _shown_texts(args: Any, result: Any) -> dict[Any, str]:
             if a.id in wanted}  # fmt: skip
 
 
-def _result(args: Any, index: Any, articles: Any) -> Any:
+def _result(args: Any, index: Any, articles: Any, corpus: Any = None) -> Any:
     """Run the engine the options name."""
     on_empty: Literal["skip", "error"] = "error" if args.strict else "skip"
     if index is not None:
@@ -273,8 +304,9 @@ def _result(args: Any, index: Any, articles: Any) -> Any:
     if args.engine == "spark":
         from .spark import find_duplicates_in
 
-        return find_duplicates_in(args.paths, master=args.spark_master, config=config_of(args),
-                                  id_field=args.id_field, text_field=args.text_field, on_empty=on_empty)  # fmt: skip
+        return find_duplicates_in(args.paths, master=args.spark_master, conf=dict(args.spark_conf),
+                                  config=config_of(args), id_field=args.id_field, text_field=args.text_field,
+                                  on_empty=on_empty, corpus=corpus)  # fmt: skip
     from .pipeline import find_duplicates
 
     return find_duplicates(articles, config=config_of(args), progress=sys.stderr.isatty(), on_empty=on_empty,

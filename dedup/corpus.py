@@ -112,16 +112,22 @@ def involved(result: DedupResult, policy: Policy) -> set[ArticleId]:
 
 def plan(result: DedupResult, facts: Mapping[ArticleId, Facts], policy: Policy) -> dict[ArticleId, Removed]:
     """The records ``result`` removes under ``policy``, by id (see the module's rule)."""
+    return plan_links(result.pairs, {c.representative for c in result.clusters}, facts, policy)
+
+
+def plan_links(
+    pairs: Iterable[Pair], representatives: set[ArticleId], facts: Mapping[ArticleId, Facts], policy: Policy
+) -> dict[ArticleId, Removed]:
+    """:func:`plan` on ``pairs`` and the story groups' ``representatives``. Articles not linked
+    by a dropping pair never meet, so this holds for any set of pairs closed under those links
+    (a connected component of them: the Spark engine plans each component on its own)."""
     links: dict[ArticleId, list[Pair]] = defaultdict(list)
-    for pair in result.pairs:
+    for pair in pairs:
         if pair.kind in policy.drop:
             links[pair.a].append(pair)
             links[pair.b].append(pair)
-    representatives = {c.representative for c in result.clusters}
     inner = {
-        p.a if p.direction == "a_in_b" else p.b
-        for p in result.pairs
-        if p.kind == "contained" and p.kind in policy.drop
+        p.a if p.direction == "a_in_b" else p.b for ps in links.values() for p in ps if p.kind == "contained"
     }
     priority = _priority(policy, facts, representatives)
     order = sorted(links, key=lambda i: (i in inner, priority(i)))  # an article inside another after it
@@ -134,7 +140,8 @@ def plan(result: DedupResult, facts: Mapping[ArticleId, Facts], policy: Policy) 
             if (other := p.b if article == p.a else p.a) in kept and _is_copy(p, article)
         ]
         if copies:
-            removed[article] = max(copies, key=lambda r: (r.coverage, [-x for x in id_key(r.copy_of)[:2]]))
+            # the kept article covering most of it; on a tie the first by id (not the pairs' order)
+            removed[article] = min(copies, key=lambda r: (-r.coverage, id_key(r.copy_of)))
         else:
             kept.add(article)
     return removed

@@ -114,11 +114,22 @@ def build_parser() -> argparse.ArgumentParser:
                         "Java runtime; PATH: .jsonl, .json, .parquet or .csv files Spark can read)")  # fmt: skip
     engine.add_argument("--spark-master", default="local[*]", metavar="URL",
                         help="the Spark master for --engine spark (default: local[*])")  # fmt: skip
+    engine.add_argument("--spark-conf", action="append", type=_spark_setting, default=[], metavar="KEY=VALUE",
+                        help="a Spark setting for --engine spark, as spark-submit's --conf "
+                        "(e.g. spark.driver.memory=1g; repeatable)")  # fmt: skip
     engine.add_argument("--workers", type=int, default=None, metavar="N",
                         help="processes to use (default: all cores for large inputs; never changes the result)")  # fmt: skip
     _corpus_options(parser)
     _detection_options(parser)
     return parser
+
+
+def _spark_setting(text: str) -> tuple[str, str]:
+    """``KEY=VALUE`` of ``--spark-conf``, as a pair; a key that is not Spark's is refused."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip().startswith("spark."):
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE with a Spark key (spark.*)")
+    return key.strip(), value.strip()
 
 
 def _corpus_options(parser: argparse.ArgumentParser) -> None:

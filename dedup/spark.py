@@ -18,6 +18,7 @@ import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote
@@ -27,7 +28,8 @@ from .config import DedupConfig
 from .errors import ConfigError, InputError
 from .results import DedupResult
 from .run import StageClock, run_params, shown_ids
-from .spark_stages import ranked, run_stages
+from .spark_corpus import CorpusTarget, write_corpus
+from .spark_stages import ranked, run_stages, write_tables
 
 CHUNK = 512
 READERS = {".jsonl": "json", ".ndjson": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
@@ -158,7 +160,7 @@ def _refuse_malformed(data: Any) -> None:
 def find_duplicates(
     data: Any, *, spark: Any = None, config: DedupConfig | None = None, id_column: str = "id",
     text_column: str = "text", on_empty: Literal["skip", "error"] = "skip", timings: dict[str, float] | None = None,
-    tables: Path | None = None, **options: Any,
+    tables: Path | None = None, corpus: CorpusTarget | None = None, **options: Any,
 ) -> DedupResult:  # fmt: skip
     """:func:`dedup.find_duplicates` on Spark: the same result for the same articles.
 
@@ -167,7 +169,8 @@ def find_duplicates(
     the session is configured). ``spark``: a session (default: :func:`session` on ``local[*]``).
     ``timings`` receives seconds per stage. With ``tables`` (a directory), the pairs and story
     groups are written there as Parquet by the executors (:func:`dedup.spark_stages.write_tables`)
-    and the result carries the counts only.
+    and the result carries the counts only. With ``corpus``, the executors write the
+    deduplicated records (:func:`dedup.spark_corpus.write_corpus`; its counts in ``corpus.written``).
     """
     from pyspark import StorageLevel
 
@@ -182,8 +185,11 @@ def find_duplicates(
     clock = StageClock(timings if timings is not None else {})
     texts = ranked(df.rdd.map(lambda row: (row["id"], row["text"]))).persist(level)
     try:
+        writers = [("write_tables", partial(write_tables, directory=tables))] if tables is not None else []
+        if corpus is not None:
+            writers.append(("write_corpus", partial(write_corpus, df=df, target=corpus, level=level)))
         pairs, clusters, skipped, summary = run_stages(
-            texts, config, level, on_empty=on_empty, clock=clock, tables=tables
+            texts, config, level, on_empty=on_empty, clock=clock, gather=tables is None, writers=writers
         )
     finally:
         texts.unpersist()
@@ -208,19 +214,22 @@ def metadata(df: Any, ids: set[ArticleId]) -> dict[ArticleId, dict[str, Any]]:
 
 def find_duplicates_in(
     paths: list[str], *, master: str, config: DedupConfig, id_field: str = "id", text_field: str = "text",
-    on_empty: Literal["skip", "error"] = "skip", tables: Path | None = None,
+    on_empty: Literal["skip", "error"] = "skip", tables: Path | None = None, conf: dict[str, str] | None = None,
+    corpus: CorpusTarget | None = None,
 ) -> DedupResult:  # fmt: skip
     """The command's Spark run: files Spark reads itself (JSON Lines, Parquet, CSV) are read on the
     cluster; directories of .txt files, stdin and gzip are read here, as the local engine reads them.
-    ``tables``: see :func:`find_duplicates`."""
+    ``conf``: Spark settings for the session (``--spark-conf``). ``tables``, ``corpus``: see
+    :func:`find_duplicates` (``corpus`` for files Spark reads only: the command writes the
+    corpus of the inputs it read itself, as locally)."""
     from .reading import Inputs
 
-    spark = session(master)
+    spark = session(master, **(conf or {}))
     spark.sparkContext.setLogLevel("ERROR")
     if all(readable(p) for p in paths):
         data: Any = [str(Path(p).resolve()) for p in paths]
         return find_duplicates(data, spark=spark, config=config, id_column=id_field, text_column=text_field,
-                               on_empty=on_empty, tables=tables)  # fmt: skip
+                               on_empty=on_empty, tables=tables, corpus=corpus)  # fmt: skip
     rows = [(a.id, a.text, json.dumps({k: v for k, v in a.meta.items() if k != WHERE}))
             for a in Inputs(paths, id_field=id_field, text_field=text_field)]  # fmt: skip
     frame = spark.createDataFrame(rows, "id string, text string, meta string")

@@ -23,7 +23,7 @@ import json
 import pickle
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from itertools import islice
 from operator import add
@@ -65,13 +65,17 @@ def run_stages(
     *,
     on_empty: Literal["skip", "error"],
     clock: StageClock,
-    tables: Path | None = None,
+    gather: bool = True,
+    writers: Sequence[tuple[str, Callable[[Any, Any, Any], None]]] = (),
 ) -> tuple[list[Pair], list[Cluster], tuple[Skipped, ...], RunSummary]:
     """Every stage on ``texts`` (``(rank, (id, text))``, persisted): the reported pairs, the story
-    groups, the articles skipped and the counts. With ``tables`` (a directory being made), the
-    pairs and groups are written there as Parquet by the executors, never gathered here (the lists
-    returned are empty). Articles and pairs are DataFrames where they are
-    joined or grouped (Spark's own engine does that), RDDs where Python works on them."""
+    groups, the articles skipped and the counts. Each of ``writers`` is then called with the
+    reported pairs (``(Pair, rank_a, rank_b)``), the story groups (:class:`Cluster`) and the
+    articles (``rank``, ``name``: the id as JSON), all on the executors, to write what it writes
+    (:func:`write_tables`, :func:`dedup.spark_corpus.write_corpus`); without ``gather`` the pairs
+    and groups are not brought here (the lists returned are empty). Articles and pairs are
+    DataFrames where they are joined or grouped (Spark's own engine does that), RDDs where Python
+    works on them."""
     spark = _session()
     settings = SketchSettings.of(config)
     parts = max(texts.getNumPartitions(), texts.context.defaultParallelism)
@@ -98,19 +102,19 @@ def run_stages(
         (0, 0), lambda x, y: (x[0] + y[0], x[1] + y[1])
     )
     reported = outcomes.filter(lambda o: o[3] is not None).map(lambda o: o[3:]).persist(level)
-    pairs, kinds = _gathered(reported, tables is None)
+    pairs, kinds = _gathered(reported, gather)
     clock.lap("align")
     groups = _story_groups(reported, exact, rows, level, parts)
-    clusters: list[Cluster] = sorted(groups.collect(), key=_group_order) if tables is None else []
+    clusters: list[Cluster] = sorted(groups.collect(), key=_group_order) if gather else []
     in_groups = groups.map(lambda c: (1, len(c.members))).fold(
         (0, 0), lambda x, y: (x[0] + y[0], x[1] + y[1])
     )
     clock.lap("cluster")
     summary = _summary(n, len(skipped), leaders.count(), len(boilerplate), counts, len(crowded), (checked, aligned),
                        kinds, in_groups)  # fmt: skip
-    if tables is not None:
-        write_tables(reported, groups, tables)
-        clock.lap("write_tables")
+    for stage, write in writers:
+        write(reported, groups, rows)
+        clock.lap(stage)
     groups.unpersist()
     for data in (rows, exact, leaders, candidates, outcomes, reported):
         data.unpersist()
@@ -505,7 +509,7 @@ def _story_groups(reported: Any, exact: Any, rows: Any, level: Any, parts: int) 
 
     strong = reported.filter(lambda r: r[0].kind in STRONG_KINDS and r[0].kind != "exact").persist(level)
     edges = strong.map(lambda r: (r[1], r[2])).union(exact.rdd.map(tuple))
-    labels = _components(edges, level, parts)
+    labels = connected_components(edges, level, parts)
     spark = rows.sparkSession
     labelled = spark.createDataFrame(labels, "rank long, label long").persist(level)
     names = rows.select("rank", "name", "words")
@@ -529,7 +533,7 @@ def _story_groups(reported: Any, exact: Any, rows: Any, level: Any, parts: int) 
     return grouped
 
 
-def write_tables(reported: Any, groups: Any, directory: Path) -> None:
+def write_tables(reported: Any, groups: Any, rows: Any, *, directory: Path) -> None:
     """``directory/pairs`` and ``directory/groups``, the tables of :func:`dedup.formats.write_tables`
     (the same columns and rows), written by the executors."""
     spark = _session()
@@ -572,7 +576,7 @@ def _component_groups(items: Iterable[tuple[str, Any]]) -> list[Cluster]:
     )
 
 
-def _components(edges: Any, level: Any, parts: int) -> Any:
+def connected_components(edges: Any, level: Any, parts: int) -> Any:
     """``(node, component)`` for every node of the undirected ``edges`` (``(u, v)`` ints), a
     component named by its smallest node: the large-star / small-star algorithm (Kiveris et al.,
     "Connected Components in MapReduce and Beyond", 2014), a few shuffles a round, O(log n) rounds."""

@@ -48,8 +48,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def standalone_spark_cluster(workers: int = 2, scratch: str | None = None) -> Iterator[str]:
-    """A Spark standalone master and ``workers`` workers (one core, 1 GB each), each its own JVM
+def standalone_spark_cluster(workers: int = 2, scratch: str | None = None, memory: str = "1g") -> Iterator[str]:
+    """A Spark standalone master and ``workers`` workers (one core, ``memory`` each), each its own JVM
     process started from pyspark's own distribution (``spark-class``), on loopback. Yields the
     ``spark://`` URL once every worker has registered; everything is stopped on exit. Executors
     run this interpreter's Python (``PYSPARK_PYTHON``): dedup reaches them as an installed
@@ -80,7 +80,7 @@ def standalone_spark_cluster(workers: int = 2, scratch: str | None = None) -> It
         for k in range(workers):
             processes.append(subprocess.Popen(
                 [spark_class, "org.apache.spark.deploy.worker.Worker", master_url, "--host", "127.0.0.1",
-                 "--cores", "1", "--memory", "1g", "--webui-port", str(_free_port())],
+                 "--cores", "1", "--memory", memory, "--webui-port", str(_free_port())],
                 env=env, stdout=subprocess.DEVNULL, stderr=logs[k + 1],
             ))  # fmt: skip
         deadline = time.monotonic() + 120

@@ -198,7 +198,7 @@ def test_connected_components_on_the_executors_match_union_find(spark):
 
     from pyspark import StorageLevel
 
-    from dedup.spark_stages import _components
+    from dedup.spark_stages import connected_components
 
     rng = random.Random(5)
     nodes = list(range(3000))
@@ -221,7 +221,7 @@ def test_connected_components_on_the_executors_match_union_find(spark):
     for n in parent:
         least[find(n)] = min(least.get(find(n), n), n)
     expected = {n: least[find(n)] for n in parent if any(n in e for e in edges if e[0] != e[1])}
-    labels = _components(spark.sparkContext.parallelize(edges, 4), StorageLevel.MEMORY_ONLY, 4)
+    labels = connected_components(spark.sparkContext.parallelize(edges, 4), StorageLevel.MEMORY_ONLY, 4)
     assert dict(labels.collect()) == expected
 
 
@@ -264,3 +264,53 @@ def test_tables_written_by_the_executors_equal_the_local_engines(spark, tmp_path
         assert rows == pq.read_table(local / name).to_pylist() and rows, name
     summaries = [json.loads((d / "run.json").read_text())["summary"] for d in (local, remote)]
     assert summaries[0] == summaries[1] and summaries[0]["clusters"] > 10
+
+
+def _records(path):
+    """The records of a local JSON Lines file, or of the part files of a directory Spark wrote."""
+    import pyarrow.parquet as pq
+
+    if path.suffix == ".parquet":
+        return [{k: v for k, v in r.items() if v is not None} for r in pq.read_table(path).to_pylist()]
+    files = sorted(path.glob("part-*")) if path.is_dir() else [path]
+    rows = [json.loads(line) for f in files for line in f.read_text().splitlines()]
+    return [{k: v for k, v in r.items() if v is not None} for r in rows]
+
+
+def test_the_executors_write_the_local_engines_corpus(spark, tmp_path):
+    """--keep-to / --removed-to / --annotate with --engine spark: directories of part files
+    written by the executors holding the local engine's records, every field, in input order
+    across two files (given out of id order), under two keep rules."""
+    texts = sorted(news_corpus(13, n=1500).items(), reverse=True)
+    records = [{"id": k, "text": v, "outlet": f"paper{n % 5}"} | ({"date": f"2024-01-{n % 28 + 1:02d}"} if n % 7 else {})
+               for n, (k, v) in enumerate(texts)]  # fmt: skip
+    files = [tmp_path / "b.jsonl", tmp_path / "a.jsonl"]
+    for file, part in zip(files, (records[:700], records[700:]), strict=True):
+        file.write_text("".join(json.dumps(r) + "\n" for r in part))
+    given = [str(f) for f in files]
+    spark_flags = ["--engine", "spark", "--spark-master", "local[2]"]
+    for keep in ("representative", "earliest:date"):
+        out = {side: (tmp_path / f"{side}-{keep[:4]}-kept.jsonl", tmp_path / f"{side}-{keep[:4]}-gone.jsonl")
+               for side in ("local", "spark")}  # fmt: skip
+        for side, flags in (("local", []), ("spark", spark_flags)):
+            done = run_cli(*given, *flags, "--keep", keep, "--keep-to", str(out[side][0]),
+                           "--removed-to", str(out[side][1]))  # fmt: skip
+            assert done.returncode == 0, done.stderr
+        assert out["spark"][0].is_dir() and (out["spark"][0] / "_SUCCESS").exists()  # the executors wrote it
+        kept, gone = _records(out["local"][0]), _records(out["local"][1])
+        assert _records(out["spark"][0]) == kept and _records(out["spark"][1]) == gone
+        assert len(kept) + len(gone) == 1500 and len(gone) > 200
+    annotated = {side: tmp_path / f"{side}-annotated.parquet" for side in ("local", "spark")}
+    assert run_cli(*given, "--keep-to", str(annotated["local"]), "--annotate").returncode == 0
+    assert run_cli(*given, *spark_flags, "--keep-to", str(annotated["spark"]), "--annotate").returncode == 0
+    assert _records(annotated["spark"]) == _records(annotated["local"])
+
+
+def test_a_spark_corpus_target_the_executors_cannot_write_is_refused_first(tmp_path, seeds):
+    path = tmp_path / "seeds.jsonl"
+    path.write_text("".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in sorted(seeds.items())))
+    (tmp_path / "taken.jsonl").mkdir()
+    for target, said in ((tmp_path / "kept.csv", "name it NAME.jsonl or NAME.parquet"),
+                         (tmp_path / "taken.jsonl", "exists; the Spark engine writes a new directory")):  # fmt: skip
+        done = run_cli(str(path), "--engine", "spark", "--keep-to", str(target))
+        assert done.returncode == 2 and said in done.stderr and done.stderr.count("\n") == 1, done.stderr
