@@ -48,7 +48,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def standalone_spark_cluster(workers: int = 2, scratch: str | None = None, memory: str = "1g") -> Iterator[str]:
+def standalone_spark_cluster(
+    workers: int = 2, scratch: str | None = None, memory: str = "1g"
+) -> Iterator[str]:
     """A Spark standalone master and ``workers`` workers (one core, ``memory`` each), each its own JVM
     process started from pyspark's own distribution (``spark-class``), on loopback. Yields the
     ``spark://`` URL once every worker has registered; everything is stopped on exit. Executors

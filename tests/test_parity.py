@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from dedup import Article, Index, find_duplicates
@@ -206,10 +207,13 @@ def test_two_writers_at_once_both_finish_and_store_every_article_once(backend, t
                 assert index.text(article_id) == text
 
 
-def test_the_sqlite_key_tables_merge_without_changing_an_answer(corpus, tmp_path, monkeypatch):
-    from dedup.backends import sqlite as sqlite_backend
+def test_the_sqlite_key_runs_merge_without_changing_an_answer(corpus, tmp_path, monkeypatch):
+    """Lookup keys kept as sorted runs, merged tier by tier (made tiny here so merges happen every
+    few batches): the same answers as the in-memory archive, batch after batch; a removed
+    article's keys are gone from lookups at once, and its row is never given again."""
+    from dedup.backends import runs
 
-    monkeypatch.setattr(sqlite_backend, "MERGE_MIN_KEYS", 400)  # merge every few batches
+    monkeypatch.setattr(runs, "BASE_KEYS", 64)
     settings = {"boilerplate_min_docs": 1000}
     order = list(corpus)
     random.Random(7).shuffle(order)
@@ -223,13 +227,48 @@ def test_the_sqlite_key_tables_merge_without_changing_an_answer(corpus, tmp_path
     assert answers[":memory:"] == answers[str(tmp_path / "merged.db")]
     assert answers[":memory:"][1][0]  # the probe is paired
     with sqlite3.connect(tmp_path / "merged.db") as db:
-        merged, recent = (
-            db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("keys", "recent_keys")
-        )
-        counts = dict(db.execute("SELECT key, value FROM meta WHERE key LIKE '%_keys'"))
-    assert merged > 400 and recent > 0 and counts == {"merged_keys": str(merged), "recent_keys": str(recent)}
+        tiers = [t for (t,) in db.execute("SELECT tier FROM key_runs")]
+    assert len(tiers) < len(cuts) - 1 and max(tiers) >= 2, tiers  # merged, and merged again
     with Index(str(tmp_path / "merged.db")) as index:
         row = index.backend.rows_of_ids([json.dumps(order[0].id)])[json.dumps(order[0].id)][0]
-        assert index.backend.keys_of(row)  # its keys, in one table or the other
+        held = index.backend.keys_of(row)
+        assert held and row in index.backend.holders(held)[held[0]]
         index.remove([order[0].id])
-        assert index.backend.keys_of(row) == []  # gone from both
+        assert index.backend.keys_of(row) == [] and row not in index.backend.holders(held).get(held[0], [])
+        last = max(index.backend.rows())
+        index.add([Article("fresh", "A new story about the river ferry and its timetable, told at length.")])
+        assert index.backend.rows_of_ids([json.dumps("fresh")])[json.dumps("fresh")][0] > last
+
+
+def test_an_archive_made_before_the_key_runs_is_read_and_then_upgraded(corpus, tmp_path):
+    """The first layout (one table row a key): a reader answers from its tables as they are; the
+    first writer moves them into a run in its own transaction; the answers stay the same."""
+    path = tmp_path / "old.db"
+    probe = Article("probe", corpus[3].text + "\n\nA paragraph of its own about the weather in the hills.")
+    with Index(str(path), boilerplate_min_docs=1000) as index:
+        index.add(corpus[:60])
+        before = answer(index.query([probe]))
+    assert before[0]
+    with sqlite3.connect(path) as db:  # the first layout, as an older dedup wrote it
+        db.execute(
+            "CREATE TABLE keys (key INTEGER NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (key, row)) WITHOUT ROWID"
+        )
+        for keys, rows in db.execute("SELECT keys, rows FROM key_runs").fetchall():
+            pairs = zip(
+                np.frombuffer(keys, np.int64).tolist(), np.frombuffer(rows, np.int64).tolist(), strict=True
+            )
+            db.executemany("INSERT INTO keys VALUES (?, ?)", pairs)
+        db.execute("DROP TABLE key_runs")
+        db.execute("DROP TABLE dead_rows")
+    with Index(str(path)) as index:
+        assert answer(index.query([probe])) == before  # read where they are
+    with sqlite3.connect(path) as db:
+        assert "key_runs" not in {
+            n for (n,) in db.execute("SELECT name FROM sqlite_master")
+        }  # reading wrote nothing
+    with Index(str(path)) as index:
+        index.add(corpus[60:70])
+        assert answer(index.query([probe])) == before
+    with sqlite3.connect(path) as db:
+        names = {n for (n,) in db.execute("SELECT name FROM sqlite_master")}
+    assert "key_runs" in names and "keys" not in names

@@ -30,6 +30,7 @@ from .base import (
     unsigned,
     unsigned_all,
 )
+from .runs import TABLES, KeyRuns
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -40,25 +41,15 @@ CREATE TABLE articles (
 CREATE INDEX articles_digest ON articles (digest) WHERE leader = row;
 CREATE INDEX articles_leader ON articles (leader);
 CREATE INDEX articles_group ON articles (grp);
-CREATE TABLE keys (key INTEGER NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (key, row)) WITHOUT ROWID;
-CREATE TABLE recent_keys (key INTEGER NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (key, row)) WITHOUT ROWID;
 CREATE TABLE lines (hash INTEGER PRIMARY KEY, texts INTEGER NOT NULL);
 CREATE TABLE reports (key TEXT PRIMARY KEY, report TEXT NOT NULL);
 """
-CACHE_KIB = 256 * 1024
-"""SQLite's page cache: the key index of a million articles is about 2 GB, and a batch's lookups and
-inserts touch pages all over it."""
+CACHE_KIB = 64 * 1024
+"""SQLite's page cache (the lookup keys are held as arrays by :class:`~dedup.backends.runs.KeyRuns`)."""
 _IN = 900  # values per IN (...) query, under SQLite's variable limit
-_RECENT = "CREATE TABLE IF NOT EXISTS recent_keys (key INTEGER NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (key, row)) WITHOUT ROWID"
-MERGE_MIN_KEYS = 2_000_000
-MERGE_SHARE = 8
-"""Lookup keys go to a small table, ``recent_keys``, merged (in key order, in the transaction of
-the batch that fills it) into the large one, ``keys``, once it holds more than
-``MERGE_MIN_KEYS`` and a ``1/MERGE_SHARE`` of the large one. A batch's keys fall all over the key
-space: inserted straight into a table of tens of millions, they touched (and rewrote, through the
-journal) nearly every page of it at every batch, making ``add`` slower the larger the archive; the
-small table keeps that per-batch cost small, and each merge writes the large one once.
-Lookups read both."""
+LEGACY_KEY_TABLES = ("keys", "recent_keys")
+"""The lookup keys of an archive made before the runs (one row a key): a writer moves them into a
+run when it opens the archive; a reader reads them where they are."""
 
 
 def _text_and_meta(data: bytes, meta: str) -> tuple[str, str, str]:
@@ -113,7 +104,7 @@ class SQLiteBackend:
 
     def __init__(self, path: Path, *, create: bool) -> None:
         self.location = str(path)
-        self._has_recent = False
+        self._legacy: list[str] | None = None
         if path.is_dir():
             raise InputError(f"{path}: is a directory, not an archive")
         exists = path.exists() and path.stat().st_size > 0
@@ -139,7 +130,8 @@ class SQLiteBackend:
             if exists:  # look before changing anything (WAL mode rewrites the header)
                 tables = self._tables()
                 # no tables at all: an archive whose creation was cut short (or is under way)
-                if tables and not {"meta", "articles", "keys", "lines", "reports"} <= tables:
+                if tables and not ({"meta", "articles", "lines", "reports"} <= tables
+                               and tables & {"keys", "key_runs"}):  # fmt: skip
                     self.db.close()
                     raise InputError(f"{path}: not a dedup archive (an SQLite file of another program)")
                 if not tables and not create:
@@ -150,13 +142,29 @@ class SQLiteBackend:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self._check_format()
-            if "keys" in self._tables() and _writable(path):  # an archive made before the small key table
-                self.db.execute(_RECENT)
+            self.runs = KeyRuns(self.db)
         except sqlite3.DatabaseError as error:
             raise InputError(f"{path}: not a readable archive: {error}") from None
 
     def _tables(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+    def _upgrade(self) -> None:
+        """Before a write, inside its transaction: the lookup keys of an archive made before the
+        runs (one row a key) moved into a run, their tables dropped."""
+        self._legacy = None
+        old = self._legacy_tables()
+        if not old:
+            return
+        for statement in TABLES.split(";"):
+            if statement.strip():
+                self.db.execute(statement)
+        found = self.db.execute(" UNION ALL ".join(f"SELECT key, row FROM {t}" for t in old)).fetchall()
+        keys = np.array([k for k, _ in found], np.int64).view(np.uint64)
+        self.runs.add(keys, np.array([r for _, r in found], np.int64))
+        for table in old:
+            self.db.execute(f"DROP TABLE {table}")
+        self._legacy = []
 
     def _check_format(self) -> None:
         if "meta" not in self._tables():
@@ -175,7 +183,7 @@ class SQLiteBackend:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             if "meta" not in self._tables():
-                for statement in _SCHEMA.split(";"):
+                for statement in (_SCHEMA + TABLES).split(";"):
                     if statement.strip():
                         self.db.execute(statement)
                 self.db.execute("INSERT INTO meta VALUES ('settings', ?), ('format', ?)",
@@ -192,11 +200,15 @@ class SQLiteBackend:
         return stored
 
     def _next_row_and_group(self) -> tuple[int, int]:
+        """The next row and group numbers: never one a removed article had (its keys may linger
+        in a run until a merge drops them)."""
         row = self.db.execute(
             "SELECT COALESCE(MAX(row), -1) + 1, COALESCE(MAX(grp), -1) + 1 FROM articles"
         ).fetchone()
-        stored = self.db.execute("SELECT value FROM meta WHERE key = 'next_group'").fetchone()
-        return int(row[0]), max(int(row[1]), int(stored[0]) if stored else 0)
+        stored = dict(self.db.execute("SELECT key, value FROM meta WHERE key IN ('next_row', 'next_group')"))
+        return max(int(row[0]), int(stored.get("next_row", 0))), max(
+            int(row[1]), int(stored.get("next_group", 0))
+        )
 
     def _in(self, query: str, values: Sequence[Any]) -> Iterable[tuple[Any, ...]]:
         """``query`` with ``{0}`` (each time it appears) standing for a chunk of ``values``."""
@@ -214,8 +226,10 @@ class SQLiteBackend:
         return {bytes(d): r for d, r in self._in(query, digests)}
 
     def holders(self, keys: Sequence[int]) -> dict[int, list[int]]:
+        if not self._legacy_tables():
+            return self.runs.holders(keys)
         query = " UNION ALL ".join(
-            f"SELECT key, row FROM {t} WHERE key IN ({{0}})" for t in self._key_tables()
+            f"SELECT key, row FROM {t} WHERE key IN ({{0}})" for t in self._legacy_tables()
         )
         found = list(self._in(query, signed_all(keys)))
         out: dict[int, list[int]] = {}
@@ -241,14 +255,16 @@ class SQLiteBackend:
         return [r for (r,) in self.db.execute("SELECT row FROM articles ORDER BY row")]
 
     def keys_of(self, row: int) -> list[int]:
-        query = " UNION ALL ".join(f"SELECT key FROM {t} WHERE row = ?1" for t in self._key_tables())
+        if not self._legacy_tables():
+            return self.runs.keys_of(row)
+        query = " UNION ALL ".join(f"SELECT key FROM {t} WHERE row = ?1" for t in self._legacy_tables())
         return sorted(unsigned(k) for (k,) in self.db.execute(query, (row,)))
 
-    def _key_tables(self) -> list[str]:
-        """The tables holding lookup keys (an archive made before ``recent_keys``, opened read-only, has one)."""
-        if not self._has_recent:
-            self._has_recent = "recent_keys" in self._tables()
-        return ["keys", "recent_keys"] if self._has_recent else ["keys"]
+    def _legacy_tables(self) -> list[str]:
+        """The key tables of an archive made before the runs, read where it is not upgraded (a reader)."""
+        if self._legacy is None:
+            self._legacy = [t for t in LEGACY_KEY_TABLES if t in self._tables()]
+        return self._legacy
 
     def pending_reports(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, report FROM reports"))
@@ -301,6 +317,7 @@ class SQLiteBackend:
         try:
             if batch.based_on is not None and self.version() != batch.based_on:
                 raise Changed
+            self._upgrade()
             if batch.removal is not None:  # --replace: the old articles go in the same transaction
                 self._forget(batch.removal)
             first_row, first_group = self._next_row_and_group()
@@ -313,14 +330,7 @@ class SQLiteBackend:
             except sqlite3.IntegrityError:
                 taken = self.rows_of_ids([a.id for a in articles])
                 raise InputError(stored_meanwhile(self, list(taken))) from None
-            # in key order: the B-tree is filled page by page, not at random (several times faster)
-            keys = batch.keys[0].view(np.int64)
-            order = np.lexsort((key_rows, keys))
-            db.executemany(
-                "INSERT INTO recent_keys VALUES (?, ?)",
-                zip(keys[order].tolist(), key_rows[order].tolist(), strict=True),
-            )
-            self._merge_keys(len(keys))
+            self.runs.add(batch.keys[0], key_rows)
             db.executemany(
                 "INSERT INTO lines VALUES (?, ?) ON CONFLICT (hash) DO UPDATE SET texts = texts + excluded.texts",
                 zip(signed_all(list(batch.lines)), batch.lines.values(), strict=True),
@@ -329,7 +339,8 @@ class SQLiteBackend:
                 "UPDATE articles SET grp = ? WHERE grp = ?", ((t, g) for g, t in batch.merged.items())
             )
             next_group = first_group + batch.new_groups
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('next_group', ?)", (str(next_group),))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('next_group', ?), ('next_row', ?)",
+                       (str(next_group), str(first_row + len(articles))))  # fmt: skip
             db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(self.version() + 1),))
             if batch.report is not None:
                 db.execute("INSERT OR REPLACE INTO reports VALUES (?, ?)", batch.report)
@@ -337,6 +348,7 @@ class SQLiteBackend:
         except BaseException as error:
             if db.in_transaction:
                 db.execute("ROLLBACK")
+            self._legacy = None  # (an upgrade rolled back with it)
             if isinstance(error, sqlite3.OperationalError):
                 raise _failure(error, self.location) from None
             raise
@@ -346,41 +358,28 @@ class SQLiteBackend:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
+            self._upgrade()
             self._forget(removal)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(self.version() + 1),))
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
+            self._legacy = None
             raise
-
-    def _merge_keys(self, added: int) -> None:
-        """Count the keys just put in ``recent_keys``, and merge it into ``keys`` when it is due
-        (see :data:`MERGE_MIN_KEYS`); inside the caller's transaction."""
-        counts = dict(
-            self.db.execute("SELECT key, value FROM meta WHERE key IN ('recent_keys', 'merged_keys')")
-        )
-        recent = int(counts.get("recent_keys", 0)) + added
-        merged = int(counts["merged_keys"]) if "merged_keys" in counts else None
-        if merged is None:  # an archive made before the counts: once
-            merged = self.db.execute("SELECT COUNT(*) FROM keys").fetchone()[0]
-        if recent > max(MERGE_MIN_KEYS, merged // MERGE_SHARE):
-            self.db.execute("INSERT OR IGNORE INTO keys SELECT key, row FROM recent_keys ORDER BY key, row")
-            self.db.execute("DELETE FROM recent_keys")
-            merged, recent = merged + recent, 0
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('recent_keys', ?), ('merged_keys', ?)",
-                        (str(recent), str(merged)))  # fmt: skip
 
     def _forget(self, removal: Removal) -> None:
         """The statements of a removal, inside the caller's transaction."""
         db = self.db
         db.executemany("DELETE FROM articles WHERE row = ?", ((r,) for r in removal.rows))
-        for table in ("keys", "recent_keys"):
-            db.executemany(
-                f"DELETE FROM {table} WHERE key = ? AND row = ?", ((signed(k), r) for k, r in removal.keys)
+        if removal.rows:  # (the next row stays past them: their keys are dropped at a merge)
+            next_row, _ = self._next_row_and_group()
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('next_row', ?)", (str(max(next_row, *removal.rows) + 1),)
             )
-        db.executemany("INSERT OR IGNORE INTO recent_keys VALUES (?, ?)",
-                       ((signed(k), r) for k, r in removal.new_keys))  # fmt: skip
+        self.runs.forget(removal.rows)  # (every key dropped is a removed row's: only leaders hold keys)
+        self.runs.add(np.array([k for k, _ in removal.new_keys], np.uint64),
+                      np.array([r for _, r in removal.new_keys], np.int64))  # fmt: skip
         db.executemany("UPDATE lines SET texts = texts - ? WHERE hash = ?",
                        ((n, signed(h)) for h, n in removal.lines.items()))  # fmt: skip
         db.execute("DELETE FROM lines WHERE texts <= 0")
