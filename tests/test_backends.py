@@ -122,3 +122,43 @@ def test_every_backend_gives_the_same_report(location, seeds):
     for result in expected:
         result.archive["location"] = None
     assert [r.to_json() for r in (first, second, asked)] == [r.to_json() for r in expected]
+
+
+def test_key_runs_answer_the_same_read_whole_or_in_stretches(monkeypatch):
+    """Lookups in sorted runs against a dict built by hand: runs loaded whole (a long-lived
+    process) and read in stretches between fences (a short one), over keys repeated across
+    fence boundaries, runs merged, and dead rows."""
+    import sqlite3
+
+    import numpy as np
+
+    from dedup.backends import runs
+
+    monkeypatch.setattr(runs, "FENCE", 8)
+    monkeypatch.setattr(runs, "BASE_KEYS", 100)
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    for statement in runs.TABLES.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    random = np.random.default_rng(5)
+    truth: dict[int, set[int]] = {}
+    store = runs.KeyRuns(db)
+    for batch in range(12):
+        keys = random.integers(0, 300, 150).astype(np.uint64) * np.uint64(
+            2**54
+        )  # (high bits: unsigned order)
+        rows = random.integers(0, 40, 150) + batch * 40
+        store.add(keys, rows)
+        for k, r in zip(keys.tolist(), rows.tolist(), strict=True):
+            truth.setdefault(k, set()).add(r)
+    store.forget([3, 50, 77])
+    expected = {k: sorted(rs - {3, 50, 77}) for k, rs in truth.items() if rs - {3, 50, 77}}
+    assert db.execute("SELECT COUNT(*) FROM key_runs").fetchone()[0] < 12  # merged
+    query = [*truth, 12345, 2**64 - 1]
+    for sparse in (query[::23], query[5::31], query):  # (a few keys: stretches apart)
+        short = runs.KeyRuns(db)  # a new process: nothing loaded
+        assert short.holders(sparse) == {k: expected[k] for k in sparse if k in expected}
+        assert not short._cache  # read in stretches
+    monkeypatch.setattr(runs, "LAZY_LOOKUPS", 0)
+    assert runs.KeyRuns(db).holders(query) == expected  # loaded whole
+    assert store.holders(query[:7]) == {k: expected[k] for k in query[:7] if k in expected}

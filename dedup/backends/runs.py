@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -32,10 +33,19 @@ MAX_MERGE_KEYS = 64_000_000
 """No merge makes a run larger than this (its key blob 512 MB: SQLite holds blobs under 1 GB)."""
 BASE_KEYS = 1 << 16
 """Runs up to this many keys are tier 0; each tier above holds ``FANOUT`` times more."""
+FENCE = 512
+"""Every this-many-th key of a run is kept apart (its *fences*): a short-lived process looks up a
+few keys by reading the fences and one stretch of each run, not the whole run."""
+LAZY_KEYS = 5_000
+LAZY_LOOKUPS = 20
+"""A lookup of at most ``LAZY_KEYS`` keys reads stretches of the runs it has not loaded (a
+one-article ``dedup index query`` of a million-article archive reads kilobytes, not 1.2 GB); after
+``LAZY_LOOKUPS`` such lookups the process is long-lived (``dedup serve``, an open ``Index``) and
+loads the runs whole."""
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS key_runs (run INTEGER PRIMARY KEY AUTOINCREMENT, tag BLOB NOT NULL,
-    tier INTEGER NOT NULL, size INTEGER NOT NULL, keys BLOB NOT NULL, rows BLOB NOT NULL);
+    tier INTEGER NOT NULL, size INTEGER NOT NULL, keys BLOB NOT NULL, rows BLOB NOT NULL, fences BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS dead_rows (row INTEGER PRIMARY KEY);
 """
 
@@ -55,14 +65,19 @@ class KeyRuns:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         self._cache: dict[tuple[int, bytes], Arrays] = {}
+        self._fences: dict[tuple[int, bytes], np.ndarray] = {}
+        self._lazy = 0
 
-    def _runs(self) -> list[tuple[int, bytes]]:
-        """The runs of this connection's view, their arrays loaded (each once per process: a run
-        never changes, and its random tag tells it from a rolled-back run of the same number)."""
+    def _runs(self, load: bool = True) -> list[tuple[int, bytes]]:
+        """The runs of this connection's view, with ``load`` their arrays loaded (each once per
+        process: a run never changes, and its random tag tells it from a rolled-back run of the
+        same number)."""
         runs = [(r, bytes(t)) for r, t in self.db.execute("SELECT run, tag FROM key_runs ORDER BY run")]
         for stale in set(self._cache) - set(runs):
             del self._cache[stale]
-        for run in runs:
+        for stale in set(self._fences) - set(runs):
+            del self._fences[stale]
+        for run in runs if load else ():
             if run not in self._cache:
                 keys, rows = self.db.execute(
                     "SELECT keys, rows FROM key_runs WHERE run = ?", (run[0],)
@@ -70,28 +85,66 @@ class KeyRuns:
                 self._cache[run] = (np.frombuffer(keys, np.uint64), np.frombuffer(rows, np.int64))
         return runs
 
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction (the runs listed are the runs read), unless one is open."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.db.execute("COMMIT")
+
+    def _stretch(self, run: tuple[int, bytes], query: np.ndarray) -> Arrays:
+        """:func:`_search` in the stretches of an unloaded run that can hold ``query``: its fences
+        read (and kept), then the keys between the fences around each key, read from the blob."""
+        if run not in self._fences:
+            (fences,) = self.db.execute("SELECT fences FROM key_runs WHERE run = ?", (run[0],)).fetchone()
+            self._fences[run] = np.frombuffer(fences, np.uint64)
+        fences = self._fences[run]
+        first = np.maximum(np.searchsorted(fences, query, "left") - 1, 0) * FENCE
+        last = np.searchsorted(fences, query, "right") * FENCE
+        keys, rows = [], []
+        with self.db.blobopen("key_runs", "keys", run[0], readonly=True) as blob_keys, \
+                self.db.blobopen("key_runs", "rows", run[0], readonly=True) as blob_rows:  # fmt: skip
+            size = len(blob_keys) // 8
+            for start, stop in _spans(first, np.minimum(last, size)):
+                blob_keys.seek(start * 8)
+                stretch = np.frombuffer(blob_keys.read((stop - start) * 8), np.uint64)
+                low = np.searchsorted(stretch, query, "left")
+                high = np.searchsorted(stretch, query, "right")
+                if (high > low).any():
+                    lo, hi = int(low[high > low].min()), int(high[high > low].max())
+                    blob_rows.seek((start + lo) * 8)
+                    part_rows = np.frombuffer(blob_rows.read((hi - lo) * 8), np.int64)
+                    found_keys, found_rows = _search(stretch[lo:hi], part_rows, query)
+                    keys.append(found_keys)
+                    rows.append(found_rows)
+        if not keys:
+            return np.empty(0, np.uint64), np.empty(0, np.int64)
+        return np.concatenate(keys), np.concatenate(rows)
+
     def _dead(self) -> np.ndarray:
         return np.fromiter((r for (r,) in self.db.execute("SELECT row FROM dead_rows")), np.int64)
 
     def holders(self, keys: Sequence[int]) -> dict[int, list[int]]:
         """The rows holding each of ``keys`` (rows sorted; keys no row holds are absent)."""
         query = np.unique(np.asarray(keys, dtype=np.uint64))
-        found_keys, found_rows = [], []
-        for run in self._runs():
-            run_keys, run_rows = self._cache[run]
-            low = np.searchsorted(run_keys, query, "left")
-            counts = np.searchsorted(run_keys, query, "right") - low
-            hit = counts > 0
-            if not hit.any():
-                continue
-            starts, counts = low[hit], counts[hit]
-            index = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-            found_keys.append(run_keys[index])
-            found_rows.append(run_rows[index])
-        if not found_keys:
+        lazy = len(query) <= LAZY_KEYS and self._lazy < LAZY_LOOKUPS
+        self._lazy += lazy
+        found: list[Arrays] = []
+        with self._snapshot():
+            for run in self._runs(load=not lazy):
+                found.append(
+                    _search(*self._cache[run], query) if run in self._cache else self._stretch(run, query)
+                )
+            dead = self._dead()
+        if not found:
             return {}
-        all_keys, all_rows = np.concatenate(found_keys), np.concatenate(found_rows)
-        alive = ~np.isin(all_rows, self._dead())
+        all_keys, all_rows = np.concatenate([k for k, _ in found]), np.concatenate([r for _, r in found])
+        alive = ~np.isin(all_rows, dead)
         all_keys, all_rows = _distinct(all_keys[alive], all_rows[alive])
         out: dict[int, list[int]] = {}
         for key, row in zip(all_keys.tolist(), all_rows.tolist(), strict=True):
@@ -121,8 +174,8 @@ class KeyRuns:
     def _write(self, keys: np.ndarray, rows: np.ndarray) -> None:
         tag = os.urandom(8)
         cursor = self.db.execute(
-            "INSERT INTO key_runs (tag, tier, size, keys, rows) VALUES (?, ?, ?, ?, ?)",
-            (tag, tier_of(len(keys)), len(keys), keys.tobytes(), rows.tobytes()),
+            "INSERT INTO key_runs (tag, tier, size, keys, rows, fences) VALUES (?, ?, ?, ?, ?, ?)",
+            (tag, tier_of(len(keys)), len(keys), keys.tobytes(), rows.tobytes(), keys[::FENCE].tobytes()),
         )
         if cursor.lastrowid is not None:  # kept, not read back (a rollback leaves it unmatched)
             self._cache[(cursor.lastrowid, tag)] = (keys, rows)
@@ -148,6 +201,28 @@ class KeyRuns:
             self.db.executemany("DELETE FROM key_runs WHERE run = ?", ((r,) for r, _ in due))
             if len(keys):
                 self._write(keys, rows)
+
+
+def _search(keys: np.ndarray, rows: np.ndarray, query: np.ndarray) -> Arrays:
+    """The ``(key, row)`` pairs of a sorted run (or a stretch of one) whose key is in ``query``."""
+    low = np.searchsorted(keys, query, "left")
+    counts = np.searchsorted(keys, query, "right") - low
+    starts, counts = low[counts > 0], counts[counts > 0]
+    index = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    return keys[index], rows[index]
+
+
+def _spans(first: np.ndarray, last: np.ndarray) -> list[tuple[int, int]]:
+    """The ranges ``[first, last)`` (sorted by start) with overlapping or touching ones joined."""
+    spans: list[tuple[int, int]] = []
+    for start, stop in zip(first.tolist(), last.tolist(), strict=True):
+        if stop <= start:
+            continue
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], stop))
+        else:
+            spans.append((start, stop))
+    return spans
 
 
 def _distinct(keys: np.ndarray, rows: np.ndarray) -> Arrays:
