@@ -78,12 +78,16 @@ class KeyRuns:
         for stale in set(self._fences) - set(runs):
             del self._fences[stale]
         for run in runs if load else ():
-            if run not in self._cache:
-                keys, rows = self.db.execute(
-                    "SELECT keys, rows FROM key_runs WHERE run = ?", (run[0],)
-                ).fetchone()
-                self._cache[run] = (np.frombuffer(keys, np.uint64), np.frombuffer(rows, np.int64))
+            self._load(run)
         return runs
+
+    def _load(self, run: tuple[int, bytes]) -> Arrays:
+        if run not in self._cache:
+            keys, rows = self.db.execute(
+                "SELECT keys, rows FROM key_runs WHERE run = ?", (run[0],)
+            ).fetchone()
+            self._cache[run] = (np.frombuffer(keys, np.uint64), np.frombuffer(rows, np.int64))
+        return self._cache[run]
 
     @contextmanager
     def _snapshot(self) -> Iterator[None]:
@@ -184,21 +188,23 @@ class KeyRuns:
         """While some tier holds :data:`FANOUT` runs (whose merge stays under
         :data:`MAX_MERGE_KEYS`): those runs as one, the dead rows' keys left out."""
         while True:
-            tiers: dict[int, list[tuple[int, int]]] = {}
-            for run, tier, size in self.db.execute("SELECT run, tier, size FROM key_runs ORDER BY run"):
-                tiers.setdefault(tier, []).append((run, size))
+            tiers: dict[int, list[tuple[tuple[int, bytes], int]]] = {}
+            for run, tag, tier, size in self.db.execute(
+                "SELECT run, tag, tier, size FROM key_runs ORDER BY run"
+            ):
+                tiers.setdefault(tier, []).append(((run, bytes(tag)), size))
             due = next((runs for _, runs in sorted(tiers.items()) if len(runs) >= FANOUT
                         and sum(s for _, s in runs) <= MAX_MERGE_KEYS), None)  # fmt: skip
             if due is None:
                 return
-            arrays = {run: self._cache[run] for run in self._runs() if run[0] in {r for r, _ in due}}
-            keys = np.concatenate([k for k, _ in arrays.values()])
-            rows = np.concatenate([r for _, r in arrays.values()])
+            arrays = [self._load(run) for run, _ in due]  # (only these: a one-article add reads little)
+            keys = np.concatenate([k for k, _ in arrays])
+            rows = np.concatenate([r for _, r in arrays])
             alive = ~np.isin(rows, self._dead())
             keys, rows = keys[alive], rows[alive]
             order = np.argsort(keys, kind="stable")  # (sorted runs one after another: a merge)
             keys, rows = keys[order], rows[order]
-            self.db.executemany("DELETE FROM key_runs WHERE run = ?", ((r,) for r, _ in due))
+            self.db.executemany("DELETE FROM key_runs WHERE run = ?", ((r,) for (r, _), _ in due))
             if len(keys):
                 self._write(keys, rows)
 
