@@ -413,11 +413,11 @@ class Index:
             "passage": config.anchor_max_docs + 1,
         }
         held: dict[str, tuple[list[int], list[int]]] = {}  # kind: archived rows, their values
+        known = np.sort(np.fromiter(holders, np.uint64, len(holders)))
         for kind, (_, raw, salted) in keys.items():
-            value_of = dict(zip(salted.tolist(), raw.tolist(), strict=True))
-            found = [(r, value_of[k]) for k in value_of for r in holders.get(k, [])[-limits[kind] :]]
+            found = [(r, v) for k, v in _held(salted, raw, known) for r in holders[k][-limits[kind] :]]
             held[kind] = ([r for r, _ in found], [v for _, v in found])
-        archived = np.unique(np.array([r for rows, _ in held.values() for r in rows], dtype=np.int64))
+        archived = sorted_unique(np.array([r for rows, _ in held.values() for r in rows], dtype=np.int64))
         order_key = np.r_[len(archived) + id_ranks(ids), np.arange(len(archived))]
         size = n + len(archived)
         members: dict[str, np.ndarray] = {}
@@ -624,6 +624,19 @@ def _printed_twin(name: str) -> str | None:
     if isinstance(value, str) and value.lstrip("-").isdigit() and str(int(value)) == value:
         return json.dumps(int(value))
     return None
+
+
+def _held(salted: np.ndarray, raw: np.ndarray, known: np.ndarray) -> list[tuple[int, int]]:
+    """``(salted key, its value)`` of the batch's keys that archived articles hold (``known``,
+    sorted), each key once, in the order of its first place in ``salted`` (a million keys a batch,
+    most of them held by none: looked up in numpy, not one by one)."""
+    if not len(known) or not len(salted):
+        return []
+    place = np.minimum(np.searchsorted(known, salted), len(known) - 1)
+    hits = np.flatnonzero(known[place] == salted)
+    _, first = sorted_unique(salted[hits], return_index=True)
+    chosen = np.sort(hits[first])
+    return list(zip(salted[chosen].tolist(), raw[chosen].tolist(), strict=True))
 
 
 def _readable(articles: list[StoredArticle], where: str) -> list[StoredArticle]:

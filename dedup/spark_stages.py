@@ -37,7 +37,7 @@ from .boilerplate import PASSES, SAMPLE, is_boilerplate
 from .candidates import Candidates, band_keys, bucket_pairs, lsh_bands
 from .clustering import STRONG_KINDS, assign_groups, clusters_of
 from .config import DedupConfig
-from .errors import EmptyArticleError
+from .errors import EmptyArticleError, InputError
 from .formats import PAIR_COLUMNS, pair_row
 from .results import Cluster, Pair, RunSummary, Skipped
 from .run import StageClock
@@ -50,6 +50,9 @@ CHUNK = 512
 """Articles sketched (or pairs checked) at a time on an executor."""
 
 Row = tuple[int, SketchTable]  # (rank, the article's one-row sketch table)
+GATHER_LIMIT = 1_000_000
+"""The most pairs a result (a single-file report: text, JSON, CSV, HTML) brings to the driver;
+``-o DIR`` tables and the corpus are written by the executors at any size."""
 
 
 def ranked(rows: Any) -> Any:
@@ -122,9 +125,15 @@ def run_stages(
 
 
 def _gathered(reported: Any, gather: bool) -> tuple[list[Pair], Counter[str]]:
-    """The reported pairs brought back (sorted by ids) when ``gather``, and their kinds counted."""
+    """The reported pairs brought back (sorted by ids) when ``gather``, and their kinds counted;
+    more than :data:`GATHER_LIMIT` are refused in one line (write tables instead)."""
     if not gather:  # counted where they are
         return [], Counter(reported.map(lambda r: r[0].kind).countByValue())
+    found = reported.count()
+    if found > GATHER_LIMIT:
+        raise InputError(f"the Spark run found {found:,} pairs, more than the {GATHER_LIMIT:,} a single report "
+                         "gathers on the driver: write them as tables with -o DIR (tables= in Python), "
+                         "which the executors write")  # fmt: skip
     pairs = sorted((p for p, *_ in reported.collect()), key=lambda p: (id_key(p.a), id_key(p.b)))
     return pairs, Counter(p.kind for p in pairs)
 

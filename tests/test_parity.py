@@ -255,7 +255,7 @@ def test_an_archive_made_before_the_key_runs_is_read_and_then_upgraded(corpus, t
         )
         for keys, rows in db.execute("SELECT keys, rows FROM key_runs").fetchall():
             pairs = zip(
-                np.frombuffer(keys, np.int64).tolist(), np.frombuffer(rows, np.int64).tolist(), strict=True
+                np.frombuffer(keys, np.int64).tolist(), np.frombuffer(rows, np.int32).tolist(), strict=True
             )
             db.executemany("INSERT INTO keys VALUES (?, ?)", pairs)
         db.execute("DROP TABLE key_runs")

@@ -314,3 +314,13 @@ def test_a_spark_corpus_target_the_executors_cannot_write_is_refused_first(tmp_p
                          (tmp_path / "taken.jsonl", "exists; the Spark engine writes a new directory")):  # fmt: skip
         done = run_cli(str(path), "--engine", "spark", "--keep-to", str(target))
         assert done.returncode == 2 and said in done.stderr and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_a_single_report_of_more_pairs_than_the_driver_gathers_is_refused(spark, monkeypatch):
+    from dedup import spark as engine
+    from dedup import spark_stages
+
+    monkeypatch.setattr(spark_stages, "GATHER_LIMIT", 20)
+    frame = spark.createDataFrame(sorted(news_corpus(3, n=300).items()), ["id", "text"])
+    with pytest.raises(InputError, match=r"found \d+ pairs, more than the 20 a single report gathers"):
+        engine.find_duplicates(frame, spark=spark)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import zlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -173,6 +175,18 @@ def unsigned_all(values: Sequence[int]) -> list[int]:
 
 def pack_text(text: str) -> bytes:
     return zlib.compress(text.encode("utf-8"), 1)  # 3x faster than level 6; a tenth larger
+
+
+def pack_texts(texts: Sequence[str]) -> list[bytes]:
+    """:func:`pack_text` of many texts, on every core (zlib lets go of the GIL): a batch's
+    compression was a fifth of ``add``'s time in one thread."""
+    if len(texts) < 256:
+        return [pack_text(t) for t in texts]
+    parts = os.cpu_count() or 1
+    step = -(-len(texts) // parts)
+    with ThreadPoolExecutor(parts) as pool:
+        done = pool.map(lambda k: [pack_text(t) for t in texts[k : k + step]], range(0, len(texts), step))
+        return [packed for part in done for packed in part]
 
 
 def unpack_text(data: bytes) -> tuple[str, str]:

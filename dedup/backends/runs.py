@@ -27,6 +27,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..shingles import sorted_unique
+
 FANOUT = 4
 """Runs of one size tier merged into one of the next."""
 MAX_MERGE_KEYS = 64_000_000
@@ -50,6 +52,8 @@ CREATE TABLE IF NOT EXISTS dead_rows (row INTEGER PRIMARY KEY);
 """
 
 Arrays = tuple[np.ndarray, np.ndarray]
+ROW = np.dtype(np.int32)
+"""A row number in a run (4 bytes: archives of up to two billion articles; 12 bytes a key)."""
 
 
 def tier_of(size: int) -> int:
@@ -86,7 +90,7 @@ class KeyRuns:
             keys, rows = self.db.execute(
                 "SELECT keys, rows FROM key_runs WHERE run = ?", (run[0],)
             ).fetchone()
-            self._cache[run] = (np.frombuffer(keys, np.uint64), np.frombuffer(rows, np.int64))
+            self._cache[run] = (np.frombuffer(keys, np.uint64), np.frombuffer(rows, ROW))
         return self._cache[run]
 
     @contextmanager
@@ -121,13 +125,13 @@ class KeyRuns:
                 high = np.searchsorted(stretch, query, "right")
                 if (high > low).any():
                     lo, hi = int(low[high > low].min()), int(high[high > low].max())
-                    blob_rows.seek((start + lo) * 8)
-                    part_rows = np.frombuffer(blob_rows.read((hi - lo) * 8), np.int64)
+                    blob_rows.seek((start + lo) * ROW.itemsize)
+                    part_rows = np.frombuffer(blob_rows.read((hi - lo) * ROW.itemsize), ROW)
                     found_keys, found_rows = _search(stretch[lo:hi], part_rows, query)
                     keys.append(found_keys)
                     rows.append(found_rows)
         if not keys:
-            return np.empty(0, np.uint64), np.empty(0, np.int64)
+            return np.empty(0, np.uint64), np.empty(0, ROW)
         return np.concatenate(keys), np.concatenate(rows)
 
     def _dead(self) -> np.ndarray:
@@ -135,7 +139,7 @@ class KeyRuns:
 
     def holders(self, keys: Sequence[int]) -> dict[int, list[int]]:
         """The rows holding each of ``keys`` (rows sorted; keys no row holds are absent)."""
-        query = np.unique(np.asarray(keys, dtype=np.uint64))
+        query = sorted_unique(np.asarray(keys, dtype=np.uint64))
         lazy = len(query) <= LAZY_KEYS and self._lazy < LAZY_LOOKUPS
         self._lazy += lazy
         found: list[Arrays] = []
@@ -148,7 +152,7 @@ class KeyRuns:
         if not found:
             return {}
         all_keys, all_rows = np.concatenate([k for k, _ in found]), np.concatenate([r for _, r in found])
-        alive = ~np.isin(all_rows, dead)
+        alive = _alive(all_rows, dead)
         all_keys, all_rows = _distinct(all_keys[alive], all_rows[alive])
         out: dict[int, list[int]] = {}
         for key, row in zip(all_keys.tolist(), all_rows.tolist(), strict=True):
@@ -168,7 +172,7 @@ class KeyRuns:
         inside the caller's transaction."""
         if len(keys):
             order = np.argsort(keys, kind="stable")
-            self._write(keys.astype(np.uint64)[order], rows.astype(np.int64)[order])
+            self._write(keys.astype(np.uint64)[order], rows.astype(ROW)[order])
             self._merge()
 
     def forget(self, rows: Sequence[int]) -> None:
@@ -200,7 +204,7 @@ class KeyRuns:
             arrays = [self._load(run) for run, _ in due]  # (only these: a one-article add reads little)
             keys = np.concatenate([k for k, _ in arrays])
             rows = np.concatenate([r for _, r in arrays])
-            alive = ~np.isin(rows, self._dead())
+            alive = _alive(rows, self._dead())
             keys, rows = keys[alive], rows[alive]
             order = np.argsort(keys, kind="stable")  # (sorted runs one after another: a merge)
             keys, rows = keys[order], rows[order]
@@ -209,11 +213,22 @@ class KeyRuns:
                 self._write(keys, rows)
 
 
+def _alive(rows: np.ndarray, dead: np.ndarray) -> np.ndarray:
+    """Which of ``rows`` are not ``dead`` (a lookup table: ``np.isin`` by sorting goes through
+    ``np.unique``, a hash table in numpy 2.3+ and slow here)."""
+    if not len(dead) or not len(rows):
+        return np.ones(len(rows), bool)
+    return ~np.isin(rows, dead, kind="table")
+
+
 def _search(keys: np.ndarray, rows: np.ndarray, query: np.ndarray) -> Arrays:
     """The ``(key, row)`` pairs of a sorted run (or a stretch of one) whose key is in ``query``."""
     low = np.searchsorted(keys, query, "left")
-    counts = np.searchsorted(keys, query, "right") - low
-    starts, counts = low[counts > 0], counts[counts > 0]
+    hit = np.zeros(len(query), bool)
+    inside = low < len(keys)
+    hit[inside] = keys[low[inside]] == query[inside]  # (most keys are held by no run: one search)
+    starts = low[hit]
+    counts = np.searchsorted(keys, query[hit], "right") - starts
     index = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
     return keys[index], rows[index]
 

@@ -22,7 +22,7 @@ from .base import (
     Removal,
     StoredArticle,
     check_format,
-    pack_text,
+    pack_texts,
     signed,
     signed_all,
     stored_meanwhile,
@@ -312,6 +312,7 @@ class SQLiteBackend:
 
     def commit(self, batch: Batch) -> tuple[int, int]:
         db = self.db
+        texts = pack_texts([a.text for a in batch.articles])  # (before the write lock, if not held)
         if not db.in_transaction:  # (under exclusive() the lock is held already)
             db.execute("BEGIN IMMEDIATE")  # the write lock first: the numbers read next are ours
         try:
@@ -325,7 +326,10 @@ class SQLiteBackend:
             try:
                 db.executemany(
                     "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    ((a.row, a.id, a.digest, a.leader, a.group, pack_text(a.text), a.meta) for a in articles),
+                    (
+                        (a.row, a.id, a.digest, a.leader, a.group, t, a.meta)
+                        for a, t in zip(articles, texts, strict=True)
+                    ),
                 )
             except sqlite3.IntegrityError:
                 taken = self.rows_of_ids([a.id for a in articles])
