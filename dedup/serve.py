@@ -60,7 +60,9 @@ class Archive:
 def _open(location: str) -> Any:
     from .archive import Index
 
-    return Index(location, create=True, workers=1)
+    index = Index(location, create=True, workers=1)
+    index.warm()  # (before the first request: no request waits for the archive's key runs)
+    return index
 
 
 def application(location: str, token: str | None, max_bytes: int, parent: int | None = None) -> Any:

@@ -159,6 +159,10 @@ def test_key_runs_answer_the_same_read_whole_or_in_stretches(monkeypatch):
         short = runs.KeyRuns(db)  # a new process: nothing loaded
         assert short.holders(sparse) == {k: expected[k] for k in sparse if k in expected}
         assert not short._cache  # read in stretches
+    warmed = runs.KeyRuns(db)
+    warmed.warm()  # (dedup serve before its first request)
+    assert len(warmed._cache) == db.execute("SELECT COUNT(*) FROM key_runs").fetchone()[0]
+    assert warmed.holders(query[::23]) == {k: expected[k] for k in query[::23] if k in expected}
     monkeypatch.setattr(runs, "LAZY_LOOKUPS", 0)
     assert runs.KeyRuns(db).holders(query) == expected  # loaded whole
     assert store.holders(query[:7]) == {k: expected[k] for k in query[:7] if k in expected}

@@ -150,6 +150,10 @@ class Backend(Protocol):
     def remove(self, removal: Removal) -> None:
         """Forget articles, in one transaction."""
 
+    def warm(self) -> None:
+        """Read now what lookups will read (the SQLite archive's key runs), so that a long-lived
+        process's first checks are as fast as the rest; nothing for stores that need nothing."""
+
     def stats(self) -> dict[str, Any]: ...
     def close(self) -> None: ...
 

@@ -138,6 +138,9 @@ class MemoryBackend:
             if a.leader in removal.promote:
                 a.leader = removal.promote[a.leader]
 
+    def warm(self) -> None:
+        """Nothing to read: everything is in memory."""
+
     def stats(self) -> dict[str, Any]:
         return {"articles": len(self._articles), "distinct_texts": sum(a.leader == a.row for a in self._articles.values()),
                 "groups": len({a.group for a in self._articles.values()}), "size_bytes": 0, "backend": "memory"}  # fmt: skip

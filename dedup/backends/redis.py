@@ -344,6 +344,9 @@ class RedisBackend:
             pipe.sadd(target, *members)
         pipe.delete(source)
 
+    def warm(self) -> None:
+        """Nothing to read: every lookup asks the server."""
+
     def stats(self) -> dict[str, Any]:
         articles = self._do(self.r.hlen, self.p + "ids")
         distinct = self._do(self.r.hlen, self.p + "digests")

@@ -159,6 +159,12 @@ class KeyRuns:
             out.setdefault(key, []).append(row)
         return out
 
+    def warm(self) -> None:
+        """Every run loaded now (as after :data:`LAZY_LOOKUPS` lookups)."""
+        with self._snapshot():
+            self._runs()
+        self._lazy = LAZY_LOOKUPS
+
     def keys_of(self, row: int) -> list[int]:
         """Every key ``row`` holds (a scan of the runs: for removing a damaged article)."""
         if row in self._dead():

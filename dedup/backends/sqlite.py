@@ -390,6 +390,10 @@ class SQLiteBackend:
         for old, new in removal.promote.items():  # a removed leader's first copy leads its copies now
             db.execute("UPDATE articles SET leader = ? WHERE leader = ?", (new, old))
 
+    def warm(self) -> None:
+        if not self._legacy_tables():
+            self.runs.warm()
+
     def stats(self) -> dict[str, Any]:
         articles = self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
         groups = self.db.execute(  # story groups as reports count them: two articles or more
