@@ -77,8 +77,7 @@ def run_stages(
     articles (``rank``, ``name``: the id as JSON), all on the executors, to write what it writes
     (:func:`write_tables`, :func:`dedup.spark_corpus.write_corpus`); without ``gather`` the pairs
     and groups are not brought here (the lists returned are empty). Articles and pairs are
-    DataFrames where they are joined or grouped (Spark's own engine does that), RDDs where Python
-    works on them."""
+    DataFrames where joined or grouped, RDDs where Python works on them."""
     spark = _session()
     settings = SketchSettings.of(config)
     parts = max(texts.getNumPartitions(), texts.context.defaultParallelism)
