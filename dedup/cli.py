@@ -212,7 +212,9 @@ def _spark_tables(args: Any, corpus: Any) -> int:
 
 def _note_skipped(skipped: Any) -> None:
     """One stderr line counting the articles skipped and naming up to three."""
-    names = ", ".join(s.id for s in skipped[:3]) + ", ..." * (len(skipped) > 3)
+    from .report import show_id
+
+    names = ", ".join(show_id(s.id) for s in skipped[:3]) + ", ..." * (len(skipped) > 3)
     print(f"dedup: note: skipped {len(skipped)} (no words or not read): {names}", file=sys.stderr)
 
 

@@ -369,3 +369,15 @@ def test_a_config_file_sets_options_and_flags_override_it(tmp_path):
             and proc.stderr == f"dedup: error: {config}: {message}" + proc.stderr.split(message)[1]
         )
         assert proc.stderr.count("\n") == 1
+
+
+def test_the_skipped_note_shows_an_id_that_is_not_printable_escaped(tmp_path):
+    """Found by the fuzzer: an empty article whose id is a form feed broke the note into two
+    stderr lines; ids are shown as the text report shows them (``\\u000c``)."""
+    path = tmp_path / "odd.jsonl"
+    path.write_text(
+        json.dumps({"id": 0, "text": "minister"}) + "\n" + json.dumps({"id": "\x0c", "text": ""}) + "\n"
+    )
+    done = run_cli(str(path))
+    assert done.returncode == 0
+    assert done.stderr.splitlines() == ["dedup: note: skipped 1 (no words or not read): \\u000c"]
