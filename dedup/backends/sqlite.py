@@ -379,7 +379,8 @@ class SQLiteBackend:
         if removal.rows:  # (the next row stays past them: their keys are dropped at a merge)
             next_row, _ = self._next_row_and_group()
             db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('next_row', ?)", (str(max(next_row, *removal.rows) + 1),)
+                "INSERT OR REPLACE INTO meta VALUES ('next_row', ?)",
+                (str(max(next_row, max(removal.rows) + 1)),),
             )
         self.runs.forget(removal.rows)  # (every key dropped is a removed row's: only leaders hold keys)
         self.runs.add(np.array([k for k, _ in removal.new_keys], np.uint64),
