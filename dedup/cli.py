@@ -158,7 +158,8 @@ def _run(args: Any, index: Any = None) -> int:
         check_output(Path(args.output), args.paths)
     policy = _corpus_policy(args)
     on_spark = _spark_corpus(args, policy)
-    if fmt.directory and getattr(args, "engine", "local") == "spark" and not args.only:
+    written_there = policy is None or on_spark is not None  # (else the command writes the corpus)
+    if fmt.directory and getattr(args, "engine", "local") == "spark" and not args.only and written_there:
         return _spark_tables(args, on_spark)
     inputs = Inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
     with StoredTexts() as texts:  # the texts a report explains, kept on disk as the input streams past

@@ -324,3 +324,13 @@ def test_a_single_report_of_more_pairs_than_the_driver_gathers_is_refused(spark,
     frame = spark.createDataFrame(sorted(news_corpus(3, n=300).items()), ["id", "text"])
     with pytest.raises(InputError, match=r"found \d+ pairs, more than the 20 a single report gathers"):
         engine.find_duplicates(frame, spark=spark)
+
+
+def test_tables_and_a_corpus_of_inputs_the_command_reads_are_both_written(spark, tmp_path):
+    """-o DIR with --keep-to on a folder of .txt files (read by the command, not by Spark): the
+    tables and the command's single-file corpus, neither dropped."""
+    out, kept = tmp_path / "tables", tmp_path / "kept.jsonl"
+    done = run_cli(str(ROOT / "fixtures"), "--engine", "spark", "--spark-master", "local[2]", "-o", str(out),
+                   "--keep-to", str(kept))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (out / "pairs").is_dir() and len(kept.read_text().splitlines()) == 4

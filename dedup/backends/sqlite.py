@@ -48,8 +48,8 @@ CACHE_KIB = 64 * 1024
 """SQLite's page cache (the lookup keys are held as arrays by :class:`~dedup.backends.runs.KeyRuns`)."""
 _IN = 900  # values per IN (...) query, under SQLite's variable limit
 LEGACY_KEY_TABLES = ("keys", "recent_keys")
-"""The lookup keys of an archive made before the runs (one row a key): a writer moves them into a
-run when it opens the archive; a reader reads them where they are."""
+"""The lookup keys of an archive made before the runs (one row a key): the first write moves them
+into a run, inside its transaction; a reader reads them where they are."""
 
 
 def _text_and_meta(data: bytes, meta: str) -> tuple[str, str, str]:
