@@ -252,6 +252,40 @@ def test_a_full_disk_is_one_line_and_loses_nothing(tmp_path, seeds):
         assert index.stats()["articles"] == 5
 
 
+def test_a_key_merge_that_fails_in_its_thread_is_reported_and_loses_nothing(tmp_path, seeds, monkeypatch):
+    """Key runs are merged in a thread beside the writer, each merge in its own transaction: one
+    that fails (a full disk) is the next batch's one-line error, before that batch writes, and
+    every committed article stays findable."""
+    import sqlite3
+
+    from dedup.backends import runs
+
+    monkeypatch.setattr(runs, "BASE_KEYS", 16)
+    real_merge = runs.KeyRuns.merge
+
+    def full(self):
+        if self.due():
+            raise sqlite3.OperationalError("database or disk is full")
+        return False
+
+    items = sorted(seeds.items())
+    with Index(tmp_path / "a.db") as index:
+        monkeypatch.setattr(runs.KeyRuns, "merge", full)
+        for article_id, text in items[:4]:  # four runs of one tier: a merge is due
+            index.add({article_id: text})
+        index.backend.merges.thread.join()  # type: ignore[attr-defined]
+        with pytest.raises(InputError, match="the disk is full: nothing of this batch was stored"):
+            index.add(dict(items[4:]))
+        assert index.stats()["articles"] == 4
+        monkeypatch.setattr(runs.KeyRuns, "merge", real_merge)
+        assert index.add(dict(items[4:])).archive["stored"] == 1
+    with sqlite3.connect(tmp_path / "a.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM key_runs").fetchone()[0] < 5  # merged since
+    with Index(tmp_path / "a.db") as index:
+        pairs = index.query({"again": dict(items)[SEED_A]}).pairs
+        assert (SEED_A, "again", "exact") in {(p.a, p.b, p.kind) for p in pairs}
+
+
 def test_ids_that_print_the_same_are_refused_and_removable_as_printed(tmp_path):
     archive = tmp_path / "a.db"
     (tmp_path / "int.jsonl").write_text(

@@ -30,7 +30,7 @@ from .base import (
     unsigned,
     unsigned_all,
 )
-from .runs import TABLES, KeyRuns
+from .runs import TABLES, BackgroundMerges, KeyRuns
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -61,6 +61,13 @@ def _writable(path: Path) -> bool:
     """Can this process write the archive (its file, and the directory its journal goes to)?"""
     directory = path.parent if str(path.parent) else Path(".")
     return os.access(directory, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A writing connection (the busy wait long: another writer's batch or merge may take minutes)."""
+    db = sqlite3.connect(path, isolation_level=None, timeout=600)
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
 
 
 def _failure(error: sqlite3.Error, where: str) -> InputError:
@@ -126,7 +133,7 @@ class SQLiteBackend:
                     f"{path.resolve().as_uri()}?immutable=1", uri=True, isolation_level=None
                 )
             else:
-                self.db = sqlite3.connect(path, isolation_level=None, timeout=600)
+                self.db = _connect(path)
             if exists:  # look before changing anything (WAL mode rewrites the header)
                 tables = self._tables()
                 # no tables at all: an archive whose creation was cut short (or is under way)
@@ -139,10 +146,10 @@ class SQLiteBackend:
                     raise InputError(f"{path}: no such archive (dedup index add creates one)")
             if _writable(path):
                 self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self._check_format()
             self.runs = KeyRuns(self.db)
+            self.merges = BackgroundMerges(lambda: _connect(path), self.runs)
         except sqlite3.DatabaseError as error:
             raise InputError(f"{path}: not a readable archive: {error}") from None
 
@@ -316,6 +323,7 @@ class SQLiteBackend:
         if not db.in_transaction:  # (under exclusive() the lock is held already)
             db.execute("BEGIN IMMEDIATE")  # the write lock first: the numbers read next are ours
         try:
+            self.merges.check()  # (a merge that failed since: its cause, before this batch's work)
             if batch.based_on is not None and self.version() != batch.based_on:
                 raise Changed
             self._upgrade()
@@ -349,6 +357,7 @@ class SQLiteBackend:
             if batch.report is not None:
                 db.execute("INSERT OR REPLACE INTO reports VALUES (?, ?)", batch.report)
             db.execute("COMMIT")
+            self.merges.start()
         except BaseException as error:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -371,6 +380,7 @@ class SQLiteBackend:
                 db.execute("ROLLBACK")
             self._legacy = None
             raise
+        self.merges.start()
 
     def _forget(self, removal: Removal) -> None:
         """The statements of a removal, inside the caller's transaction."""
@@ -407,4 +417,8 @@ class SQLiteBackend:
                 "backend": "sqlite"}  # fmt: skip
 
     def close(self) -> None:
-        self.db.close()
+        """Closed, after the key merge under way (if any) ends."""
+        try:
+            self.merges.wait()
+        finally:
+            self.db.close()
