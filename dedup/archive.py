@@ -44,7 +44,15 @@ import numpy as np
 
 from .articles import ArticleId, ArticlesInput, id_key, id_ranks, iter_articles
 from .backends import Backend, Batch, Changed, NewArticle, Removal, StoredArticle, open_backend
-from .candidates import Candidates, anchor_pairs, band_keys, lsh_bands, pairs_in_buckets, unique_pairs
+from .candidates import (
+    Candidates,
+    anchor_pairs,
+    lsh_bands,
+    pairs_in_buckets,
+    salted_bands,
+    scanned_bands,
+    unique_pairs,
+)
 from .clustering import Grouping
 from .config import DedupConfig
 from .errors import ConfigError, InputError
@@ -67,17 +75,20 @@ _KIND_SALT = {"anchor": np.uint64(0xA0761D6478BD642F), "passage": np.uint64(0xE7
 
 
 def lookup_keys(
-    table: SketchTable, rows: np.ndarray, bands: int, rows_per_band: int
+    table: SketchTable, rows: np.ndarray, bands: int, rows_per_band: int, loose: tuple[int, int] | None = None
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """What ``rows`` are looked up by: ``{kind: (rows, values, keys)}`` for the kinds ``band``,
-    ``anchor`` and ``passage``. ``values`` are what the candidate rules compare (a band's value
-    salted with its band number; a sentence or passage hash); ``keys`` the 64-bit keys stored, each
-    salted by its kind, so that one table of keys holds all three."""
+    ``anchor`` and ``passage`` (and ``scanned``: the ``loose`` bands of the scanned rows, see
+    :func:`dedup.candidates.scanned_bands`). ``values`` are what the candidate rules compare (a
+    band's value salted with its band number; a sentence or passage hash); ``keys`` the 64-bit keys
+    stored, each salted by its kind, so that one table of keys holds them all."""
+    values = salted_bands(table.signatures[rows], bands, rows_per_band).T.ravel()  # band by band, as tiled
+    out = {"band": (np.tile(rows, bands).astype(np.int64), values, values)}
+    if loose is not None:
+        scanned = rows[table.scanned[rows]]
+        values = salted_bands(table.signatures[scanned], *loose, scanned=True).T.ravel()
+        out["scanned"] = (np.tile(scanned, loose[0]).astype(np.int64), values, values)
     with np.errstate(over="ignore"):
-        block = table.signatures[rows, : bands * rows_per_band].reshape(len(rows), bands, rows_per_band)
-        salt = np.arange(1, bands + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-        values = fmix64(band_keys(block) ^ salt).T.ravel()  # band by band, as the rows are tiled
-        out = {"band": (np.tile(rows, bands).astype(np.int64), values, values)}
         member = np.zeros(len(table), dtype=bool)
         member[rows] = True
         for kind, row_column, value_column in (
@@ -128,6 +139,7 @@ class Index:
             raise
         self.workers = workers
         self.bands, self.rows_per_band = lsh_bands(self.config.candidate_threshold, self.config.num_perm)
+        self.loose = scanned_bands(self.config)
 
     def __enter__(self) -> Index:
         return self
@@ -265,7 +277,7 @@ class Index:
         gone = {a.row for a in stored}
         leaders = [a for a in stored if a.leader == a.row]
         table = SketchTable.build([a.text for a in leaders], SketchSettings.of(self.config))
-        keys = lookup_keys(table, np.arange(len(leaders)), self.bands, self.rows_per_band)
+        keys = lookup_keys(table, np.arange(len(leaders)), self.bands, self.rows_per_band, self.loose)
         held = [
             (local, key)
             for rows, _, salted in keys.values()
@@ -416,6 +428,7 @@ class Index:
         config = self.config
         limits = {
             "band": config.lsh_max_bucket + 1,
+            "scanned": config.lsh_max_bucket + 1,
             "anchor": config.anchor_alone_max_docs + 1,
             "passage": config.anchor_max_docs + 1,
         }
@@ -434,8 +447,9 @@ class Index:
             members[kind] = np.r_[rows, old_rows].astype(np.int64)
             values[kind] = np.r_[kind_values, np.array(held[kind][1], dtype=np.uint64)].astype(np.uint64)
         window = config.crowded_window
-        band = unique_pairs([pairs_in_buckets(values["band"], members["band"], order_key[members["band"]],
-                                              config.lsh_max_bucket, window)], size)  # fmt: skip
+        band = unique_pairs([pairs_in_buckets(values[kind], members[kind], order_key[members[kind]],
+                                              config.lsh_max_bucket, window)
+                             for kind in ("band", "scanned") if kind in keys], size)  # fmt: skip
         single, crowded = anchor_pairs(members["anchor"], values["anchor"], order_key, size,
                                        max_bucket=config.anchor_max_docs, window=window,
                                        alone_max=config.anchor_alone_max_docs)  # fmt: skip
@@ -481,7 +495,7 @@ class ArchiveSource:
     def candidates(self, table: SketchTable, rows: np.ndarray, rank: np.ndarray) -> Found:
         n = len(table)
         index = self.index
-        self.keys = keys = lookup_keys(table, rows, index.bands, index.rows_per_band)
+        self.keys = keys = lookup_keys(table, rows, index.bands, index.rows_per_band, index.loose)
         pairs, found, crowded, archived = index._candidates(table.ids, keys, n, self.leaving)
         reached = set(archived[np.unique(pairs[pairs >= n] - n)].tolist())
         self.stored = _readable(self.backend.articles(sorted(reached | set(self.twin_of.values()))),

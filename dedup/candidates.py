@@ -34,7 +34,7 @@ import numpy as np
 from datasketch import MinHashLSH
 
 from .config import DedupConfig
-from .shingles import is_member, sorted_unique
+from .shingles import fmix64, is_member, sorted_unique
 from .signatures import to_lean_minhash
 from .sketch import SketchTable
 
@@ -67,6 +67,34 @@ def lsh_pairs(signatures: np.ndarray, *, threshold: float, seed: int) -> list[tu
             session.insert(row, minhash, check_duplication=False)
     pairs = {(min(row, other), max(row, other)) for row, m in enumerate(minhashes) for other in lsh.query(m)}
     return sorted((a, b) for a, b in pairs if a != b)
+
+
+SCANNED_CANDIDATE_THRESHOLD = 0.05
+"""Scanned articles (:mod:`dedup.scans`) are also candidates of one another from LSH bands tuned
+for this Jaccard (at a 2% character error rate two copies keep a fifth of their 5-word shingles;
+the ``ocr`` preset's threshold), bands computed for the scanned articles only: a collection with
+none costs nothing more."""
+_SCANNED_SALT = np.uint64(0xD6E8FEB86659FD93)
+
+
+def scanned_bands(config: DedupConfig) -> tuple[int, int] | None:
+    """The ``(bands, rows per band)`` scanned articles are also joined by, or None (scans not
+    detected, or every article's bands as loose already)."""
+    if not config.detect_scans or config.candidate_threshold <= SCANNED_CANDIDATE_THRESHOLD:
+        return None
+    return lsh_bands(SCANNED_CANDIDATE_THRESHOLD, config.num_perm)
+
+
+def salted_bands(signatures: np.ndarray, bands: int, rows_per_band: int, scanned: bool = False) -> np.ndarray:
+    """``(n, bands)`` keys of the bands of ``n`` signatures, each salted by its band's number (and
+    for the scanned articles' bands by their kind): one key space for every band — the archive's
+    stored keys and Spark's ``groupBy``."""
+    block = signatures[:, : bands * rows_per_band].reshape(len(signatures), bands, rows_per_band)
+    with np.errstate(over="ignore"):
+        salt = np.arange(1, bands + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        if scanned:
+            salt ^= _SCANNED_SALT
+        return fmix64(band_keys(block) ^ salt)
 
 
 def band_keys(block: np.ndarray) -> np.ndarray:
@@ -210,6 +238,7 @@ class BatchIndex:
 
     def __init__(self, config: DedupConfig, rank: np.ndarray) -> None:
         self.bands, self.rows_per_band = lsh_bands(config.candidate_threshold, config.num_perm)
+        self.scanned_bands = scanned_bands(config)
         self.config = config
         self.rank = rank
         self._inserted = np.empty(0, dtype=np.int64)
@@ -225,6 +254,12 @@ class BatchIndex:
             table.signatures, everyone, self.rank, bands=self.bands, rows_per_band=self.rows_per_band,
             max_bucket=config.lsh_max_bucket, window=window,
         )  # fmt: skip
+        scanned = everyone[table.scanned[everyone]] if self.scanned_bands else everyone[:0]
+        if len(scanned) > 1:  # scanned articles: also candidates of one another by looser bands
+            bands, rows_per_band = self.scanned_bands or (0, 0)
+            loose = band_pairs(table.signatures, scanned, self.rank, bands=bands, rows_per_band=rows_per_band,
+                               max_bucket=config.lsh_max_bucket, window=window)  # fmt: skip
+            lsh = unique_pairs([lsh, loose], len(table))
         member = np.zeros(len(table), dtype=bool)
         member[everyone] = True
         held = member[table.anchor_rows]

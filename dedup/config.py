@@ -71,6 +71,14 @@ class DedupConfig:
         are broken by misread glyphs still match; a paragraph a quarter made of boilerplate lines is
         boilerplate whole (its other lines are misread copies of them); a text with no blank line
         is prose set in columns, compared by sentence groups rather than printed lines. On in the ``ocr`` preset.
+        ``detect_scans`` (True): each article is read for signs of OCR — misread glyphs, print
+        columns with hyphenated line ends (:mod:`dedup.scans`) — and a pair with a scanned article
+        is scored as ``ocr_tolerant`` scores, with ``duplicate_threshold`` and
+        ``partial_threshold`` 0.1 lower; scanned articles are also candidates of one another
+        from LSH bands tuned for a Jaccard of 0.05. So one run over a collection of born-digital
+        and scanned articles scores each pair as it needs; the summary counts the scanned
+        articles (``articles_scanned``) and the JSON report marks those it shows. Off, every pair
+        is scored as ``ocr_tolerant`` says.
         ``min_paragraph_chars`` (25): shorter paragraphs ("AP", "Loading...", a two-word
         heading) are neither matched nor counted in coverage.
         ``duplicate_threshold`` (0.8): coverage at which an article counts as (nearly) wholly
@@ -115,6 +123,7 @@ class DedupConfig:
     min_candidate_containment: float = 0.05
     paragraph_threshold: float = 0.8
     ocr_tolerant: bool = False
+    detect_scans: bool = True
     min_paragraph_chars: int = 25
     duplicate_threshold: float = 0.8
     partial_threshold: float = 0.5
@@ -132,6 +141,8 @@ class DedupConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.semantic, bool):
             raise ConfigError(f"semantic must be true or false, got {self.semantic!r}")
+        if not isinstance(self.detect_scans, bool):
+            raise ConfigError(f"detect_scans must be true or false, got {self.detect_scans!r}")
         if not isinstance(self.ocr_tolerant, bool):
             raise ConfigError(f"ocr_tolerant must be true or false, got {self.ocr_tolerant!r}")
         _check_int("shingle_size", self.shingle_size, 1, 64)

@@ -134,11 +134,10 @@ class LocalTexts:
             passed[candidates] = passes_check(whole, own, config)
         todo = [t for t, ok in zip(tasks, passed.tolist(), strict=True) if ok]
 
-        def chunks() -> Iterator[list[tuple[bool, str, str]]]:
+        def chunks() -> Iterator[list[tuple[bool, str, str, bool]]]:
             for start in range(0, len(todo), CHUNK):
-                yield [
-                    (t.exact, self.store.get(t.a), self.store.get(t.b)) for t in todo[start : start + CHUNK]
-                ]
+                yield [(t.exact, self.store.get(t.a), self.store.get(t.b), t.scanned)
+                       for t in todo[start : start + CHUNK]]  # fmt: skip
 
         work = partial(align_chunk, config=config, boilerplate=boilerplate)
         results = (

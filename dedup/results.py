@@ -79,10 +79,15 @@ class Pair:
     coverage_b_by_a: float
     alignment: Alignment
     semantic: SemanticMatch | None = None
+    scanned: bool = False
+    """One of the two reads as a scan: the pair was scored tolerantly (``detect_scans``); in the
+    JSON only when true."""
 
     def to_dict(self) -> dict[str, Any]:
         al = self.alignment
-        extra = {} if self.semantic is None else {"semantic": self.semantic.to_dict()}
+        extra: dict[str, Any] = {} if self.semantic is None else {"semantic": self.semantic.to_dict()}
+        if self.scanned:
+            extra["scanned"] = True
         return {
             "a": self.a,
             "b": self.b,
@@ -120,8 +125,10 @@ class Pair:
             coverage_b_by_a=data["coverage_b_by_a"],
         )  # fmt: skip
         semantic = SemanticMatch.from_dict(data["semantic"]) if data.get("semantic") else None
-        kept = {f.name: data[f.name] for f in fields(cls) if f.name not in ("alignment", "semantic")}
-        return cls(**kept, alignment=alignment, semantic=semantic)
+        kept = {
+            f.name: data[f.name] for f in fields(cls) if f.name not in ("alignment", "semantic", "scanned")
+        }
+        return cls(**kept, alignment=alignment, semantic=semantic, scanned=bool(data.get("scanned", False)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +180,8 @@ class RunSummary:
     pairs_rewritten: int = 0
     clusters: int = 0
     articles_in_clusters: int = 0
+    articles_scanned: int = 0
+    """Articles read as scans (``detect_scans``, :mod:`dedup.scans`)."""
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)

@@ -45,17 +45,18 @@ except ImportError:  # not on Windows
 
 from .articles import ArticleId, id_ranks
 from .boilerplate import find_boilerplate
-from .candidates import BatchIndex, Candidates, lsh_bands, self_join
+from .candidates import BatchIndex, Candidates, lsh_bands, scanned_bands, self_join
 from .clustering import Grouping, assign_groups, clusters_of
 from .config import DedupConfig
 from .copies import ExactCopies, group_exact_copies
 from .errors import EmptyArticleError
 from .normalize import DEFAULT_NORMALIZE
 from .results import Cluster, DedupResult, Pair, RunSummary, Skipped
+from .scans import COLUMN_CHARS, MIN_LINES, MIN_MISREADS, MISREAD_SHARE, NARROW_CHARS
 from .shingles import ANCHOR_MIN_WORDS
 from .signatures import DATASKETCH_VERSION, SCHEME
 from .sketch import SKETCH_SCHEME, SketchSettings, SketchTable
-from .verification import AlignTask, Outcome, align_tasks, estimate, reported_pairs
+from .verification import SCANNED_THRESHOLD_DROP, AlignTask, Outcome, align_tasks, estimate, reported_pairs
 
 DISTRIBUTION = "newsdedup"
 """The name dedup is installed under (``pip install newsdedup``; the import name is ``dedup``)."""
@@ -192,7 +193,9 @@ def run(
     table, ids, copies = _with_context(texts, table, copies, found, boilerplate)
     candidates = found.candidates
     estimated, estimates = estimate(candidates, table, config)
-    tasks = align_tasks(copies, estimated, id_ranks(ids))
+    tasks = align_tasks(
+        copies, estimated, id_ranks(ids), table.scanned if config.detect_scans else np.empty(0, bool)
+    )
     table.release()
     clock.lap("precheck")
     outcomes = texts.check_and_align(tasks, boilerplate, candidates.crowded_anchors, config)
@@ -212,7 +215,10 @@ def run(
     grouping = group(state, source)
     clusters, archive = source.settle(state, grouping)
     clock.lap("cluster")
-    summary = summarize(table, n, kept, copies, boilerplate, candidates, (checked, aligned), pairs, clusters)
+    scanned = int(table.scanned[kept].sum()) if config.detect_scans else 0
+    summary = summarize(
+        table, n, kept, copies, boilerplate, candidates, (checked, aligned), pairs, clusters, scanned
+    )
     meta = texts.metadata(shown_ids(pairs, clusters))
     params = {**run_params(config), "engine": engine}
     return DedupResult(tuple(pairs), tuple(clusters), skipped, params, summary, meta, archive)
@@ -299,6 +305,7 @@ class StageClock:
 def summarize(
     table: SketchTable, n: int, kept: np.ndarray, copies: ExactCopies, boilerplate: frozenset[int],
     candidates: Candidates, checked: tuple[int, int], pairs: list[Pair], clusters: Sequence[Cluster],
+    scanned: int = 0,
 ) -> RunSummary:  # fmt: skip
     """The counts of a run over its own ``n`` articles; ``checked``: candidates past the exact
     check, and pairs aligned (to the end, exact copies included)."""
@@ -311,7 +318,7 @@ def summarize(
         prechecked_pairs=checked[0], aligned_pairs=checked[1], pairs=len(pairs), pairs_exact=kinds["exact"],
         pairs_near_duplicate=kinds["near_duplicate"], pairs_contained=kinds["contained"],
         pairs_partial=kinds["partial"], pairs_rewritten=kinds["rewritten"], clusters=len(clusters),
-        articles_in_clusters=sum(len(c.members) for c in clusters),
+        articles_in_clusters=sum(len(c.members) for c in clusters), articles_scanned=scanned,
     )  # fmt: skip
 
 
@@ -341,10 +348,29 @@ def _run_params(config: DedupConfig) -> dict[str, Any]:
             f"or in >= {config.boilerplate_many_docs} whose other text is mostly their own; "
             f"unless its carriers' signatures agree in a median >= {config.boilerplate_one_story} (one story)"
         ),
+        **_scan_params(config),
         **(semantic_params() if config.semantic else {}),
         "datasketch_version": DATASKETCH_VERSION,
         "rapidfuzz_version": version("rapidfuzz"),
         "dedup_version": version(DISTRIBUTION),
+    }
+
+
+def _scan_params(config: DedupConfig) -> dict[str, Any]:
+    """How articles read as scans are treated (:mod:`dedup.scans`), when ``detect_scans`` is on."""
+    if not config.detect_scans:
+        return {}
+    loose = scanned_bands(config)
+    return {
+        "scan_rule": (
+            f">= {MIN_MISREADS} misread glyphs and >= {MISREAD_SHARE} of words; or >= {MIN_LINES} lines set in "
+            f"columns (median <= {NARROW_CHARS} chars and a hyphenated line end, or <= {COLUMN_CHARS} and two "
+            "signs of print)"
+        ),
+        "scanned_pairs": (
+            f"ocr_tolerant scoring, duplicate and partial thresholds {SCANNED_THRESHOLD_DROP} lower"
+            + (f"; scanned articles also joined by {loose[0]} bands of {loose[1]} rows" if loose else "")
+        ),
     }
 
 

@@ -35,6 +35,7 @@ from .config import DedupConfig
 from .errors import ConfigError, InputError
 from .normalize import normalize_lines
 from .paragraphs import compared_units, mark_sentences
+from .scans import scanned_rows
 from .shingles import (
     ANCHOR_MIN_WORDS,
     LINE_END,
@@ -286,6 +287,7 @@ def _columns(texts: Sequence[str], settings: SketchSettings) -> tuple[dict[str, 
         "line_hashes": line_hashes,
         "line_chars": line_chars[line_ids[first]].astype(np.uint32),
         "line_words": (ends - starts)[first].astype(np.uint32),
+        "scanned": scanned_rows(list(texts)),
     }
     values = np.stack(
         [shingles, _ordinals(line_runs, rows, first_word), _ordinals(sentence_runs, rows, first_word)], axis=1
@@ -328,6 +330,8 @@ class SketchTable:
     line_hashes: np.ndarray
     line_chars: np.ndarray
     line_words: np.ndarray
+    scanned: np.ndarray
+    """Per row: the text reads as OCR output (:func:`dedup.scans.looks_scanned`)."""
     ids: list[ArticleId]
 
     def __len__(self) -> int:
@@ -391,7 +395,7 @@ class SketchTable:
         lines), keeping the per-row counts: what a run holds while it aligns, at a million rows
         about a gigabyte less."""
         for name in _ARRAYS:
-            if name not in ("words", "shingles", "digests"):
+            if name not in ("words", "shingles", "digests", "scanned"):
                 column = getattr(self, name)
                 setattr(self, name, np.empty((0, *column.shape[1:]), dtype=column.dtype))
 

@@ -34,14 +34,14 @@ import numpy as np
 
 from .articles import ArticleId, id_key
 from .boilerplate import PASSES, SAMPLE, is_boilerplate
-from .candidates import Candidates, band_keys, bucket_pairs, lsh_bands
+from .candidates import Candidates, bucket_pairs, lsh_bands, salted_bands, scanned_bands
 from .clustering import STRONG_KINDS, assign_groups, clusters_of
 from .config import DedupConfig
 from .errors import EmptyArticleError, InputError
 from .formats import PAIR_COLUMNS, pair_row
 from .results import Cluster, Pair, RunSummary, Skipped
 from .run import StageClock
-from .shingles import fmix64
+from .scans import looks_scanned
 from .sketch import SketchSettings, SketchTable, furniture_rows, signatures_without
 from .store import Shingles, ShingleStore
 from .verification import AlignTask, align_chunk, estimate, exact_containment, make_pair, passes_check
@@ -82,7 +82,9 @@ def run_stages(
     settings = SketchSettings.of(config)
     parts = max(texts.getNumPartitions(), texts.context.defaultParallelism)
     sketched = texts.mapPartitions(partial(_sketch_partition, settings=settings))
-    rows = spark.createDataFrame(sketched, "rank long, name string, words long, digest binary, sketch binary")
+    rows = spark.createDataFrame(
+        sketched, "rank long, name string, words long, digest binary, sketch binary, scanned boolean"
+    )
     rows = rows.persist(level)
     n = rows.count()
     clock.lap("read_and_sketch")
@@ -113,7 +115,7 @@ def run_stages(
     )
     clock.lap("cluster")
     summary = _summary(n, len(skipped), leaders.count(), len(boilerplate), counts, len(crowded), (checked, aligned),
-                       kinds, in_groups)  # fmt: skip
+                       kinds, in_groups, rows.where("words > 0 AND scanned").count() if config.detect_scans else 0)  # fmt: skip
     for stage, write in writers:
         write(reported, groups, rows)
         clock.lap(stage)
@@ -139,7 +141,7 @@ def _gathered(reported: Any, gather: bool) -> tuple[list[Pair], Counter[str]]:
 
 def _summary(
     n: int, skipped: int, distinct: int, boilerplate: int, counts: tuple[int, int, int], crowded: int,
-    checked: tuple[int, int], kinds: Counter[str], groups: tuple[int, int],
+    checked: tuple[int, int], kinds: Counter[str], groups: tuple[int, int], scanned: int,
 ) -> RunSummary:  # fmt: skip
     """The counts of a run, as :func:`dedup.run.summarize` gives them."""
     return RunSummary(
@@ -148,7 +150,7 @@ def _summary(
         anchors_shared_too_widely=crowded, prechecked_pairs=checked[0], aligned_pairs=checked[1],
         pairs=sum(kinds.values()), pairs_exact=kinds["exact"], pairs_near_duplicate=kinds["near_duplicate"],
         pairs_contained=kinds["contained"], pairs_partial=kinds["partial"], pairs_rewritten=0, clusters=groups[0],
-        articles_in_clusters=groups[1],
+        articles_in_clusters=groups[1], articles_scanned=scanned,
     )  # fmt: skip
 
 
@@ -159,8 +161,9 @@ def _unpacked(frame: Any) -> Any:
 
 def _sketch_partition(
     items: Iterable[tuple[int, tuple[ArticleId, str]]], *, settings: SketchSettings
-) -> Iterator[tuple[int, str, int, bytes, bytes]]:
-    """Each article of a partition as ``(rank, id as JSON, words, digest, one-row sketch table)``,
+) -> Iterator[tuple[int, str, int, bytes, bytes, bool]]:
+    """Each article of a partition as ``(rank, id as JSON, words, digest, one-row sketch table,
+    read as a scan)``,
     sketched :data:`CHUNK` at a time."""
     items = iter(items)
     while chunk := list(islice(items, CHUNK)):
@@ -172,6 +175,7 @@ def _sketch_partition(
                 int(row.words[0]),
                 bytes(row.digests[0]),
                 pickle.dumps(row, protocol=5),
+                bool(row.scanned[0]),
             )
 
 
@@ -341,6 +345,9 @@ def _candidates(
 
     spark = leaders.sparkSession
     band = paired(_shared(leaders, "band", config).flatMap(bucket(config.lsh_max_bucket, None))).distinct()
+    if scanned_bands(config) is not None:  # scanned articles: also candidates of one another by looser bands
+        loose = _shared(leaders, "scanned", config).flatMap(bucket(config.lsh_max_bucket, None))
+        band = band.union(paired(loose)).distinct()
     band = band.persist(level)  # counted, then used: computed once
     anchors = _shared(leaders, "anchors", config).persist(level)
     alone = config.anchor_alone_max_docs
@@ -360,13 +367,17 @@ def _candidates(
 
 def _shared(leaders: Any, kind: str, config: DedupConfig) -> Any:
     """``(key, ranks)`` of the keys of ``kind`` (``band``: a band's value salted by its number;
-    ``anchors``, ``passages``: a sentence's or passage's hash) that two articles or more hold.
+    ``scanned``: the looser bands of scanned articles; ``anchors``, ``passages``: a sentence's or
+    passage's hash) that two articles or more hold.
     The keys are made a batch of articles at a time (Arrow, numpy) and grouped in Spark's own
     engine, so only the shared ones come back to Python, not every key."""
     from pyspark.sql import functions
 
-    bands, rows_per_band = lsh_bands(config.candidate_threshold, config.num_perm)
-    salt = np.arange(1, bands + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    bands, rows_per_band = (
+        scanned_bands(config) or (0, 0)
+        if kind == "scanned"
+        else lsh_bands(config.candidate_threshold, config.num_perm)
+    )
 
     def keys(batches: Iterable[Any]) -> Iterator[Any]:
         import pyarrow as pa
@@ -376,12 +387,14 @@ def _shared(leaders: Any, kind: str, config: DedupConfig) -> Any:
                 continue
             ranks = batch.column("rank").to_numpy()
             tables = [pickle.loads(b) for b in batch.column("sketch").to_pylist()]
-            if kind == "band":
-                block = np.stack([t.signatures[0, : bands * rows_per_band] for t in tables])
-                with np.errstate(over="ignore"):
-                    values = fmix64(
-                        band_keys(block.reshape(len(tables), bands, rows_per_band)) ^ salt
-                    ).ravel()
+            if kind in ("band", "scanned"):
+                if kind == "scanned":
+                    ranks = ranks[[bool(t.scanned[0]) for t in tables]]
+                    tables = [t for t in tables if t.scanned[0]]
+                    if not tables:
+                        continue
+                block = np.concatenate([t.signatures for t in tables])
+                values = salted_bands(block, bands, rows_per_band, scanned=kind == "scanned").ravel()
                 held = np.repeat(ranks, bands)
             else:
                 columns = [getattr(t, kind) for t in tables]
@@ -491,7 +504,11 @@ def _check_and_align(
                 keep = passes_check(whole, own, config)
                 passed -= {k for k, ok in zip(candidates, keep.tolist(), strict=True) if not ok}
         work = sorted(passed)
-        results = align_chunk([(chunk[k][2] is None, chunk[k][3][1], chunk[k][4][1]) for k in work],
+        scanned = [
+            config.detect_scans and (looks_scanned(ia[1]) or looks_scanned(ib[1]))
+            for _, _, _, ia, ib in chunk
+        ]
+        results = align_chunk([(chunk[k][2] is None, chunk[k][3][1], chunk[k][4][1], scanned[k]) for k in work],
                               config=config, boilerplate=boilerplate)  # fmt: skip
         done = dict(zip(work, results, strict=True))
         for k, (a, b, est, ia, ib) in enumerate(chunk):
@@ -499,7 +516,7 @@ def _check_and_align(
             alignment, overlap = done.get(k, (None, None))
             pair = None
             if alignment is not None:
-                task = AlignTask(0, 1, None if exact else 0)
+                task = AlignTask(0, 1, None if exact else 0, scanned[k])
                 pair = make_pair(task, alignment, overlap, ids=[ia[0], ib[0]], estimates=np.array([est or 1.0]),
                                  config=config)  # fmt: skip
             yield exact, k in passed, alignment is not None, pair, a, b

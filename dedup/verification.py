@@ -20,6 +20,8 @@ overlap, no paragraph aligned) are not, however many names they share.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -49,10 +51,37 @@ class AlignTask(NamedTuple):
     a: int
     b: int
     candidate: int | None
+    scanned: bool = False
+    """One of the two reads as a scan (:mod:`dedup.scans`): scored with :func:`pair_config`."""
 
     @property
     def exact(self) -> bool:
         return self.candidate is None
+
+
+SCANNED_THRESHOLD_DROP = 0.1
+"""How much lower ``duplicate_threshold`` and ``partial_threshold`` are for a pair with a scanned
+article (misread lines that match nothing lower the coverage of true copies: the ``ocr``
+preset's 0.7 and 0.4 against the defaults' 0.8 and 0.5)."""
+
+
+def pair_config(config: DedupConfig, scanned: bool) -> DedupConfig:
+    """The settings a pair is scored with: as given, or — a pair with a scanned article, when
+    ``detect_scans`` is on — ``ocr_tolerant`` scoring with the thresholds
+    :data:`SCANNED_THRESHOLD_DROP` lower. The ``ocr`` preset scores every pair tolerantly."""
+    if not scanned or not config.detect_scans or config.ocr_tolerant:
+        return config
+    return _scanned_config(config)
+
+
+@lru_cache(maxsize=8)
+def _scanned_config(config: DedupConfig) -> DedupConfig:
+    return replace(
+        config,
+        ocr_tolerant=True,
+        duplicate_threshold=round(max(0.0, config.duplicate_threshold - SCANNED_THRESHOLD_DROP), 6),
+        partial_threshold=round(max(0.0, config.partial_threshold - SCANNED_THRESHOLD_DROP), 6),
+    )
 
 
 def shingle_overlap(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
@@ -221,10 +250,14 @@ def shared_anchors(
     return out
 
 
-def align_tasks(copies: ExactCopies, survivors: np.ndarray, rank: np.ndarray) -> list[AlignTask]:
-    """Exact copies with their leader, then the surviving candidates; each ordered by id."""
+def align_tasks(
+    copies: ExactCopies, survivors: np.ndarray, rank: np.ndarray, scanned: np.ndarray
+) -> list[AlignTask]:
+    """Exact copies with their leader, then the surviving candidates; each ordered by id, and
+    marked when one of the two rows is ``scanned``."""
     tasks = [AlignTask(leader, row, None) for leader, rows in copies.copies.items() for row in rows]
     tasks += [AlignTask(int(i), int(j), k) for k, (i, j) in enumerate(survivors.tolist())]
+    tasks = [t._replace(scanned=bool(scanned[t.a] or scanned[t.b])) if scanned.size else t for t in tasks]
     return [t if rank[t.a] < rank[t.b] else t._replace(a=t.b, b=t.a) for t in tasks]
 
 
@@ -233,47 +266,53 @@ class PreparedTexts:
 
     def __init__(self, config: DedupConfig, boilerplate: frozenset[int]) -> None:
         self.config, self.boilerplate = config, boilerplate
-        self._texts: dict[str, PreparedText] = {}
-        self._shingles: dict[str, np.ndarray] = {}
+        self._texts: dict[tuple[str, bool], PreparedText] = {}
+        self._shingles: dict[tuple[str, bool], np.ndarray] = {}
 
-    def text(self, text: str) -> PreparedText:
-        if text not in self._texts:
-            self._texts[text] = prepare(
-                text, boilerplate=self.boilerplate, min_paragraph_chars=self.config.min_paragraph_chars,
-                ocr=self.config.ocr_tolerant,
+    def text(self, text: str, ocr: bool = False) -> PreparedText:
+        """``text`` prepared (``ocr``: as OCR output, see ``ocr_tolerant``)."""
+        if (text, ocr) not in self._texts:
+            self._texts[text, ocr] = prepare(
+                text, boilerplate=self.boilerplate, min_paragraph_chars=self.config.min_paragraph_chars, ocr=ocr
             )  # fmt: skip
-        return self._texts[text]
+        return self._texts[text, ocr]
 
-    def shingles(self, text: str) -> np.ndarray:
-        if text not in self._shingles:
-            self._shingles[text] = shingle_hashes(list(self.text(text).all_words), self.config.shingle_size)
-        return self._shingles[text]
+    def shingles(self, text: str, ocr: bool = False) -> np.ndarray:
+        if (text, ocr) not in self._shingles:
+            words = list(self.text(text, ocr).all_words)
+            self._shingles[text, ocr] = shingle_hashes(words, self.config.shingle_size)
+        return self._shingles[text, ocr]
 
 
 def align_chunk(
-    chunk: list[tuple[bool, str, str]], *, config: DedupConfig, boilerplate: frozenset[int]
+    chunk: list[tuple[bool, str, str, bool]], *, config: DedupConfig, boilerplate: frozenset[int]
 ) -> list[tuple[Alignment | None, Overlap | None]]:
-    """Align each ``(exact copies?, text a, text b)``; shingle overlap for all but exact copies.
+    """Align each ``(exact copies?, text a, text b, scanned?)`` with the pair's settings
+    (:func:`pair_config`); shingle overlap for all but exact copies.
 
     A candidate whose paragraph scores prove it cannot reach the coverage of a reported pair is
     not aligned to the end (``None``); its shingle overlap is not counted either (the pre-check
     counted its containment from the stored shingles)."""
     prepared = PreparedTexts(config, boilerplate)
     out: list[tuple[Alignment | None, Overlap | None]] = []
-    for exact, text_a, text_b in chunk:
+    for exact, text_a, text_b, scanned in chunk:
+        pair = pair_config(config, scanned)
+        ocr = pair.ocr_tolerant
         # a candidate that cannot reach partial_threshold is not reported: stop as soon as that is sure
-        floor = 0.0 if exact else min(config.partial_threshold, config.duplicate_threshold)
+        floor = 0.0 if exact else min(pair.partial_threshold, pair.duplicate_threshold)
         alignment = align_if_covered(
-            prepared.text(text_a),
-            prepared.text(text_b),
-            threshold=config.paragraph_threshold,
+            prepared.text(text_a, ocr),
+            prepared.text(text_b, ocr),
+            threshold=pair.paragraph_threshold,
             min_coverage=floor,
-            characters=config.ocr_tolerant,
+            characters=ocr,
         )
         if exact or alignment is None:
             out.append((alignment, None))
         else:
-            out.append((alignment, shingle_overlap(prepared.shingles(text_a), prepared.shingles(text_b))))
+            out.append(
+                (alignment, shingle_overlap(prepared.shingles(text_a, ocr), prepared.shingles(text_b, ocr)))
+            )
     return out
 
 
@@ -304,9 +343,12 @@ def make_pair(
         "coverage_a_by_b": alignment.coverage_a_by_b,
         "coverage_b_by_a": alignment.coverage_b_by_a,
     }
+    config = pair_config(config, task.scanned)
+    marked = task.scanned and config.detect_scans
     if task.candidate is None or overlap is None:
         return Pair(a=ids[task.a], b=ids[task.b], kind="exact", direction=None, minhash_jaccard=1.0, jaccard=1.0,
-                    containment_a_in_b=1.0, containment_b_in_a=1.0, alignment=alignment, **coverages)  # fmt: skip
+                    containment_a_in_b=1.0, containment_b_in_a=1.0, alignment=alignment, **coverages,
+                    scanned=marked)  # fmt: skip
     decision = classify(alignment.coverage_a_by_b, alignment.coverage_b_by_a, config)
     if decision is None:
         return None
@@ -315,5 +357,5 @@ def make_pair(
         a=ids[task.a], b=ids[task.b], kind=decision[0], direction=decision[1],
         minhash_jaccard=round(float(estimates[task.candidate]), 4), jaccard=round(jaccard, 4),
         containment_a_in_b=round(a_in_b, 4), containment_b_in_a=round(b_in_a, 4), alignment=alignment,
-        **coverages,
+        **coverages, scanned=marked,
     )  # fmt: skip

@@ -2,6 +2,7 @@
 
 import json
 import random
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -111,16 +112,54 @@ def scanned_collection() -> dict[str, str]:
     return articles
 
 
-def test_the_ocr_preset_groups_the_scans_of_one_story_and_nothing_else():
+def test_the_defaults_and_the_ocr_preset_group_the_scans_of_one_story_and_nothing_else():
     articles = scanned_collection()
-    defaults = find_duplicates(articles)
-    result = find_duplicates(articles, config=DedupConfig.ocr())
-    assert [set(c.members) for c in result.clusters] == [{f"story/{n}" for n in range(4)}]
-    assert all(p.a.startswith("story/") and p.b.startswith("story/") for p in result.pairs)
-    assert len(result.pairs) == 6
-    strong = [p for p in defaults.pairs if p.kind != "partial"]
-    assert len(strong) < 6  # the default settings do not see all of them as copies
-    assert result.params["ocr_tolerant"] is True and result.params["shingle_size"] == 3
+    strict = find_duplicates(articles, detect_scans=False)
+    for result in (find_duplicates(articles), find_duplicates(articles, config=DedupConfig.ocr())):
+        assert [set(c.members) for c in result.clusters] == [{f"story/{n}" for n in range(4)}]
+        assert all(p.a.startswith("story/") and p.b.startswith("story/") for p in result.pairs)
+        assert len(result.pairs) == 6 and all(p.scanned for p in result.pairs)
+        assert result.summary.articles_scanned == 7
+    assert len([p for p in strict.pairs if p.kind != "partial"]) < 6  # strict scoring misses copies
+    assert not any(p.scanned for p in strict.pairs) and strict.summary.articles_scanned == 0
+
+
+def test_scans_are_told_from_born_digital_text_by_their_own_characters():
+    from dedup.scans import looks_scanned, set_in_columns
+
+    story = fixture("001")
+    assert not any(looks_scanned(fixture(k)) for k in ("000", "001", "002", "003", "004"))
+    assert looks_scanned(scanned(story, 38, 0.0, 1))  # print columns with broken words, no misread
+    words = story.split(" ")  # one word in 40 with an "o" read as "0" (about 0.6% of the characters)
+    misread = " ".join(w[0] + w[1:-1].replace("o", "0", 1) + w[-1] if k % 40 == 0 and len(w) > 2 else w
+                       for k, w in enumerate(words))  # fmt: skip
+    assert looks_scanned(misread) and not set_in_columns(misread)  # misread glyphs alone, long lines
+    wrapped = "\n".join(textwrap.wrap(story.replace("\n", " "), 70))  # a hard-wrapped wire story
+    assert not looks_scanned(wrapped) and not set_in_columns(wrapped)
+    assert not looks_scanned("The iPod, 3G and MP3 sales of the 1990s: £10m, e.g. bbc.co.uk " * 20)
+    assert looks_scanned("he1lo w0rld the sto;ry of a l1ne " * 20)
+
+
+def test_one_run_scores_a_mixed_collection_each_half_as_it_needs():
+    """Born-digital copies of a story scored strictly, scans tolerantly, in the same run — a
+    born-digital original and its own scan too; the JSON marks the scans' pairs."""
+    articles = scanned_collection()
+    clean = fixture("002").split("\n\n")
+    articles["digital/1"] = "\n\n".join(clean)
+    articles["digital/2"] = "\n\n".join(
+        [*clean[: len(clean) // 3], "A paragraph of its own, long enough to count."]
+    )
+    result = find_duplicates(articles)
+    digital = [(p.a, p.b, p.kind, p.scanned) for p in result.pairs if "digital/1" in (p.a, p.b)]
+    assert digital == [("digital/1", "digital/2", "contained", False),
+                       ("digital/1", "other/002", "near_duplicate", True)]  # fmt: skip
+    digital = [p for p in result.pairs if p.a.startswith("digital/") and p.b.startswith("digital/")]
+    assert (
+        digital[0].coverage_a_by_b
+        == find_duplicates({k: articles[k] for k in ("digital/1", "digital/2")}).pairs[0].coverage_a_by_b
+    )
+    assert len([p for p in result.pairs if p.scanned and p.a.startswith("story/")]) == 6
+    assert '"scanned": true' in result.to_json() and result.summary.articles_scanned == 7
 
 
 def test_scans_without_blank_lines_are_read_as_prose_set_in_columns():
@@ -131,7 +170,8 @@ def test_scans_without_blank_lines_are_read_as_prose_set_in_columns():
         p.a.startswith("story/") and p.b.startswith("story/") for p in result.pairs
     )
     assert len(result.clusters) == 1 and len(result.clusters[0].members) >= 3
-    assert len(find_duplicates(flat).pairs) < 6  # one unit per printed line: most of it does not match
+    assert len(find_duplicates(flat).pairs) == 6  # read as scans by default
+    assert len(find_duplicates(flat, detect_scans=False).pairs) < 6  # one unit per printed line
 
 
 def test_the_command_takes_the_ocr_preset(tmp_path, capsys):
