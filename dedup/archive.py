@@ -84,10 +84,14 @@ def lookup_keys(
     stored, each salted by its kind, so that one table of keys holds them all."""
     values = salted_bands(table.signatures[rows], bands, rows_per_band).T.ravel()  # band by band, as tiled
     out = {"band": (np.tile(rows, bands).astype(np.int64), values, values)}
-    if loose is not None:
-        scanned = rows[table.scanned[rows]]
-        values = salted_bands(table.signatures[scanned], *loose, scanned=True).T.ravel()
-        out["scanned"] = (np.tile(scanned, loose[0]).astype(np.int64), values, values)
+    if loose is not None:  # the scanned rows' second sketch
+        at = (
+            np.flatnonzero(np.isin(table.scan_rows, rows, kind="table"))
+            if len(rows)
+            else np.empty(0, np.int64)
+        )
+        values = salted_bands(table.scan_signatures[at], *loose, scanned=True).T.ravel()
+        out["scanned"] = (np.tile(table.scan_rows[at], loose[0]).astype(np.int64), values, values)
     with np.errstate(over="ignore"):
         member = np.zeros(len(table), dtype=bool)
         member[rows] = True

@@ -170,6 +170,21 @@ def band_pairs(
     return unique_pairs(chunks, size)
 
 
+def scan_pairs(
+    table: SketchTable, rows: np.ndarray, order_key: np.ndarray, *, bands: int, rows_per_band: int,
+    max_bucket: int, window: int,
+) -> np.ndarray:  # fmt: skip
+    """Sorted distinct pairs of the scanned ones of ``rows`` sharing a band of their second sketch
+    (``scan_signatures``)."""
+    at = np.flatnonzero(np.isin(table.scan_rows, rows, kind="table")) if len(rows) else np.empty(0, np.int64)
+    members = table.scan_rows[at].astype(np.int64)
+    chunks = []
+    for band in range(bands):
+        block = table.scan_signatures[at, band * rows_per_band : (band + 1) * rows_per_band]
+        chunks.append(pairs_in_buckets(band_keys(block), members, order_key[members], max_bucket, window))
+    return unique_pairs(chunks, len(table))
+
+
 def anchor_pairs(
     anchor_rows: np.ndarray, anchors: np.ndarray, order_key: np.ndarray, size: int, *, max_bucket: int,
     window: int, alone_max: int | None = None,
@@ -254,10 +269,9 @@ class BatchIndex:
             table.signatures, everyone, self.rank, bands=self.bands, rows_per_band=self.rows_per_band,
             max_bucket=config.lsh_max_bucket, window=window,
         )  # fmt: skip
-        scanned = everyone[table.scanned[everyone]] if self.scanned_bands else everyone[:0]
-        if len(scanned) > 1:  # scanned articles: also candidates of one another by looser bands
-            bands, rows_per_band = self.scanned_bands or (0, 0)
-            loose = band_pairs(table.signatures, scanned, self.rank, bands=bands, rows_per_band=rows_per_band,
+        if self.scanned_bands:  # scanned articles: also candidates of one another by looser bands
+            bands, rows_per_band = self.scanned_bands
+            loose = scan_pairs(table, everyone, self.rank, bands=bands, rows_per_band=rows_per_band,
                                max_bucket=config.lsh_max_bucket, window=window)  # fmt: skip
             lsh = unique_pairs([lsh, loose], len(table))
         member = np.zeros(len(table), dtype=bool)

@@ -131,10 +131,11 @@ class LocalTexts:
         if candidates.size:
             pairs = np.sort(np.array([(tasks[k].a, tasks[k].b) for k in candidates.tolist()]), axis=1)
             whole, own = exact_containment(pairs, self.shingles, boilerplate, templates)
-            passed[candidates] = passes_check(whole, own, config)
+            scans = np.array([tasks[k].scanned for k in candidates.tolist()], dtype=np.int64)
+            passed[candidates] = passes_check(whole, own, config) | ((scans == 2) & config.detect_scans)
         todo = [t for t, ok in zip(tasks, passed.tolist(), strict=True) if ok]
 
-        def chunks() -> Iterator[list[tuple[bool, str, str, bool]]]:
+        def chunks() -> Iterator[list[tuple[bool, str, str, int]]]:
             for start in range(0, len(todo), CHUNK):
                 yield [(t.exact, self.store.get(t.a), self.store.get(t.b), t.scanned)
                        for t in todo[start : start + CHUNK]]  # fmt: skip

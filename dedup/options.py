@@ -185,6 +185,11 @@ def _detection_options(parser: argparse.ArgumentParser, *, semantic: bool = True
         "stories; slower, for thousands of articles) or ocr (scanned newspapers, each copy OCR'd on "
         "its own); the options below override it",
     )  # fmt: skip
+    det.add_argument(
+        "--no-detect-scans", dest="detect_scans", action="store_const", const=False, default=None,
+        help="score every pair strictly: do not read articles with misread glyphs or print columns as "
+        "scans (read so by default, each such pair scored tolerantly; --preset ocr scores every pair so)",
+    )  # fmt: skip
     if semantic:
         det.add_argument(
             "--semantic", action="store_const", const=True, default=None,

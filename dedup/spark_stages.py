@@ -61,6 +61,10 @@ def ranked(rows: Any) -> Any:
     return ordered.zipWithIndex().map(lambda item: (item[1], item[0]))
 
 
+ARTICLES = "rank long, name string, words long, digest binary, sketch binary, scanned boolean"
+"""The sketched articles' DataFrame (:func:`_sketch_partition` makes its rows)."""
+
+
 def run_stages(
     texts: Any,
     config: DedupConfig,
@@ -82,9 +86,7 @@ def run_stages(
     settings = SketchSettings.of(config)
     parts = max(texts.getNumPartitions(), texts.context.defaultParallelism)
     sketched = texts.mapPartitions(partial(_sketch_partition, settings=settings))
-    rows = spark.createDataFrame(
-        sketched, "rank long, name string, words long, digest binary, sketch binary, scanned boolean"
-    )
+    rows = spark.createDataFrame(sketched, ARTICLES)
     rows = rows.persist(level)
     n = rows.count()
     clock.lap("read_and_sketch")
@@ -388,12 +390,14 @@ def _shared(leaders: Any, kind: str, config: DedupConfig) -> Any:
             ranks = batch.column("rank").to_numpy()
             tables = [pickle.loads(b) for b in batch.column("sketch").to_pylist()]
             if kind in ("band", "scanned"):
-                if kind == "scanned":
-                    ranks = ranks[[bool(t.scanned[0]) for t in tables]]
-                    tables = [t for t in tables if t.scanned[0]]
+                if kind == "scanned":  # the scanned articles' second sketch
+                    ranks = ranks[[len(t.scan_rows) > 0 for t in tables]]
+                    tables = [t for t in tables if len(t.scan_rows)]
                     if not tables:
                         continue
-                block = np.concatenate([t.signatures for t in tables])
+                block = np.concatenate(
+                    [t.scan_signatures if kind == "scanned" else t.signatures for t in tables]
+                )
                 values = salted_bands(block, bands, rows_per_band, scanned=kind == "scanned").ravel()
                 held = np.repeat(ranks, bands)
             else:
@@ -482,32 +486,17 @@ def _check_and_align(
 ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
     """The exact pre-check (:func:`dedup.verification.passes_check`, from the two texts' shingles)
     and the alignment of a partition's tasks, :data:`CHUNK` at a time."""
-    settings = SketchSettings.of(config)
     tasks = iter(tasks)
     while chunk := list(islice(tasks, CHUNK)):
-        about = {rank: info for a, b, _, ia, ib in chunk for rank, info in ((a, ia), (b, ib))}
-        ranks = sorted(about)
-        row = {r: k for k, r in enumerate(ranks)}
         candidates = [k for k, (_, _, est, _, _) in enumerate(chunk) if est is not None]
         passed = set(range(len(chunk)))
+        scanned = [int(looks_scanned(ia[1])) + int(looks_scanned(ib[1])) if config.detect_scans else 0
+                   for _, _, _, ia, ib in chunk]  # fmt: skip
         if candidates:
-            with ShingleStore() as store:
-                _, shingles = SketchTable.build_with_shingles([about[r][1] for r in ranks], settings)
-                store.put(np.arange(len(ranks)), shingles)
-                redone = [r for r in ranks if about[r][2]]
-                if redone:
-                    _, counts, values = signatures_without([about[r][1] for r in redone], boilerplate=boilerplate,
-                                                            settings=settings)  # fmt: skip
-                    store.put(np.array([row[r] for r in redone]), Shingles.untagged(counts, values))
-                pairs = np.array([(row[chunk[k][0]], row[chunk[k][1]]) for k in candidates], dtype=np.int64)
-                whole, own = exact_containment(np.sort(pairs, axis=1), store, boilerplate, templates)
-                keep = passes_check(whole, own, config)
-                passed -= {k for k, ok in zip(candidates, keep.tolist(), strict=True) if not ok}
+            passed -= _failing(
+                chunk, candidates, scanned, boilerplate=boilerplate, templates=templates, config=config
+            )
         work = sorted(passed)
-        scanned = [
-            config.detect_scans and (looks_scanned(ia[1]) or looks_scanned(ib[1]))
-            for _, _, _, ia, ib in chunk
-        ]
         results = align_chunk([(chunk[k][2] is None, chunk[k][3][1], chunk[k][4][1], scanned[k]) for k in work],
                               config=config, boilerplate=boilerplate)  # fmt: skip
         done = dict(zip(work, results, strict=True))
@@ -520,6 +509,30 @@ def _check_and_align(
                 pair = make_pair(task, alignment, overlap, ids=[ia[0], ib[0]], estimates=np.array([est or 1.0]),
                                  config=config)  # fmt: skip
             yield exact, k in passed, alignment is not None, pair, a, b
+
+
+def _failing(
+    chunk: list[Any], candidates: list[int], scanned: list[int], *, boilerplate: frozenset[int],
+    templates: np.ndarray, config: DedupConfig,
+) -> set[int]:  # fmt: skip
+    """The candidates of ``chunk`` (positions) that fail the exact pre-check, from the two texts'
+    shingles (two scans pass: their 3-word estimate decided)."""
+    settings = SketchSettings.of(config)
+    about = {rank: info for a, b, _, ia, ib in chunk for rank, info in ((a, ia), (b, ib))}
+    ranks = sorted(about)
+    row = {r: k for k, r in enumerate(ranks)}
+    with ShingleStore() as store:
+        _, shingles = SketchTable.build_with_shingles([about[r][1] for r in ranks], settings)
+        store.put(np.arange(len(ranks)), shingles)
+        redone = [r for r in ranks if about[r][2]]
+        if redone:
+            _, counts, values = signatures_without([about[r][1] for r in redone], boilerplate=boilerplate,
+                                                    settings=settings)  # fmt: skip
+            store.put(np.array([row[r] for r in redone]), Shingles.untagged(counts, values))
+        pairs = np.array([(row[chunk[k][0]], row[chunk[k][1]]) for k in candidates], dtype=np.int64)
+        whole, own = exact_containment(np.sort(pairs, axis=1), store, boilerplate, templates)
+    keep = passes_check(whole, own, config) | np.array([scanned[k] == 2 for k in candidates])
+    return {k for k, ok in zip(candidates, keep.tolist(), strict=True) if not ok}
 
 
 # ---------------------------------------------------------------- story groups

@@ -51,8 +51,10 @@ class AlignTask(NamedTuple):
     a: int
     b: int
     candidate: int | None
-    scanned: bool = False
-    """One of the two reads as a scan (:mod:`dedup.scans`): scored with :func:`pair_config`."""
+    scanned: int = 0
+    """How many of the two read as scans (:mod:`dedup.scans`): one or two, scored with
+    :func:`pair_config`; two pass the exact pre-check (:func:`passes_check` counts 5-word shingles,
+    which misreads break: their 3-word estimate decided)."""
 
     @property
     def exact(self) -> bool:
@@ -65,7 +67,7 @@ article (misread lines that match nothing lower the coverage of true copies: the
 preset's 0.7 and 0.4 against the defaults' 0.8 and 0.5)."""
 
 
-def pair_config(config: DedupConfig, scanned: bool) -> DedupConfig:
+def pair_config(config: DedupConfig, scanned: int) -> DedupConfig:
     """The settings a pair is scored with: as given, or — a pair with a scanned article, when
     ``detect_scans`` is on — ``ocr_tolerant`` scoring with the thresholds
     :data:`SCANNED_THRESHOLD_DROP` lower. The ``ocr`` preset scores every pair tolerantly."""
@@ -202,6 +204,8 @@ def estimate(
         equal = table.signatures[block[:, 0]] == table.signatures[block[:, 1]]
         estimates[start : start + 65536] = equal.mean(axis=1)
     size_a, size_b = table.shingles[pairs[:, 0]], table.shingles[pairs[:, 1]]
+    if config.detect_scans and len(table.scan_rows):
+        _scanned_estimates(pairs, table, estimates, size_a, size_b)
     common = estimates * (size_a + size_b) / (1 + estimates)
     containment = np.maximum(common / np.maximum(size_a, 1), common / np.maximum(size_b, 1))
     keep = containment >= config.min_candidate_containment
@@ -221,6 +225,22 @@ def estimate(
     smaller = np.minimum(counts[pairs[failing, 0]], counts[pairs[failing, 1]])
     keep[failing] = shared >= max(config.min_candidate_containment, config.anchor_share) * smaller
     return pairs[keep], estimates[keep]
+
+
+def _scanned_estimates(
+    pairs: np.ndarray, table: SketchTable, estimates: np.ndarray, size_a: np.ndarray, size_b: np.ndarray
+) -> None:
+    """For the pairs of two scans: the estimate and shingle counts of their second sketch (3-word
+    shingles, which survive misreads that break 5-word ones), in place."""
+    slot = np.full(len(table), -1, dtype=np.int64)
+    slot[table.scan_rows] = np.arange(len(table.scan_rows))
+    at_a, at_b = slot[pairs[:, 0]], slot[pairs[:, 1]]
+    both = np.flatnonzero((at_a >= 0) & (at_b >= 0))
+    for start in range(0, len(both), 65536):
+        part = both[start : start + 65536]
+        equal = table.scan_signatures[at_a[part]] == table.scan_signatures[at_b[part]]
+        estimates[part] = equal.mean(axis=1)
+    size_a[both], size_b[both] = table.scan_shingles[at_a[both]], table.scan_shingles[at_b[both]]
 
 
 def _row_keys(rows: np.ndarray, anchors: np.ndarray) -> np.ndarray:
@@ -257,7 +277,7 @@ def align_tasks(
     marked when one of the two rows is ``scanned``."""
     tasks = [AlignTask(leader, row, None) for leader, rows in copies.copies.items() for row in rows]
     tasks += [AlignTask(int(i), int(j), k) for k, (i, j) in enumerate(survivors.tolist())]
-    tasks = [t._replace(scanned=bool(scanned[t.a] or scanned[t.b])) if scanned.size else t for t in tasks]
+    tasks = [t._replace(scanned=int(scanned[t.a]) + int(scanned[t.b])) if scanned.size else t for t in tasks]
     return [t if rank[t.a] < rank[t.b] else t._replace(a=t.b, b=t.a) for t in tasks]
 
 
@@ -285,9 +305,9 @@ class PreparedTexts:
 
 
 def align_chunk(
-    chunk: list[tuple[bool, str, str, bool]], *, config: DedupConfig, boilerplate: frozenset[int]
+    chunk: list[tuple[bool, str, str, int]], *, config: DedupConfig, boilerplate: frozenset[int]
 ) -> list[tuple[Alignment | None, Overlap | None]]:
-    """Align each ``(exact copies?, text a, text b, scanned?)`` with the pair's settings
+    """Align each ``(exact copies?, text a, text b, scans among the two)`` with the pair's settings
     (:func:`pair_config`); shingle overlap for all but exact copies.
 
     A candidate whose paragraph scores prove it cannot reach the coverage of a reported pair is
@@ -344,7 +364,7 @@ def make_pair(
         "coverage_b_by_a": alignment.coverage_b_by_a,
     }
     config = pair_config(config, task.scanned)
-    marked = task.scanned and config.detect_scans
+    marked = bool(task.scanned) and config.detect_scans
     if task.candidate is None or overlap is None:
         return Pair(a=ids[task.a], b=ids[task.b], kind="exact", direction=None, minhash_jaccard=1.0, jaccard=1.0,
                     containment_a_in_b=1.0, containment_b_in_a=1.0, alignment=alignment, **coverages,
