@@ -374,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(copies)} copies of {args.stories} stories ({set_aside} candidate stories set aside: linked to another)",
           file=sys.stderr)  # fmt: skip
     configs = {"dedup defaults": DedupConfig(), "dedup --preset ocr": DedupConfig.ocr(),
-               "dedup --preset ocr" + FLAT: DedupConfig.ocr()}  # fmt: skip
+               "dedup defaults" + FLAT: DedupConfig(), "dedup --preset ocr" + FLAT: DedupConfig.ocr()}  # fmt: skip
     rows = [measure_band(copies, band, configs) for band in args.bands]
     print_table(rows, [*configs, "LSH 0.5", "LSH 0.3"])
     for row in rows:
