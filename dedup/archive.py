@@ -50,6 +50,7 @@ from .candidates import (
     lsh_bands,
     pairs_in_buckets,
     salted_bands,
+    scanned_among,
     scanned_bands,
     unique_pairs,
 )
@@ -85,11 +86,7 @@ def lookup_keys(
     values = salted_bands(table.signatures[rows], bands, rows_per_band).T.ravel()  # band by band, as tiled
     out = {"band": (np.tile(rows, bands).astype(np.int64), values, values)}
     if loose is not None:  # the scanned rows' second sketch
-        at = (
-            np.flatnonzero(np.isin(table.scan_rows, rows, kind="table"))
-            if len(rows)
-            else np.empty(0, np.int64)
-        )
+        at = scanned_among(table, rows)
         values = salted_bands(table.scan_signatures[at], *loose, scanned=True).T.ravel()
         out["scanned"] = (np.tile(table.scan_rows[at], loose[0]).astype(np.int64), values, values)
     with np.errstate(over="ignore"):

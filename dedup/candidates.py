@@ -170,13 +170,20 @@ def band_pairs(
     return unique_pairs(chunks, size)
 
 
+def scanned_among(table: SketchTable, rows: np.ndarray) -> np.ndarray:
+    """Positions in ``table.scan_rows`` (the second sketch) of the scanned ones of ``rows``."""
+    if not len(rows) or not len(table.scan_rows):
+        return np.empty(0, np.int64)
+    return np.flatnonzero(np.isin(table.scan_rows, rows, kind="table"))
+
+
 def scan_pairs(
     table: SketchTable, rows: np.ndarray, order_key: np.ndarray, *, bands: int, rows_per_band: int,
     max_bucket: int, window: int,
 ) -> np.ndarray:  # fmt: skip
     """Sorted distinct pairs of the scanned ones of ``rows`` sharing a band of their second sketch
     (``scan_signatures``)."""
-    at = np.flatnonzero(np.isin(table.scan_rows, rows, kind="table")) if len(rows) else np.empty(0, np.int64)
+    at = scanned_among(table, rows)
     members = table.scan_rows[at].astype(np.int64)
     chunks = []
     for band in range(bands):

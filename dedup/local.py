@@ -132,7 +132,7 @@ class LocalTexts:
             pairs = np.sort(np.array([(tasks[k].a, tasks[k].b) for k in candidates.tolist()]), axis=1)
             whole, own = exact_containment(pairs, self.shingles, boilerplate, templates)
             scans = np.array([tasks[k].scanned for k in candidates.tolist()], dtype=np.int64)
-            passed[candidates] = passes_check(whole, own, config) | ((scans == 2) & config.detect_scans)
+            passed[candidates] = passes_check(whole, own, config, scans)
         todo = [t for t, ok in zip(tasks, passed.tolist(), strict=True) if ok]
 
         def chunks() -> Iterator[list[tuple[bool, str, str, int]]]:

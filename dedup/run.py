@@ -52,7 +52,7 @@ from .copies import ExactCopies, group_exact_copies
 from .errors import EmptyArticleError
 from .normalize import DEFAULT_NORMALIZE
 from .results import Cluster, DedupResult, Pair, RunSummary, Skipped
-from .scans import COLUMN_CHARS, MIN_LINES, MIN_MISREADS, MISREAD_SHARE, NARROW_CHARS
+from .scans import RULE as SCAN_RULE
 from .shingles import ANCHOR_MIN_WORDS
 from .signatures import DATASKETCH_VERSION, SCHEME
 from .sketch import SKETCH_SCHEME, SketchSettings, SketchTable
@@ -362,11 +362,7 @@ def _scan_params(config: DedupConfig) -> dict[str, Any]:
         return {}
     loose = scanned_bands(config)
     return {
-        "scan_rule": (
-            f">= {MIN_MISREADS} misread glyphs and >= {MISREAD_SHARE} of words; or >= {MIN_LINES} lines set in "
-            f"columns (median <= {NARROW_CHARS} chars and a hyphenated line end, or <= {COLUMN_CHARS} and two "
-            "signs of print)"
-        ),
+        "scan_rule": SCAN_RULE,
         "scanned_pairs": (
             f"ocr_tolerant scoring, duplicate and partial thresholds {SCANNED_THRESHOLD_DROP} lower"
             + (f"; scanned articles also joined by {loose[0]} bands of {loose[1]} rows" if loose else "")

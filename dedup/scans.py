@@ -51,6 +51,14 @@ _GLYPHS = bytes(_CLASSES)
 a space (a translation table: the whole text classified at C speed)."""
 
 
+RULE = (
+    f">= {MIN_MISREADS} misread glyphs and >= {MISREAD_SHARE} of words; or >= {MIN_LINES} lines, "
+    f">= {INSIDE_SHARE} of them ending inside a sentence, a word broken across lines, and a median "
+    f"<= {NARROW_CHARS} chars (<= {COLUMN_CHARS} with a second broken word or a misread glyph)"
+)
+"""The rule in words (a run's ``params``)."""
+
+
 def looks_scanned(text: str) -> bool:
     """Does ``text`` read as OCR output (see the module's docstring)?"""
     classes = text.encode("utf-8", "replace").translate(_GLYPHS)

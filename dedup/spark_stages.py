@@ -531,7 +531,7 @@ def _failing(
             store.put(np.array([row[r] for r in redone]), Shingles.untagged(counts, values))
         pairs = np.array([(row[chunk[k][0]], row[chunk[k][1]]) for k in candidates], dtype=np.int64)
         whole, own = exact_containment(np.sort(pairs, axis=1), store, boilerplate, templates)
-    keep = passes_check(whole, own, config) | np.array([scanned[k] == 2 for k in candidates])
+    keep = passes_check(whole, own, config, np.array([scanned[k] for k in candidates], dtype=np.int64))
     return {k for k, ok in zip(candidates, keep.tolist(), strict=True) if not ok}
 
 

@@ -116,13 +116,18 @@ def classify(
     return None
 
 
-def passes_check(whole: np.ndarray, own: np.ndarray, config: DedupConfig) -> np.ndarray:
+def passes_check(whole: np.ndarray, own: np.ndarray, config: DedupConfig, scans: np.ndarray) -> np.ndarray:
     """The exact pre-check's rule, one place for every engine: a pair is aligned when its exact
     shingle containment (boilerplate left out, ``whole``) reaches ``min_candidate_containment``,
     and so does the containment outside template sentences (``own``) — or ``whole`` reaches
-    ``template_only_share`` (ten outlets printing one wire story share more than its templates)."""
+    ``template_only_share`` (ten outlets printing one wire story share more than its templates).
+    A pair of two scans (``scans``: how many of each pair's two read as scans) passes: misreads
+    break the 5-word shingles counted here, and their 3-word estimate decided."""
     floor = config.min_candidate_containment
-    return (whole >= floor) & ((own >= floor) | (whole >= max(floor, config.template_only_share)))
+    two_scans = (np.asarray(scans) == 2) & config.detect_scans
+    return two_scans | (
+        (whole >= floor) & ((own >= floor) | (whole >= max(floor, config.template_only_share)))
+    )
 
 
 def exact_containment(
