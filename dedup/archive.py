@@ -37,7 +37,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace as replaced
-from itertools import islice
 from typing import Any, Literal
 
 import numpy as np
@@ -58,7 +57,7 @@ from .clustering import Grouping
 from .config import DedupConfig
 from .errors import ConfigError, InputError
 from .executor import LocalExecutor
-from .local import LocalTexts
+from .local import LocalTexts, SketchAhead
 from .results import Cluster, DedupResult, Pair, RunSummary
 from .run import Found, Run, run, run_params
 from .shingles import fmix64, sorted_unique
@@ -159,14 +158,15 @@ class Index:
         with the archive and among themselves, and their story groups. Stopped part way (a crash,
         ``kill -9``), the archive holds whole batches; adding the same articles again completes it."""
         results = []
-        stream = iter_articles(articles)
         this_add = uuid.uuid4().hex
         keys: list[str] = []
-        while batch := list(islice(stream, batch_size)):
-            keys.append(f"{this_add}:{len(keys)}")
-            results.append(
-                self._run(batch, store=True, replace=replace, on_empty=on_empty, report_key=keys[-1])
-            )
+        with SketchAhead(iter_articles(articles), batch_size, workers=self.workers, in_memory=IN_MEMORY,
+                         settings=SketchSettings.of(self.config),
+                         furniture_share=self.config.furniture_share) as batches:  # fmt: skip
+            for batch, texts in batches:
+                keys.append(f"{this_add}:{len(keys)}")
+                results.append(self._run(batch, store=True, replace=replace, on_empty=on_empty,
+                                         report_key=keys[-1], texts=texts))  # fmt: skip
         self.backend.forget_reports(keys)  # this add finished: its reports are in its result
         if not results:  # nothing given: an empty report
             return self._run([], store=True, replace=replace, on_empty=on_empty)
@@ -347,25 +347,27 @@ class Index:
 
     def _run(
         self, articles: ArticlesInput, *, store: bool, replace: bool, on_empty: Literal["skip", "error"],
-        report_key: str | None = None,
+        report_key: str | None = None, texts: LocalTexts | None = None,
     ) -> DedupResult:  # fmt: skip
-        """One batch through the stage sequence (:func:`dedup.run.run`), candidates from the archive."""
+        """One batch through the stage sequence (:func:`dedup.run.run`), candidates from the archive
+        (``texts``: the batch read and sketched already, for the first attempt)."""
         batch = list(iter_articles(articles))
         for attempt in range(OPTIMISTIC + 1):
             exclusive = attempt == OPTIMISTIC and store
             with self.backend.exclusive() if exclusive else contextlib.nullcontext():
                 try:
-                    return self._attempt(
-                        batch, store=store, replace=replace, on_empty=on_empty, report_key=report_key
-                    )
+                    return self._attempt(batch, store=store, replace=replace, on_empty=on_empty,
+                                         report_key=report_key, texts=texts if attempt == 0 else None)  # fmt: skip
                 except Changed:  # another writer committed while this batch was compared: again
                     time.sleep(random.uniform(0, 0.02 * 2**attempt))
         raise InputError(f"{self.backend.location}: the archive kept changing under this batch even with "
                          "the writer lock held; nothing of it was stored: add it again")  # fmt: skip
 
     def _attempt(self, batch: list[Any], *, store: bool, replace: bool, on_empty: Literal["skip", "error"],
-                 report_key: str | None) -> DedupResult:  # fmt: skip
+                 report_key: str | None, texts: LocalTexts | None = None) -> DedupResult:  # fmt: skip
         source = ArchiveSource(self, store=store, replace=replace, report_key=report_key)
+        if texts is not None:
+            return run(texts, source, self.config, on_empty=on_empty)
         with (
             LocalExecutor(self.workers) as executor,
             LocalTexts(

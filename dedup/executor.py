@@ -99,8 +99,7 @@ class LocalExecutor:
         if self.workers == 1 or len(first) < 2:  # one chunk is not worth starting processes
             yield from map(fn, chain(first, chunks))
             return
-        while len(self._processes) < self.workers:  # one by one: a signal part way leaves each stoppable
-            self._processes.append(_Worker())
+        self.start()
         idle = deque(self._processes)
         busy: deque[_Worker] = deque()  # in the order their chunks were sent
         for chunk in chain(first, chunks):
@@ -113,6 +112,11 @@ class LocalExecutor:
             busy.append(worker)
         while busy:
             yield busy.popleft().result()
+
+    def start(self) -> None:
+        """Start the worker processes now (a stage starts them when it first needs them)."""
+        while self.workers > 1 and len(self._processes) < self.workers:  # one by one: each stoppable
+            self._processes.append(_Worker())
 
     def close(self) -> None:
         """Stop the worker processes (at once: pending work is abandoned)."""

@@ -9,9 +9,10 @@ archive both use it (the Spark engine runs the stages distributed: :mod:`dedup.s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
-from itertools import islice
+from itertools import count, islice
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ import numpy as np
 from .articles import Article, ArticleId, Ingest
 from .config import DedupConfig
 from .errors import InputError
-from .executor import Executor
+from .executor import Executor, LocalExecutor
 from .sketch import SketchSettings, SketchTable, furniture_rows, signatures_without
 from .store import Shingles, ShingleStore, TextStore
 from .verification import AlignTask, Outcome, align_chunk, exact_containment, passes_check
@@ -40,16 +41,24 @@ class LocalTexts:
         self.shingles = ShingleStore(spill=spill_shingles)
         self.furniture_share = furniture_share
         self.context_meta: dict[ArticleId, dict[str, Any]] = {}
+        self.sketched: SketchTable | None = None
+        """The table :meth:`sketch` returns next without sketching (made ahead: :class:`SketchAhead`)."""
 
     def __enter__(self) -> LocalTexts:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
         self.store.close()
         self.shingles.close()
 
     def sketch(self, settings: SketchSettings) -> SketchTable:
         """Sketch every article on the executor, chunk by chunk, keeping its text and shingles."""
+        if self.sketched is not None and self.sketched.settings == settings:
+            ready, self.sketched = self.sketched, None
+            return ready
 
         def chunks() -> Iterator[list[str]]:
             while batch := list(islice(self.articles, CHUNK)):
@@ -145,3 +154,94 @@ class LocalTexts:
             r for chunk in self.executor.map(work, chunks(), label="aligning", total=len(todo)) for r in chunk
         )
         return [(True, *next(results)) if ok else (False, None, None) for ok in passed.tolist()]
+
+
+class SketchAhead:
+    """The batches of a stream, each read and sketched while the one before it is compared and
+    stored: an archive's add keeps the worker processes busy while its own process looks up keys
+    and commits (sketching depends on nothing stored, so doing it early changes no answer).
+
+    Iterating gives ``(batch, texts)``, the texts sketched already (:attr:`LocalTexts.sketched`).
+    With ``workers > 1``, after a full batch, the next is read and sketched in a thread on a second
+    executor; an error reading or sketching it is raised at its turn, after the batches before it.
+    Otherwise (one worker, one short batch: a feed's single article) each batch is read when its
+    turn comes, and workers start only for work of more than one chunk, as in any run. A context
+    manager that stops the workers."""
+
+    def __init__(self, stream: Iterator[Article], batch_size: int, *, workers: int, settings: SketchSettings,
+                 furniture_share: float, in_memory: int) -> None:  # fmt: skip
+        self.stream, self.batch_size, self.settings = stream, batch_size, settings
+        self.furniture_share, self.in_memory = furniture_share, in_memory
+        self.executors = [LocalExecutor(workers), LocalExecutor(workers)]
+        self.threaded = workers > 1
+        self.pending: _Job | None = None
+
+    def __enter__(self) -> SketchAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for executor in self.executors:  # a batch sketched ahead stops at once (its workers are gone)
+            executor.close()
+        if self.pending is not None:
+            self.pending.result(quiet=True)
+        for executor in self.executors:  # any started after the first close
+            executor.close()
+
+    def __iter__(self) -> Iterator[tuple[list[Article], LocalTexts]]:
+        job = self._job(0, threaded=False)
+        for turn in count(1):
+            batch, texts = job.result()
+            self.pending = None
+            if not batch:
+                texts.close()
+                return
+            ahead = None
+            if self.threaded and len(batch) == self.batch_size:  # more may follow: read it meanwhile
+                for executor in self.executors:  # (forked from this thread, not from ours)
+                    executor.start()
+                ahead = self._job(turn, threaded=True)
+            with texts:
+                yield batch, texts
+            job = ahead or self._job(turn, threaded=False)
+
+    def _job(self, turn: int, *, threaded: bool) -> _Job:
+        def read() -> tuple[list[Article], LocalTexts]:
+            batch = list(islice(self.stream, self.batch_size))
+            texts = LocalTexts(iter(batch), self.executors[turn % 2], spill=False,
+                               furniture_share=self.furniture_share, spill_shingles=len(batch) > self.in_memory)  # fmt: skip
+            try:
+                texts.sketched = texts.sketch(self.settings)
+            except BaseException:
+                texts.close()
+                raise
+            return batch, texts
+
+        self.pending = _Job(read, threaded=threaded)
+        return self.pending
+
+
+class _Job:
+    """One call, in a daemon thread (so an interrupted add never waits on an input still being
+    read) or at once; :meth:`result` returns its value or raises its error."""
+
+    def __init__(self, call: Callable[[], Any], *, threaded: bool) -> None:
+        self.call = call
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="dedup-sketch-ahead", daemon=True)
+        self.thread.start() if threaded else self._run()
+
+    def _run(self) -> None:
+        try:
+            self.value = self.call()
+        except BaseException as error:
+            self.error = error
+
+    def result(self, *, quiet: bool = False) -> Any:
+        if self.thread.ident is not None:
+            self.thread.join()
+        if self.error is not None and not quiet:
+            raise self.error
+        if quiet and self.value is not None:  # abandoned: free what it holds
+            self.value[1].close()
+        return self.value

@@ -83,6 +83,32 @@ def test_adding_in_batches_reports_the_pairs_of_the_whole_collection(
     assert found == whole
 
 
+@pytest.mark.slow
+def test_sketching_the_next_batch_ahead_changes_no_answer_and_keeps_errors_in_turn(tmp_path):
+    """With workers, an add reads and sketches batch k+1 while batch k is compared and stored: the
+    same result as one worker; an input error in a later batch is raised after the batches before
+    it are stored, never before."""
+    texts = news_corpus(7, n=2600)
+    results = []
+    for workers in (1, 2):
+        with Index(tmp_path / f"w{workers}.db", workers=workers, **NO_BOILERPLATE) as index:
+            results.append(index.add(list(texts.items()), batch_size=1100))  # three chunks a batch
+    one, two = (json.loads(r.to_json()) for r in results)
+    one["archive"].pop("location"), two["archive"].pop("location")
+    assert one["pairs"] and one["archive"]["stored"] == len(texts) and one == two
+
+    def stream():
+        for k, (article_id, text) in enumerate(texts.items()):
+            if k == 2300:
+                raise InputError(f"news.jsonl:{k + 1}: not a JSON object")
+            yield article_id, text
+
+    with Index(tmp_path / "bad.db", workers=2, **NO_BOILERPLATE) as index:
+        with pytest.raises(InputError, match="news.jsonl:2301"):
+            index.add(stream(), batch_size=1100)
+        assert index.stats()["articles"] == 2200  # the two batches before the bad line
+
+
 @pytest.fixture(params=["sqlite", "redis"])
 def archive(request, tmp_path):
     if request.param == "sqlite":

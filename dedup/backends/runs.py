@@ -188,7 +188,7 @@ class KeyRuns:
         """A run of ``keys`` (unsigned 64-bit) and their ``rows``, inside the caller's transaction
         (the merges it makes due are :meth:`merge`'s)."""
         if len(keys):
-            order = np.argsort(keys, kind="stable")
+            order = np.argsort(keys)
             self._write(keys.astype(np.uint64)[order], rows.astype(ROW)[order])
 
     def forget(self, rows: Sequence[int]) -> None:
@@ -199,7 +199,7 @@ class KeyRuns:
         tag = os.urandom(8)
         cursor = self.db.execute(
             "INSERT INTO key_runs (tag, tier, size, keys, rows, fences) VALUES (?, ?, ?, ?, ?, ?)",
-            (tag, tier_of(len(keys)), len(keys), keys.tobytes(), rows.tobytes(), keys[::FENCE].tobytes()),
+            (tag, tier_of(len(keys)), len(keys), keys.data, rows.data, keys[::FENCE].tobytes()),
         )
         if cursor.lastrowid is not None:  # kept, not read back (a rollback leaves it unmatched)
             self._cache[(cursor.lastrowid, tag)] = (keys, rows)
@@ -224,9 +224,11 @@ class KeyRuns:
         arrays = [self._load(run) for run in due]  # (only these: a one-article add reads little)
         keys = np.concatenate([k for k, _ in arrays])
         rows = np.concatenate([r for _, r in arrays])
-        alive = _alive(rows, self._dead())
-        keys, rows = keys[alive], rows[alive]
-        order = np.argsort(keys, kind="stable")  # (sorted runs one after another: a merge)
+        dead = self._dead()
+        if len(dead):
+            alive = _alive(rows, dead)
+            keys, rows = keys[alive], rows[alive]
+        order = np.argsort(keys)  # (a run's rows of one key need no order: lookups sort them)
         keys, rows = keys[order], rows[order]
         self.db.executemany("DELETE FROM key_runs WHERE run = ?", ((r,) for r, _ in due))
         if len(keys):
