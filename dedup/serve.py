@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hmac
 import json
 import os
@@ -62,6 +63,8 @@ def _open(location: str) -> Any:
 
     index = Index(location, create=True, workers=1)
     index.warm()  # (before the first request: no request waits for the archive's key runs)
+    gc.collect()
+    gc.freeze()  # what is loaded stays: no full collection walks it again while requests wait
     return index
 
 
