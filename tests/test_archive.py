@@ -104,7 +104,7 @@ def test_sketching_the_next_batch_ahead_changes_no_answer_and_keeps_errors_in_tu
             yield article_id, text
 
     with Index(tmp_path / "bad.db", workers=2, **NO_BOILERPLATE) as index:
-        with pytest.raises(InputError, match="news.jsonl:2301"):
+        with pytest.raises(InputError, match=r"news\.jsonl:2301"):
             index.add(stream(), batch_size=1100)
         assert index.stats()["articles"] == 2200  # the two batches before the bad line
 
