@@ -209,7 +209,8 @@ def run(
         from .semantic import add_rewritten
 
         pairs = add_rewritten(pairs, candidates.pairs, copies.leaders.tolist(), texts=texts.text, ids=ids,
-                              config=config, embed=embed, boilerplate=boilerplate)  # fmt: skip
+                              config=config, embed=embed, boilerplate=boilerplate,
+                              templates=candidates.crowded_anchors)  # fmt: skip
         clock.lap("semantic")
     state = Run(config, texts, table, ids, n, kept, copies, fresh, boilerplate, pairs)
     grouping = group(state, source)

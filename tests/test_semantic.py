@@ -12,7 +12,10 @@ from dedup import DedupConfig, DedupResult, Index, find_duplicates
 from dedup.cli import main
 from dedup.errors import ConfigError
 from dedup.explanation import explain
-from dedup.semantic import BATCH, MAX_SENTENCE_CHARS, embed_articles
+from dedup.normalize import normalize
+from dedup.semantic import BATCH, MAX_SENTENCE_CHARS, add_rewritten, embed_articles
+from dedup.shingles import sequence_hashes
+from dedup.tokens import tokenize
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -92,7 +95,7 @@ def test_long_articles_are_embedded_a_batch_at_a_time_with_sentences_cut():
     articles = embed_articles({0: long_text, 1: "One short article of its own words."}, fake)
     assert max(len(c) for c in calls) <= BATCH
     assert max(len(s) for c in calls for s in c) <= MAX_SENTENCE_CHARS
-    assert articles[0].vectors.shape == (901, 4) and len(articles[0].spans) == 901  # 3 a paragraph
+    assert articles[0].shape == (901, 4)  # 3 a paragraph
 
 
 def test_without_the_extra_the_command_says_what_to_install(monkeypatch, tmp_path, capsys):
@@ -121,3 +124,33 @@ def test_the_command_reports_rewritten_pairs(tmp_path, capsys):
 def test_archives_refuse_the_semantic_check(tmp_path):
     with pytest.raises(ConfigError, match="not an archive"):
         Index(tmp_path / "a.sqlite", semantic=True)
+
+
+def test_boilerplate_and_template_sentences_correspond_to_nothing():
+    """Two stories closed by the same three lines: with an embedding that finds every sentence
+    alike, the lines alone make a rewritten pair — unless they are boilerplate (or template
+    sentences), which correspond to nothing."""
+    footer = [
+        "Follow our live coverage of the regional elections on the website and in the mobile app.",
+        "Subscribers receive the morning briefing with every result from the counting centres.",
+        "Send your photographs and reports from polling stations to the newsroom by email.",
+    ]
+    texts = {
+        0: "\n\n".join(
+            ["The harbour in Karachi reopened berth 7 after repairs costing 40 million.", *footer]
+        ),
+        1: "\n\n".join(["Wheat farmers near Multan expect a record harvest after winter rain.", *footer]),
+    }
+
+    def alike(sentences):
+        return np.ones((len(sentences), 4), dtype=np.float32) / 2
+
+    def rewritten(boilerplate=frozenset(), templates=None):
+        return add_rewritten([], np.empty((0, 2), np.int64), [0, 1], texts=texts.__getitem__, ids=["a", "b"],
+                             config=DedupConfig.reuse(), embed=alike, boilerplate=boilerplate,
+                             templates=templates)  # fmt: skip
+
+    lines = sequence_hashes([tokenize(normalize(line)) for line in footer])
+    assert [p.kind for p in rewritten()] == ["rewritten"]
+    assert rewritten(boilerplate=frozenset(int(h) for h in lines)) == []
+    assert rewritten(templates=np.sort(lines)) == []
