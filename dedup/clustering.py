@@ -4,8 +4,10 @@ Connected components would let A~B and B~C put A and C in one story even when A 
 nothing (a long article quoting two different wire stories; a story drifting through edits).
 Instead:
 
-1. Only strong links build clusters: ``exact``, ``near_duplicate`` and ``contained`` pairs.
-   ``partial`` pairs are reported as pairs but join no cluster.
+1. Only strong links build clusters: ``exact``, ``near_duplicate`` and ``contained`` pairs,
+   and ``partial`` pairs whose articles open with the same paragraph and share at least
+   :data:`SHARED_LEAD_COVERAGE` of each (:func:`strong`: a copy cut short and updated, two cuts
+   of one wire story). Other ``partial`` pairs are reported as pairs but join no cluster.
 2. Articles are visited by most links first, then longest text, then smallest id. The first
    article not yet in a cluster becomes a cluster's *representative*: the best-connected and
    fullest copy of the story, the one to keep when deduplicating.
@@ -28,6 +30,34 @@ from .articles import ArticleId, id_key
 from .results import Cluster, Pair
 
 STRONG_KINDS = frozenset({"exact", "near_duplicate", "contained"})
+SHARED_LEAD_COVERAGE = 0.3
+"""A ``partial`` pair links as strongly as a copy when its two articles open with the same
+paragraph and each has at least this share of its text in the other (:func:`strong`)."""
+
+
+GROUPING_RULE = (
+    "strong links: exact, near_duplicate, contained, and partial pairs matching each other's first paragraph "
+    f"with >= {SHARED_LEAD_COVERAGE} of each covered; an article joins a group it is strongly linked to more "
+    "than half of"
+)
+"""The rule as recorded in a result's ``params``."""
+
+
+def strong(pair: Pair) -> bool:
+    """Whether ``pair`` builds story groups: an ``exact``, ``near_duplicate`` or ``contained``
+    pair, or a ``partial`` one that shares its articles' lead and a good part of each — a copy cut short
+    and brought up to date, or two papers' cuts of one wire story (each dropped what the other
+    kept), are still the story. The one place the rule is written: every engine asks it."""
+    if pair.kind in STRONG_KINDS:
+        return True
+    if pair.kind != "partial" or pair.alignment is None:
+        return False
+    if min(pair.coverage_a_by_b, pair.coverage_b_by_a) < SHARED_LEAD_COVERAGE:
+        return False
+    al = pair.alignment
+    lead_a = min((*(m.a for m in al.matches), *(m.a for m in al.a_inside_b), *al.only_a), default=None)
+    lead_b = min((*(m.b for m in al.matches), *(m.b for m in al.b_inside_a), *al.only_b), default=None)
+    return any(m.a == lead_a and m.b == lead_b for m in al.matches)
 
 
 def joins(links: int, members: int) -> bool:
@@ -41,7 +71,7 @@ def _strength(pairs: Sequence[Pair]) -> dict[ArticleId, dict[ArticleId, tuple[fl
     """The strong links of ``pairs``: article → neighbour → (larger, smaller coverage)."""
     strength: dict[ArticleId, dict[ArticleId, tuple[float, float]]] = defaultdict(dict)
     for pair in pairs:
-        if pair.kind not in STRONG_KINDS or pair.kind == "exact":
+        if pair.kind == "exact" or not strong(pair):
             continue
         value = (
             max(pair.coverage_a_by_b, pair.coverage_b_by_a),

@@ -46,7 +46,7 @@ except ImportError:  # not on Windows
 from .articles import ArticleId, id_ranks
 from .boilerplate import find_boilerplate
 from .candidates import BatchIndex, Candidates, lsh_bands, scanned_bands, self_join
-from .clustering import Grouping, assign_groups, clusters_of
+from .clustering import GROUPING_RULE, Grouping, assign_groups, clusters_of
 from .config import DedupConfig
 from .copies import ExactCopies, group_exact_copies
 from .errors import EmptyArticleError
@@ -349,6 +349,7 @@ def _run_params(config: DedupConfig) -> dict[str, Any]:
             f"or in >= {config.boilerplate_many_docs} whose other text is mostly their own; "
             f"unless its carriers' signatures agree in a median >= {config.boilerplate_one_story} (one story)"
         ),
+        "grouping_rule": GROUPING_RULE,
         **_scan_params(config),
         **(semantic_params() if config.semantic else {}),
         "datasketch_version": DATASKETCH_VERSION,

@@ -35,7 +35,7 @@ import numpy as np
 from .articles import ArticleId, id_key
 from .boilerplate import PASSES, SAMPLE, is_boilerplate
 from .candidates import Candidates, bucket_pairs, lsh_bands, salted_bands, scanned_bands
-from .clustering import STRONG_KINDS, assign_groups, clusters_of
+from .clustering import assign_groups, clusters_of, strong
 from .config import DedupConfig
 from .errors import EmptyArticleError, InputError
 from .formats import PAIR_COLUMNS, pair_row
@@ -545,8 +545,8 @@ def _story_groups(reported: Any, exact: Any, rows: Any, level: Any, parts: int) 
     An RDD of :class:`~dedup.results.Cluster` (two members or more), persisted."""
     from pyspark.sql import functions as F
 
-    strong = reported.filter(lambda r: r[0].kind in STRONG_KINDS and r[0].kind != "exact").persist(level)
-    edges = strong.map(lambda r: (r[1], r[2])).union(exact.rdd.map(tuple))
+    links = reported.filter(lambda r: r[0].kind != "exact" and strong(r[0])).persist(level)
+    edges = links.map(lambda r: (r[1], r[2])).union(exact.rdd.map(tuple))
     labels = connected_components(edges, level, parts)
     spark = rows.sparkSession
     labelled = spark.createDataFrame(labels, "rank long, label long").persist(level)
@@ -561,12 +561,12 @@ def _story_groups(reported: Any, exact: Any, rows: Any, level: Any, parts: int) 
         .rdd.map(lambda r: (r["label"], ("copy", (json.loads(r["leader"]), json.loads(r["copy"])))))
     )
     pairs = (
-        strong.map(lambda r: (r[1], r[0])).join(labels, parts).map(lambda kv: (kv[1][1], ("pair", kv[1][0])))
+        links.map(lambda r: (r[1], r[0])).join(labels, parts).map(lambda kv: (kv[1][1], ("pair", kv[1][0])))
     )
     grouped = pairs.union(copies).union(nodes).groupByKey(parts).flatMap(lambda kv: _component_groups(kv[1]))
     grouped = grouped.persist(level)
     grouped.count()  # computed once, while what it is made of is held
-    for data in (strong, labels, labelled):
+    for data in (links, labels, labelled):
         data.unpersist()
     return grouped
 

@@ -1,8 +1,10 @@
+import random
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dedup import Alignment, Pair
-from dedup.clustering import STRONG_KINDS, cluster_pairs
+from dedup import Alignment, Pair, find_duplicates
+from dedup.clustering import cluster_pairs, strong
 
 EMPTY = Alignment((), (), (), (), (), 0.0, 0.0)
 
@@ -52,17 +54,42 @@ LINKS = st.lists(
 def test_clusters_never_chain(links, lengths):
     pairs = [pair(a, b, kind, cov) for a, b, kind, cov in links]
     clusters = cluster_pairs(pairs, {n: lengths.get(n, 10) for n in NODES}, {})
-    strong = {frozenset((p.a, p.b)) for p in pairs if p.kind in STRONG_KINDS}
+    linked = {frozenset((p.a, p.b)) for p in pairs if strong(p)}
     seen = [m for c in clusters for m in c.members]
     assert len(seen) == len(set(seen))  # each article in one story at most
     for cluster in clusters:
         assert len(cluster.members) >= 2 and cluster.representative in cluster.members
         others = [m for m in cluster.members if m != cluster.representative]
         # every member is linked by a strong pair to the representative ...
-        assert all(frozenset((m, cluster.representative)) in strong for m in others)
+        assert all(frozenset((m, cluster.representative)) in linked for m in others)
         # ... and to more than half of the members that joined before it (strongest link first)
         strength = {frozenset((p.a, p.b)): p.coverage_a_by_b for p in pairs}
         joined = sorted(others, key=lambda m: (-strength[frozenset((m, cluster.representative))], m))
         for k, member in enumerate(joined):
             before = [cluster.representative, *joined[:k]]
-            assert 2 * sum(frozenset((member, x)) in strong for x in before) > len(before)
+            assert 2 * sum(frozenset((member, x)) in linked for x in before) > len(before)
+
+
+def _paragraphs(rng, count):
+    words = [f"w{k}" for k in range(3000)]
+    return [" ".join(rng.choice(words) for _ in range(40)) + "." for _ in range(count)]
+
+
+def test_a_cut_and_updated_copy_stays_with_its_story_and_a_shared_passage_does_not_join():
+    """A paper's cut of a wire story — its first half and an update of its own — shares only half
+    of each (partial) but opens with the wire's lead: one story. A follow-up that reprints three
+    paragraphs from the middle under a lead of its own is a partial pair too, and stays out."""
+    rng = random.Random(5)
+    wire = _paragraphs(rng, 8)
+    texts = {
+        "wire": "\n\n".join(wire),
+        "cut": "\n\n".join([*wire[:4], *_paragraphs(rng, 2)]),
+        "follow-up": "\n\n".join([*_paragraphs(rng, 2), *wire[3:6], *_paragraphs(rng, 1)]),
+    }
+    result = find_duplicates(texts)
+    assert {(p.a, p.b): p.kind for p in result.pairs} == {
+        ("cut", "wire"): "partial",
+        ("follow-up", "wire"): "partial",
+    }
+    assert [c.members for c in result.clusters] == [("cut", "wire")]
+    assert "first paragraph" in result.params["grouping_rule"]
