@@ -371,3 +371,16 @@ def test_exact_containment_counts_the_shared_shingles_less_boilerplate_lines(see
         assert exact_containment(pairs, store, boilerplate)[0][footer_pair] == 0
         held = np.array(sorted(int(h) for h in anchor_hashes([tokenize(normalize(footer))])), dtype=np.uint64)
         assert exact_containment(pairs, store, templates=held)[1][footer_pair] == 0
+
+
+def test_the_reuse_preset_prechecks_as_the_defaults_do_and_loses_no_pair():
+    """``--preset reuse`` keeps the defaults' containment pre-check (on its 3-word shingles):
+    fewer candidates go to alignment, and the same pairs come out as with none."""
+    from test_archive import news_corpus
+
+    texts = news_corpus(3, n=300)
+    checked = find_duplicates(texts, config=DedupConfig.reuse())
+    everything = find_duplicates(texts, config=DedupConfig.reuse(min_candidate_containment=0.0))
+    assert checked.params["min_candidate_containment"] == 0.05
+    assert checked.pairs and checked.pairs == everything.pairs
+    assert checked.summary.prechecked_pairs < everything.summary.prechecked_pairs
