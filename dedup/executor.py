@@ -73,6 +73,7 @@ class LocalExecutor:
         self.workers = workers
         self.progress = progress
         self._processes: list[_Worker] = []
+        self._closed = False
 
     def __enter__(self) -> LocalExecutor:
         return self
@@ -114,12 +115,16 @@ class LocalExecutor:
             yield busy.popleft().result()
 
     def start(self) -> None:
-        """Start the worker processes now (a stage starts them when it first needs them)."""
+        """Start the worker processes now (a stage starts them when it first needs them); once
+        closed, never again (a stage still running in another thread fails instead)."""
+        if self._closed:
+            raise RuntimeError("the executor is closed")
         while self.workers > 1 and len(self._processes) < self.workers:  # one by one: each stoppable
             self._processes.append(_Worker())
 
     def close(self) -> None:
-        """Stop the worker processes (at once: pending work is abandoned)."""
+        """Stop the worker processes (at once: pending work is abandoned), for good."""
+        self._closed = True
         processes, self._processes = self._processes, []
         for worker in processes:
             worker.stop()

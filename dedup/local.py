@@ -25,6 +25,8 @@ from .sketch import SketchSettings, SketchTable, furniture_rows, signatures_with
 from .store import Shingles, ShingleStore, TextStore
 from .verification import AlignTask, Outcome, align_chunk, exact_containment, passes_check
 
+ABANDON_WAIT = 5.0
+"""Seconds an add that stops early waits for the batch being read ahead (input may never come)."""
 CHUNK = 512
 """Articles per sketching task, and pairs per alignment task, sent to the executor."""
 
@@ -180,12 +182,12 @@ class SketchAhead:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for executor in self.executors:  # a batch sketched ahead stops at once (its workers are gone)
+        for (
+            executor
+        ) in self.executors:  # a batch being sketched ahead fails at once (no workers, none to start)
             executor.close()
-        if self.pending is not None:
-            self.pending.result(quiet=True)
-        for executor in self.executors:  # any started after the first close
-            executor.close()
+        if self.pending is not None:  # (a thread still waiting for input is left: a daemon, it holds nothing)
+            self.pending.result(quiet=True, wait=ABANDON_WAIT)
 
     def __iter__(self) -> Iterator[tuple[list[Article], LocalTexts]]:
         job = self._job(0, threaded=False)
@@ -237,11 +239,13 @@ class _Job:
         except BaseException as error:
             self.error = error
 
-    def result(self, *, quiet: bool = False) -> Any:
+    def result(self, *, quiet: bool = False, wait: float | None = None) -> Any:
         if self.thread.ident is not None:
-            self.thread.join()
-        if self.error is not None and not quiet:
+            self.thread.join(wait)
+        if quiet:  # abandoned: free what it holds, if it is done
+            if not self.thread.is_alive() and self.value is not None:
+                self.value[1].close()
+            return None
+        if self.error is not None:
             raise self.error
-        if quiet and self.value is not None:  # abandoned: free what it holds
-            self.value[1].close()
         return self.value

@@ -109,6 +109,31 @@ def test_sketching_the_next_batch_ahead_changes_no_answer_and_keeps_errors_in_tu
         assert index.stats()["articles"] == 2200  # the two batches before the bad line
 
 
+def test_an_add_that_fails_does_not_wait_for_input_that_never_comes(tmp_path, monkeypatch):
+    """A feed goes quiet after a full batch, and that batch fails: the add raises at once, not
+    when the next article arrives (the batch being read ahead is abandoned)."""
+    import threading
+
+    import dedup.local
+
+    monkeypatch.setattr(dedup.local, "ABANDON_WAIT", 0.5)
+    texts = list(news_corpus(4, n=1100).items())
+    texts[5] = (texts[5][0], "...")  # no words
+    quiet = threading.Event()
+
+    def feed():
+        yield from texts
+        quiet.wait(60)  # nothing more arrives
+
+    with Index(tmp_path / "feed.db", workers=2) as index:
+        started = time.monotonic()
+        with pytest.raises(InputError, match="is empty"):
+            index.add(feed(), batch_size=1100, on_empty="error")
+        assert time.monotonic() - started < 30
+        assert index.stats()["articles"] == 0
+    quiet.set()
+
+
 @pytest.fixture(params=["sqlite", "redis"])
 def archive(request, tmp_path):
     if request.param == "sqlite":
