@@ -182,11 +182,11 @@ class SketchAhead:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for (
-            executor
-        ) in self.executors:  # a batch being sketched ahead fails at once (no workers, none to start)
+        # a batch being sketched ahead fails at once (no workers, none to start); a thread still
+        # waiting for input is left behind after ABANDON_WAIT: a daemon, it holds nothing
+        for executor in self.executors:
             executor.close()
-        if self.pending is not None:  # (a thread still waiting for input is left: a daemon, it holds nothing)
+        if self.pending is not None:
             self.pending.result(quiet=True, wait=ABANDON_WAIT)
 
     def __iter__(self) -> Iterator[tuple[list[Article], LocalTexts]]:

@@ -209,8 +209,10 @@ def possible_matches(a: Sentences, b: Sentences) -> np.ndarray:
 
 def evidence_bound(a: Sentences, b: Sentences, possible: np.ndarray, lexical: Alignment | None) -> float:
     """The highest evidence the pair can reach: every sentence with a possible match matched."""
-    cover_a = float(a.chars[possible.any(axis=1)].sum() / a.chars.sum())
-    cover_b = float(b.chars[possible.any(axis=0)].sum() / b.chars.sum())
+    cover_a = round(
+        float(a.chars[possible.any(axis=1)].sum() / a.chars.sum()), 4
+    )  # (rounded as :func:`evidence`)
+    cover_b = round(float(b.chars[possible.any(axis=0)].sum() / b.chars.sum()), 4)
     return SEMANTIC_WEIGHT * min(cover_a, cover_b) + (1 - SEMANTIC_WEIGHT) * _lexical_cover(lexical)
 
 
