@@ -275,7 +275,7 @@ def _coverage_bounds(
     size_b = np.array([len(b.compared[j]) for j in cols], dtype=np.float64)
     could_a, could_b = (scores >= threshold).any(axis=1), (scores >= threshold).any(axis=0)
     if not (could_a.all() and could_b.all()):
-        shared = _shared_words([a.vocabularies[i] for i in rows], [b.vocabularies[j] for j in cols])
+        shared = shared_words([a.vocabularies[i] for i in rows], [b.vocabularies[j] for j in cols])
         unit_a = _inside_units(a, rows) & (size_a <= MAX_INSIDE_CHARS)
         unit_b = _inside_units(b, cols) & (size_b <= MAX_INSIDE_CHARS)
         words_a = np.array([a.vocabularies[i].size for i in rows])[:, None]
@@ -311,7 +311,7 @@ def _inside(
     if not units or not hosts:
         return []
     # cheap filter first: the host must be longer and hold most of the unit's distinct words
-    shared = _shared_words([own.vocabularies[i] for i in units], [other.vocabularies[j] for j in hosts])
+    shared = shared_words([own.vocabularies[i] for i in units], [other.vocabularies[j] for j in hosts])
     needed = threshold * np.array([own.vocabularies[i].size for i in units])
     longer = (
         np.array([len(other.compared[j]) for j in hosts])
@@ -332,7 +332,7 @@ def _inside(
     return found
 
 
-def _shared_words(units: list[np.ndarray], hosts: list[np.ndarray]) -> np.ndarray:
+def shared_words(units: list[np.ndarray], hosts: list[np.ndarray]) -> np.ndarray:
     """``out[u, h]``: how many of unit ``u``'s distinct words host ``h`` holds (sets of word hashes)."""
     hashes = np.concatenate(units + hosts)
     order = np.argsort(hashes)

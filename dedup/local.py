@@ -58,7 +58,7 @@ class LocalTexts:
 
     def sketch(self, settings: SketchSettings) -> SketchTable:
         """Sketch every article on the executor, chunk by chunk, keeping its text and shingles."""
-        if self.sketched is not None and self.sketched.settings == settings:
+        if self.sketched is not None:  # (made with the run's settings: the articles are read once)
             ready, self.sketched = self.sketched, None
             return ready
 

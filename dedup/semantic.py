@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from .alignment import Alignment, Match, align_prepared, one_to_one
+from .alignment import Alignment, Match, align_prepared, one_to_one, shared_words
 from .articles import ArticleId, id_key
 from .config import DedupConfig
 from .errors import ConfigError
@@ -192,15 +192,7 @@ def neighbours(
 def possible_matches(a: Sentences, b: Sentences) -> np.ndarray:
     """Which sentence pairs share :data:`WORD_OVERLAP` of the smaller one's words: the only ones
     that can correspond, whatever their cosine (so only their sentences need embedding)."""
-    union = np.unique(np.concatenate([*a.words, *b.words]))
-
-    def incidence(side: Sentences) -> np.ndarray:
-        matrix = np.zeros((len(side.words), len(union)), dtype=np.float32)
-        for i, w in enumerate(side.words):
-            matrix[i, np.searchsorted(union, w)] = 1
-        return matrix
-
-    shared = incidence(a) @ incidence(b).T
+    shared = shared_words(a.words, b.words)
     sizes_a = np.array([len(w) for w in a.words])
     sizes_b = np.array([len(w) for w in b.words])
     smaller = np.maximum(1, np.minimum.outer(sizes_a, sizes_b))
