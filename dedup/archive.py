@@ -60,6 +60,7 @@ from .executor import LocalExecutor
 from .local import LocalTexts, SketchAhead
 from .results import Cluster, DedupResult, Pair, RunSummary
 from .run import Found, Run, run, run_params
+from .semantic import StoredVectors, load_model
 from .shingles import fmix64, sorted_unique
 from .sketch import SketchSettings, SketchTable
 
@@ -105,7 +106,9 @@ class Index:
 
     ``config`` (or keyword options) fixes the settings when the archive is created; opening an
     existing archive with other settings is a :class:`ConfigError` naming both values, and with
-    none it uses the archive's own. ``create=False`` refuses a path with no archive.
+    none it uses the archive's own. ``create=False`` refuses a path with no archive. ``semantic=True``
+    runs the semantic check on every batch (a choice of each run, not a setting the archive fixes;
+    the sentence vectors an ``add`` embeds are stored with its batch and read back by later ones).
 
     >>> import tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "news.db")
@@ -118,22 +121,21 @@ class Index:
 
     def __init__(self, location: str | Any, config: DedupConfig | None = None, *, create: bool = True,
                  workers: int = 1, **options: Any) -> None:  # fmt: skip
+        semantic = bool(options.pop("semantic", config.semantic if config else False))
+        self.embed = load_model() if semantic else None  # a missing extra fails before any work
         self.backend: Backend = open_backend(str(location), create=create)
         try:
             stored = self.backend.settings()
             given = (
-                DedupConfig(**{**(config.to_dict() if config else {}), **options})
+                DedupConfig(**{**(config.to_dict() if config else {}), **options, "semantic": False})
                 if (config or options)
                 else None
             )
-            if given is not None and given.semantic:
-                raise ConfigError("the semantic check runs on one collection, not an archive: "
-                                  "use find_duplicates(..., semantic=True) or dedup --semantic")  # fmt: skip
             if stored is None and not create:  # reading never creates
                 raise InputError(f"{self.backend.location}: no such archive (dedup index add creates one)")
             if stored is None:  # a new archive (or one another writer makes at this moment)
                 stored = self.backend.create(archive_settings(given or DedupConfig()))
-            self.config = _stored_config(stored, given, self.backend.location)
+            self.config = replaced(_stored_config(stored, given, self.backend.location), semantic=semantic)
         except BaseException:
             self.backend.close()
             raise
@@ -365,9 +367,10 @@ class Index:
 
     def _attempt(self, batch: list[Any], *, store: bool, replace: bool, on_empty: Literal["skip", "error"],
                  report_key: str | None, texts: LocalTexts | None = None) -> DedupResult:  # fmt: skip
-        source = ArchiveSource(self, store=store, replace=replace, report_key=report_key)
+        vectors = StoredVectors(self.embed, self.backend.vectors) if self.embed is not None else None
+        source = ArchiveSource(self, store=store, replace=replace, report_key=report_key, vectors=vectors)
         if texts is not None:
-            return run(texts, source, self.config, on_empty=on_empty)
+            return run(texts, source, self.config, on_empty=on_empty, embed=vectors)
         with (
             LocalExecutor(self.workers) as executor,
             LocalTexts(
@@ -378,7 +381,7 @@ class Index:
                 spill_shingles=len(batch) > IN_MEMORY,
             ) as texts,
         ):
-            return run(texts, source, self.config, on_empty=on_empty)
+            return run(texts, source, self.config, on_empty=on_empty, embed=vectors)
 
     def _twins(
         self, table: SketchTable, leaders: np.ndarray, leaving: frozenset[int] = frozenset()
@@ -468,9 +471,10 @@ class ArchiveSource:
     against the stored ones, candidates from the stored lookup keys (the stored articles they reach
     read back as context), line counts over the archive, and the batch stored when it settles."""
 
-    def __init__(self, index: Index, *, store: bool, replace: bool, report_key: str | None = None) -> None:
+    def __init__(self, index: Index, *, store: bool, replace: bool, report_key: str | None = None,
+                 vectors: StoredVectors | None = None) -> None:  # fmt: skip
         self.index, self.backend, self.config = index, index.backend, index.config
-        self.report_key = report_key
+        self.report_key, self.vectors = report_key, vectors
         self.removal: Removal | None = None
         self.leaving: frozenset[int] = frozenset()
         self.store, self.replace = store, replace
@@ -581,7 +585,8 @@ class ArchiveSource:
         leader_of = {r: r for r in state.copies.leaders.tolist()}
         for leader, rows in state.copies.copies.items():  # a copy of a stored text is led by it
             leader_of.update(dict.fromkeys(rows, leader))
-        batch = Batch(new_groups=new_groups, based_on=self.based_on, removal=self.removal)
+        batch = Batch(new_groups=new_groups, based_on=self.based_on, removal=self.removal,
+                      vectors=self.vectors.new if self.vectors is not None else {})  # fmt: skip
         if self.report_key is not None:  # kept with the batch until its add finishes
             report = {"ids": [json.dumps(ids[r]) for r in own], "pairs": [p.to_dict() for p in state.pairs]}
             batch.report = (self.report_key, json.dumps(report))
@@ -705,7 +710,7 @@ def archive_settings(config: DedupConfig) -> dict[str, Any]:
     return {
         k: params[k]
         for k in (
-            *config.to_dict(),
+            *(name for name in config.to_dict() if name != "semantic"),  # a choice of each run
             "sketch_scheme",
             "minhash_scheme",
             "lsh_bands",
@@ -721,7 +726,7 @@ def _stored_config(stored: dict[str, Any], given: DedupConfig | None, where: str
     config = DedupConfig(**{k: stored[k] for k in DedupConfig.option_names() if k in stored})
     wanted = archive_settings(given or config)
     for name, value in stored.items():
-        if wanted.get(name) != value:
+        if name != "semantic" and wanted.get(name) != value:  # (stored, False, by earlier versions)
             raise ConfigError(
                 f"{where}: the archive was made with {name}={value!r}, not {wanted.get(name)!r}"
             )

@@ -351,6 +351,7 @@ def _serve(args: Any) -> int:
         token=token,
         max_bytes=args.max_bytes,
         workers=args.workers,
+        semantic=args.semantic,
     )
     return EXIT_OK
 
@@ -368,13 +369,17 @@ def _run_index(args: Any) -> int:
 
     given = args.command in ("add", "query") and (
         args.preset != "default"
-        or any(getattr(args, n, None) is not None for n in DedupConfig.option_names())
-    )
+        or any(getattr(args, n, None) is not None for n in DedupConfig.option_names() if n != "semantic")
+    )  # (--semantic is a choice of each run, not a setting the archive fixes)
     if args.command in ("add", "query"):  # a missing input is an error before an archive is made
         Inputs(args.paths, id_field=args.id_field, text_field=args.text_field)
     workers = getattr(args, "workers", None) or os.cpu_count() or 1
     with Index(
-        args.archive, config_of(args) if given else None, create=args.command == "add", workers=workers
+        args.archive,
+        config_of(args) if given else None,
+        create=args.command == "add",
+        workers=workers,
+        semantic=bool(getattr(args, "semantic", None)),
     ) as index:
         if args.command == "stats":
             stats = index.stats()

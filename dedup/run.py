@@ -205,12 +205,8 @@ def run(
         ids=ids, estimates=estimates, config=config,
     )  # fmt: skip
     clock.lap("align")
-    if embed is not None:  # the opt-in semantic check (local runs)
-        from .semantic import add_rewritten
-
-        pairs = add_rewritten(pairs, candidates.pairs, copies.leaders.tolist(), texts=texts.text, ids=ids,
-                              config=config, embed=embed, boilerplate=boilerplate,
-                              templates=candidates.crowded_anchors)  # fmt: skip
+    if embed is not None:  # the opt-in semantic check (a batch run, an archive)
+        pairs = _with_rewritten(pairs, texts, ids, n, copies, candidates, boilerplate, config, embed)
         clock.lap("semantic")
     state = Run(config, texts, table, ids, n, kept, copies, fresh, boilerplate, pairs)
     grouping = group(state, source)
@@ -223,6 +219,21 @@ def run(
     meta = texts.metadata(shown_ids(pairs, clusters))
     params = {**run_params(config), "engine": engine}
     return DedupResult(tuple(pairs), tuple(clusters), skipped, params, summary, meta, archive)
+
+
+def _with_rewritten(
+    pairs: list[Pair], texts: Texts, ids: list[ArticleId], n: int, copies: ExactCopies, candidates: Candidates,
+    boilerplate: frozenset[int], config: DedupConfig, embed: Any,
+) -> list[Pair]:  # fmt: skip
+    """The pairs with the semantic check's rewritten pairs (:func:`dedup.semantic.add_rewritten`)
+    among the distinct texts: the run's leaders, less those a stored article leads, and the stored
+    articles read back (rows from ``n`` on; two of them are no pair of this run)."""
+    from .semantic import add_rewritten
+
+    stored_led = {r for leader, rows in copies.copies.items() if leader >= n for r in rows}
+    leaders = [*(r for r in copies.leaders.tolist() if r not in stored_led), *range(n, len(ids))]
+    return add_rewritten(pairs, candidates.pairs, leaders, texts=texts.text, ids=ids, config=config, embed=embed,
+                         boilerplate=boilerplate, templates=candidates.crowded_anchors, stored_from=n)  # fmt: skip
 
 
 def _with_context(

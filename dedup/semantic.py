@@ -33,6 +33,7 @@ odd ones (``benchmarks/quality.py``; the numbers are in ``benchmarks/README.md``
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib.metadata import version
@@ -132,6 +133,45 @@ def _left_out(piece: str, hashes: np.ndarray | None) -> bool:
     lines = [tokenize(line) for line in normalize_lines(piece) if line]
     found = is_member(sequence_hashes([tokenize(normalize(piece)), *lines]), hashes)
     return bool(found[0] or (len(found) > 1 and found[1:].all()))
+
+
+def vector_key(piece: str, model: str) -> int:
+    """The 64-bit key a sentence's vector is stored under in an archive: its text and the model."""
+    digest = hashlib.blake2b(f"{model}\n{piece}".encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+class StoredVectors:
+    """An :data:`Embed` for an archive: the vectors of sentences it holds are read back (``lookup``:
+    key → bytes, :meth:`dedup.backends.base.Backend.vectors`), only the others embedded, and those
+    kept in ``new`` for the batch to store. A stored vector of the wrong size (damage) is embedded
+    again. The model gives each sentence the same vector in any batch, so the answer is the one
+    embedding everything would give."""
+
+    def __init__(self, embed: Embed, lookup: Callable[[list[int]], Mapping[int, bytes]]) -> None:
+        self.embed, self.lookup = embed, lookup
+        self.model = semantic_params()["semantic_model"]
+        self.size = embed(["dedup"]).shape[1]
+        self.new: dict[int, bytes] = {}
+        self.read = self.embedded = 0
+
+    def __call__(self, sentences: list[str]) -> np.ndarray:
+        keys = [vector_key(s, self.model) for s in sentences]
+        stored = self.lookup(keys)
+        out = np.empty((len(sentences), self.size), dtype=np.float32)
+        missing = []
+        for k, key in enumerate(keys):
+            found = stored.get(key)
+            if found is not None and len(found) == 4 * self.size:
+                out[k] = np.frombuffer(found, dtype=np.float32)
+            else:
+                missing.append(k)
+        if missing:
+            out[missing] = self.embed([sentences[k] for k in missing])
+            self.new.update((keys[k], out[k].tobytes()) for k in missing)
+        self.read += len(sentences) - len(missing)
+        self.embedded += len(missing)
+        return out
 
 
 def embed_pieces(pieces: set[str], embed: Embed) -> dict[str, np.ndarray]:
@@ -241,11 +281,12 @@ def evidence(a: Sentences, b: Sentences, possible: np.ndarray, vectors: Mapping[
 def add_rewritten(
     pairs: list[Pair], candidates: np.ndarray, leaders: Sequence[int], *, texts: Callable[[int], str],
     ids: Sequence[ArticleId], config: DedupConfig, embed: Embed, boilerplate: frozenset[int],
-    templates: np.ndarray | None = None,
+    templates: np.ndarray | None = None, stored_from: int | None = None,
 ) -> list[Pair]:  # fmt: skip
     """``pairs`` with the rewritten pairs among ``leaders`` (rows of distinct texts) added, and
     partial pairs that reach the evidence threshold reported as ``rewritten`` (sorted by ids).
-    Boilerplate lines and ``templates`` (sentence hashes) correspond to nothing."""
+    Boilerplate lines and ``templates`` (sentence hashes) correspond to nothing. Rows from
+    ``stored_from`` on are an archive's stored articles: two of them are not a pair of this run."""
     left_out = np.union1d(
         hash_array(boilerplate), templates if templates is not None else np.empty(0, np.uint64)
     )
@@ -259,6 +300,8 @@ def add_rewritten(
     for a, b in sorted(checked, key=lambda ab: (id_key(ids[ab[0]]), id_key(ids[ab[1]]))):
         pair = reported.get((a, b))
         if (pair is not None and pair.kind != "partial") or a not in articles or b not in articles:
+            continue
+        if stored_from is not None and min(a, b) >= stored_from:
             continue
         possible = possible_matches(articles[a], articles[b])
         lexical = pair.alignment if pair else None

@@ -46,9 +46,9 @@ MAX_BYTES = 32 * 1024 * 1024
 class Archive:
     """An :class:`~dedup.archive.Index` owned by one thread: every call runs there, in turn."""
 
-    def __init__(self, location: str) -> None:
+    def __init__(self, location: str, semantic: bool = False) -> None:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dedup-archive")
-        self.index = self._thread.submit(_open, location).result()
+        self.index = self._thread.submit(_open, location, semantic).result()
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
@@ -58,24 +58,26 @@ class Archive:
         self._thread.shutdown()
 
 
-def _open(location: str) -> Any:
+def _open(location: str, semantic: bool = False) -> Any:
     from .archive import Index
 
-    index = Index(location, create=True, workers=1)
+    index = Index(location, create=True, workers=1, semantic=semantic)
     index.warm()  # (before the first request: no request waits for the archive's key runs)
     gc.collect()
     gc.freeze()  # what is loaded stays: no full collection walks it again while requests wait
     return index
 
 
-def application(location: str, token: str | None, max_bytes: int, parent: int | None = None) -> Any:
+def application(
+    location: str, token: str | None, max_bytes: int, parent: int | None = None, semantic: bool = False
+) -> Any:
     """The application one server process runs: the archive opened now, closed at shutdown.
     ``parent``: the supervisor's process id, when this is one of its workers (it ends with it)."""
     if parent is not None:
         from .executor import die_with_parent
 
         die_with_parent(parent)
-    archive = Archive(location)
+    archive = Archive(location, semantic)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
@@ -217,18 +219,19 @@ def _remove(index: Any, article_id: str) -> int:
 
 
 def serve(location: str, *, host: str = "127.0.0.1", port: int = 8750, token: str | None = None,
-          max_bytes: int = MAX_BYTES, workers: int = 1) -> None:  # fmt: skip
+          max_bytes: int = MAX_BYTES, workers: int = 1, semantic: bool = False) -> None:  # fmt: skip
     """Serve the archive at ``location`` from ``workers`` processes until SIGTERM or Ctrl-C (then
-    the signal is raised again, for the caller to end as it ends on that signal)."""
+    the signal is raised again, for the caller to end as it ends on that signal); ``semantic``:
+    every check also runs the semantic check (each process loads the model)."""
     try:
         import uvicorn
     except ImportError:
         raise ConfigError("dedup serve needs Starlette and uvicorn: pip install 'newsdedup[serve]'") from None
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
-    _open(location).close()  # a bad archive is one line before anything listens (and made once)
+    _open(location, semantic).close()  # a bad archive is one line before anything listens (and made once)
     listening = _listen(host, port)
-    factory = partial(application, location, token, max_bytes, os.getpid() if workers > 1 else None)
+    factory = partial(application, location, token, max_bytes, os.getpid() if workers > 1 else None, semantic)
     config = uvicorn.Config(factory, factory=True, host=host, port=port, workers=workers, log_level="warning",
                             access_log=False, lifespan="on")  # fmt: skip
     with listening:

@@ -59,6 +59,24 @@ def test_commits_take_the_next_rows_and_groups_inside_the_transaction(backend):
     assert backend.rows_of_ids([json.dumps("b"), json.dumps("zz")]) == {json.dumps("b"): (1, b"digest-b")}
 
 
+def test_sentence_vectors_are_stored_with_their_batch_and_read_back_by_key(backend):
+    # none stored yet (an SQLite archive of an earlier version has no table for them)
+    assert backend.vectors([5, 2**64 - 1]) == {}
+    vector = np.arange(4, dtype=np.float32).tobytes()
+    first = batch(["a"])
+    first.vectors = {5: vector, 2**64 - 1: b"\x00" * 16}
+    backend.commit(first)
+    again = batch(["b"])
+    again.vectors = {5: vector}  # the same sentence embedded again by a writer that had not seen it
+    backend.commit(again)
+    assert backend.vectors([5, 6, 2**64 - 1]) == {5: vector, 2**64 - 1: b"\x00" * 16}
+    failed = batch(["a"])  # an id stored already: nothing of the batch is written, its vectors neither
+    failed.vectors = {6: vector}
+    with pytest.raises(InputError):
+        backend.commit(failed)
+    assert backend.vectors([6]) == {}
+
+
 def test_an_id_stored_meanwhile_fails_the_whole_batch(backend):
     backend.commit(batch(["a"]))
     with pytest.raises(InputError, match="article 'a' was stored by another writer"):

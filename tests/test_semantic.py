@@ -121,9 +121,68 @@ def test_the_command_reports_rewritten_pairs(tmp_path, capsys):
     assert "reworded  cosine" in capsys.readouterr().out
 
 
-def test_archives_refuse_the_semantic_check(tmp_path):
-    with pytest.raises(ConfigError, match="not an archive"):
-        Index(tmp_path / "a.sqlite", semantic=True)
+def test_the_archive_commands_take_the_semantic_check_as_a_choice_of_each_run(tmp_path, capsys):
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir(), new.mkdir()
+    (old / "agency.txt").write_text(AGENCY, encoding="utf-8")
+    (old / "other.txt").write_text(SAME_EVENT, encoding="utf-8")
+    (new / "paper.txt").write_text(NEWSPAPER, encoding="utf-8")
+    archive = str(tmp_path / "news.sqlite")
+    assert main(["index", "add", archive, str(old), "--preset", "reuse"]) == 0
+    capsys.readouterr()
+    assert main(["index", "query", archive, str(new), "--semantic", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(p["a"], p["b"], p["kind"]) for p in report["pairs"]] == [("agency.txt", "paper.txt", "rewritten")]
+    assert report["params"]["semantic"] is True and report["params"]["shingle_size"] == 3
+
+
+def test_an_archive_finds_a_story_reworded_from_an_archived_one(tmp_path):
+    """The semantic check in an archive: a choice of each run (an archive made without it is
+    queried with it), the same answer as the batch run on the same articles in one batch, and
+    nothing stored by a query."""
+    path = tmp_path / "news.sqlite"
+    with Index(path, DedupConfig.reuse()) as index:
+        index.add({"agency": AGENCY, "other": SAME_EVENT})
+        assert index.query({"paper": NEWSPAPER}).pairs == ()  # lexically, nothing
+    with Index(path, semantic=True) as index:  # the archive's settings, with the check
+        found = index.query({"paper": NEWSPAPER})
+        assert index.backend.vectors([1]) == {} and index.stats()["articles"] == 2
+    assert [(p.a, p.b, p.kind) for p in found.pairs] == [("agency", "paper", "rewritten")]
+    assert found.params["semantic"] is True and "semantic_model" in found.params
+    batch = find_duplicates(stories(), config=DedupConfig.reuse(semantic=True))
+    with Index(tmp_path / "one.sqlite", DedupConfig.reuse(semantic=True)) as index:
+        assert index.add(stories()).pairs == batch.pairs
+
+
+def test_an_archive_reads_back_the_vectors_it_stored_and_embeds_a_damaged_one_again(tmp_path):
+    """Vectors an add embedded are stored with its batch; a later add reads them instead of
+    embedding those sentences again, and a vector whose bytes were damaged is embedded again."""
+    from dedup import semantic
+    from dedup.backends.base import signed
+
+    model = semantic.load_model()
+    embedded: list[str] = []
+
+    def counting(sentences):
+        embedded.extend(sentences)
+        return model(sentences)
+
+    with Index(tmp_path / "news.sqlite", DedupConfig.reuse(semantic=True)) as index:
+        index.embed = counting
+        index.add({"agency": AGENCY, "paper": NEWSPAPER})
+        first = set(embedded) - {"dedup"}  # (the probe that tells the vectors' size)
+        assert len(dict(index.backend.db.execute("SELECT key, vector FROM vectors"))) == len(first) > 0
+        embedded.clear()
+        again = index.add({"copy": NEWSPAPER.replace("Monday", "Tuesday"), "other": SAME_EVENT})
+        assert ("agency", "copy", "rewritten") in [(p.a, p.b, p.kind) for p in again.pairs]
+        assert not first & set(embedded)  # the agency's sentences were read back, not embedded
+        sentence = sorted(first)[0]
+        reads = semantic.StoredVectors(counting, index.backend.vectors)
+        assert np.array_equal(reads([sentence]), model([sentence])) and (reads.read, reads.embedded) == (1, 0)
+        key = signed(semantic.vector_key(sentence, reads.model))
+        index.backend.db.execute("UPDATE vectors SET vector = x'00' WHERE key = ?", (key,))
+        damaged = semantic.StoredVectors(counting, index.backend.vectors)
+        assert np.array_equal(damaged([sentence]), model([sentence])) and damaged.embedded == 1
 
 
 def test_boilerplate_and_template_sentences_correspond_to_nothing():

@@ -23,12 +23,12 @@ def free_port():
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
+def launch(archive, *options):
+    """``dedup serve ARCHIVE`` on a free loopback port, once it answers: its address and process."""
     port = free_port()
     env = {**os.environ, "DEDUP_SERVE_TOKEN": TOKEN}
-    proc = subprocess.Popen([sys.executable, "-m", "dedup", "serve", str(tmp_path / "a.db"), "--port", str(port),
-                             "--max-bytes", "200000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "dedup", "serve", str(archive), "--port", str(port), *options],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -37,6 +37,12 @@ def server(tmp_path):
             break
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.1)
+    return base, proc
+
+
+@pytest.fixture
+def server(tmp_path):
+    base, proc = launch(tmp_path / "a.db", "--max-bytes", "200000")
     yield base, proc
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -73,6 +79,25 @@ def test_a_feed_checks_adds_removes_and_reads_stats(server, seeds):
     assert call(base, "GET", "/stats")[1]["articles"] == 4
     assert call(base, "DELETE", f"/articles/{SEED_A}") == (200, {"removed": 1})
     assert call(base, "GET", "/stats")[1]["articles"] == 3
+
+
+def test_a_server_with_the_semantic_check_finds_a_story_reworded_from_an_archived_one(tmp_path):
+    from test_semantic import AGENCY, NEWSPAPER, SAME_EVENT
+
+    from dedup import DedupConfig, Index
+
+    Index(tmp_path / "s.db", DedupConfig.reuse()).close()  # an archive made for rewritten reuse
+    base, proc = launch(tmp_path / "s.db", "--semantic")
+    try:
+        stored = [{"id": "agency", "text": AGENCY}, {"id": "other", "text": SAME_EVENT}]
+        assert call(base, "POST", "/add", {"articles": stored})[0] == 200
+        status, asked = call(base, "POST", "/query", {"articles": [{"id": "paper", "text": NEWSPAPER}]})
+        assert status == 200 and [(p["a"], p["b"], p["kind"]) for p in asked["pairs"]] == [
+            ("agency", "paper", "rewritten")
+        ]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
 
 
 def test_errors_are_one_line_json(server, seeds):

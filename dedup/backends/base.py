@@ -91,6 +91,9 @@ class Batch:
     report: tuple[str, str] | None = None
     """``(key, JSON)``: the batch's report, kept with it until the add that wrote it finishes (an
     add stopped part way leaves it for the add that completes the work to report)."""
+    vectors: dict[int, bytes] = field(default_factory=dict)
+    """Sentence vectors the batch's semantic check embedded (:class:`dedup.semantic.StoredVectors`:
+    key → float32 bytes), kept so that later batches read them back instead of embedding again."""
     based_on: int | None = None
     """The archive's version (:meth:`Backend.version`) the batch was compared with: a commit finding
     another raises :class:`Changed` (another writer committed meanwhile), and the batch is compared
@@ -113,6 +116,9 @@ class Backend(Protocol):
     def leaders_of_digests(self, digests: Sequence[bytes]) -> dict[bytes, int]: ...
     def holders(self, keys: Sequence[int]) -> dict[int, list[int]]: ...
     def line_counts(self, hashes: Sequence[int]) -> dict[int, int]: ...
+    def vectors(self, keys: Sequence[int]) -> dict[int, bytes]:
+        """The stored sentence vectors of those ``keys`` that have one (:attr:`Batch.vectors`)."""
+
     def articles(self, rows: Sequence[int]) -> list[StoredArticle]: ...
     def group_sizes(self, groups: Sequence[int]) -> dict[int, int]:
         """How many distinct texts each group holds (exact copies counted once, as the majority

@@ -22,6 +22,7 @@ class MemoryBackend:
         self._ids: dict[str, int] = {}
         self._keys: dict[int, set[int]] = {}
         self._lines: dict[int, int] = {}
+        self._vectors: dict[int, bytes] = {}
         self._next = (0, 0)
         self._version = 0
         self._reports: dict[str, str] = {}
@@ -49,6 +50,9 @@ class MemoryBackend:
 
     def line_counts(self, hashes: Sequence[int]) -> dict[int, int]:
         return {h: self._lines[h] for h in hashes if h in self._lines}
+
+    def vectors(self, keys: Sequence[int]) -> dict[int, bytes]:
+        return {k: self._vectors[k] for k in keys if k in self._vectors}
 
     def articles(self, rows: Sequence[int]) -> list[StoredArticle]:
         return [StoredArticle(**vars(self._articles[r])) for r in rows]
@@ -110,6 +114,7 @@ class MemoryBackend:
             self._keys.setdefault(key, set()).add(row)
         for line, count in batch.lines.items():
             self._lines[line] = self._lines.get(line, 0) + count
+        self._vectors.update(batch.vectors)
         for a in self._articles.values():
             if a.group in batch.merged:
                 a.group = batch.merged[a.group]

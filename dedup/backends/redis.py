@@ -153,6 +153,12 @@ class RedisBackend:
         counts = self._do(self.r.hmget, self.p + "lines", [str(h) for h in hashes])
         return {h: int(n) for h, n in zip(hashes, counts, strict=True) if n is not None}
 
+    def vectors(self, keys: Sequence[int]) -> dict[int, bytes]:
+        if not keys:
+            return {}
+        found = self._do(self.r.hmget, self.p + "vectors", [str(k) for k in keys])
+        return {k: bytes(v) for k, v in zip(keys, found, strict=True) if v is not None}
+
     def articles(self, rows: Sequence[int]) -> list[StoredArticle]:
         pipe = self.r.pipeline(transaction=False)
         for row in rows:
@@ -290,6 +296,8 @@ class RedisBackend:
             pipe.sadd(f"{p}k:{key}", key_row)
         for line, count in batch.lines.items():
             pipe.hincrby(p + "lines", str(line), count)
+        if batch.vectors:
+            pipe.hset(p + "vectors", mapping={str(k): v for k, v in batch.vectors.items()})
         for group, into in batch.merged.items():
             self._relabel(pipe, merged[group], "group", into, f"{p}g:{group}", f"{p}g:{into}")
         if batch.report is not None:

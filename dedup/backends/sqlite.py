@@ -44,6 +44,9 @@ CREATE INDEX articles_group ON articles (grp);
 CREATE TABLE lines (hash INTEGER PRIMARY KEY, texts INTEGER NOT NULL);
 CREATE TABLE reports (key TEXT PRIMARY KEY, report TEXT NOT NULL);
 """
+_VECTORS = "CREATE TABLE IF NOT EXISTS vectors (key INTEGER PRIMARY KEY, vector BLOB NOT NULL)"
+"""Sentence vectors of the semantic check: made by the first batch that stores one (an archive
+of an earlier version has none)."""
 CACHE_KIB = 64 * 1024
 """SQLite's page cache (the lookup keys are held as arrays by :class:`~dedup.backends.runs.KeyRuns`)."""
 _IN = 900  # values per IN (...) query, under SQLite's variable limit
@@ -250,6 +253,12 @@ class SQLiteBackend:
         found = list(self._in("SELECT hash, texts FROM lines WHERE hash IN ({})", signed_all(hashes)))
         return dict(zip(unsigned_all([h for h, _ in found]), [n for _, n in found], strict=True))
 
+    def vectors(self, keys: Sequence[int]) -> dict[int, bytes]:
+        if "vectors" not in self._tables():
+            return {}
+        found = list(self._in("SELECT key, vector FROM vectors WHERE key IN ({})", signed_all(keys)))
+        return dict(zip(unsigned_all([k for k, _ in found]), [bytes(v) for _, v in found], strict=True))
+
     def articles(self, rows: Sequence[int]) -> list[StoredArticle]:
         query = "SELECT row, id, digest, leader, grp, text, meta FROM articles WHERE row IN ({})"
         found = {r[0]: r for r in self._in(query, list(rows))}
@@ -347,6 +356,10 @@ class SQLiteBackend:
                 "INSERT INTO lines VALUES (?, ?) ON CONFLICT (hash) DO UPDATE SET texts = texts + excluded.texts",
                 zip(signed_all(list(batch.lines)), batch.lines.values(), strict=True),
             )
+            if batch.vectors:
+                db.execute(_VECTORS)
+                db.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?)",
+                               zip(signed_all(list(batch.vectors)), batch.vectors.values(), strict=True))  # fmt: skip
             db.executemany(
                 "UPDATE articles SET grp = ? WHERE grp = ?", ((t, g) for g, t in batch.merged.items())
             )
