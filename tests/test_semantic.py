@@ -132,7 +132,9 @@ def test_the_archive_commands_take_the_semantic_check_as_a_choice_of_each_run(tm
     capsys.readouterr()
     assert main(["index", "query", archive, str(new), "--semantic", "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert [(p["a"], p["b"], p["kind"]) for p in report["pairs"]] == [("agency.txt", "paper.txt", "rewritten")]
+    assert [(p["a"], p["b"], p["kind"]) for p in report["pairs"]] == [
+        ("agency.txt", "paper.txt", "rewritten")
+    ]
     assert report["params"]["semantic"] is True and report["params"]["shingle_size"] == 3
 
 
