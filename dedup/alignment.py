@@ -34,7 +34,12 @@ found in its counterpart. OCR misreads a glyph here and there (``rn`` for ``m``,
 at a 3% character error rate about one word in six differs between two scans of one paragraph,
 so the word score falls under the threshold while the character score stays above 0.9. Measured
 on unrelated paragraphs, the character score rarely passes 0.65. It is symmetric in the two
-lengths, so a trimmed paragraph still needs its word score.
+lengths, so a trimmed paragraph still needs its word score. The inside-search, which scores only
+hosts holding most of a unit's distinct words, asks of scans :data:`SCANNED_WORD_SHARE` (0.6) of
+that share: a full stop misread as a comma, or read without its space, glues two sentences of one
+scan into one unit, and each sentence of the other scan must still be found inside it although a
+third of their words are misread in one copy or the other (``fuzz.partial_ratio`` on the
+characters decides, as for every unit).
 
 Coverage of ``a`` by ``b`` is the share of ``a``'s compared characters that lie in matched
 paragraphs, each matched paragraph counted by the share of its words found in its counterpart.
@@ -64,6 +69,7 @@ MAX_INSIDE_CHARS = 1_000
 MAX_HOST_CHARS = 20_000
 """Longer units are not searched for shorter ones (at most ~40 ms per search at both limits)."""
 LENGTH_FLOOR = 1 / 3
+SCANNED_WORD_SHARE = 0.6
 """A score is never divided by less than this share of the longer paragraph's length."""
 
 
@@ -205,16 +211,16 @@ def align_if_covered(
     matches: list[Match] = []
     if rows and cols:
         scores = _scores(a, b, rows, cols, characters)
-        if min_coverage > 0 and max(_coverage_bounds(a, b, rows, cols, scores, threshold)) < min_coverage:
+        if min_coverage > 0 and max(_coverage_bounds(a, b, rows, cols, scores, threshold, characters)) < min_coverage:
             return None
         matches = one_to_one(scores, rows, cols, threshold)
     matched_a = {m.a for m in matches}
     matched_b = {m.b for m in matches}
-    a_inside_b = _inside(a, b, [i for i in rows if i not in matched_a], cols, threshold)
+    a_inside_b = _inside(a, b, [i for i in rows if i not in matched_a], cols, threshold, characters)
     # mirrored: (b's unit, a's host) stored as Match(a=host, b=unit)
     b_inside_a = [
         Match(m.b, m.a, m.score)
-        for m in _inside(b, a, [j for j in cols if j not in matched_b], rows, threshold)
+        for m in _inside(b, a, [j for j in cols if j not in matched_b], rows, threshold, characters)
     ]
     inside_a = {m.a for m in a_inside_b}
     inside_b = {m.b for m in b_inside_a}
@@ -266,8 +272,9 @@ def one_to_one(scores: np.ndarray, rows: list[int], cols: list[int], threshold: 
 
 
 def _coverage_bounds(
-    a: PreparedText, b: PreparedText, rows: list[int], cols: list[int], scores: np.ndarray, threshold: float
-) -> tuple[float, float]:
+    a: PreparedText, b: PreparedText, rows: list[int], cols: list[int], scores: np.ndarray, threshold: float,
+    characters: bool = False,
+) -> tuple[float, float]:  # fmt: skip
     """Upper bounds of the two coverages: the share of each side's compared characters in units
     that could count at all — a unit with a one-to-one score at ``threshold``, or that passes the
     inside-search's word filter as a unit or as a host (each counts at most its length)."""
@@ -281,9 +288,9 @@ def _coverage_bounds(
         words_a = np.array([a.vocabularies[i].size for i in rows])[:, None]
         words_b = np.array([b.vocabularies[j].size for j in cols])[None, :]
         a_in_b = unit_a[:, None] & (size_b[None, :] <= MAX_HOST_CHARS) & (size_b[None, :] > size_a[:, None])
-        a_in_b &= shared >= threshold * words_a
+        a_in_b &= shared >= _word_share(threshold, characters) * words_a
         b_in_a = unit_b[None, :] & (size_a[:, None] <= MAX_HOST_CHARS) & (size_a[:, None] > size_b[None, :])
-        b_in_a &= shared >= threshold * words_b
+        b_in_a &= shared >= _word_share(threshold, characters) * words_b
         could_a |= a_in_b.any(axis=1) | b_in_a.any(axis=1)
         could_b |= a_in_b.any(axis=0) | b_in_a.any(axis=0)
     return (
@@ -297,12 +304,14 @@ def _inside_units(text: PreparedText, units: list[int]) -> np.ndarray:
 
 
 def _inside(
-    own: PreparedText, other: PreparedText, units: list[int], hosts: list[int], threshold: float
-) -> list[Match]:
+    own: PreparedText, other: PreparedText, units: list[int], hosts: list[int], threshold: float,
+    characters: bool = False,
+) -> list[Match]:  # fmt: skip
     """Units of ``own`` (unmatched, long enough) found verbatim-ish inside a longer unit of ``other``.
 
     Score: ``fuzz.partial_ratio`` (best-aligned substring, 0..1) of the unit against the host; the
-    best host at ``threshold`` or above wins, ties to the smaller index.
+    best host at ``threshold`` or above wins, ties to the smaller index. Only hosts holding
+    ``threshold`` of the unit's distinct words are scored (:func:`_word_share`: fewer for scans).
     """
     units = [
         i for i in units if len(own.words[i]) >= MIN_INSIDE_WORDS and len(own.compared[i]) <= MAX_INSIDE_CHARS
@@ -312,7 +321,7 @@ def _inside(
         return []
     # cheap filter first: the host must be longer and hold most of the unit's distinct words
     shared = shared_words([own.vocabularies[i] for i in units], [other.vocabularies[j] for j in hosts])
-    needed = threshold * np.array([own.vocabularies[i].size for i in units])
+    needed = _word_share(threshold, characters) * np.array([own.vocabularies[i].size for i in units])
     longer = (
         np.array([len(other.compared[j]) for j in hosts])
         > np.array([len(own.compared[i]) for i in units])[:, None]
@@ -330,6 +339,14 @@ def _inside(
         if best is not None:
             found.append(Match(i, best[1], best[0]))
     return found
+
+
+def _word_share(threshold: float, characters: bool) -> float:
+    """The share of a unit's distinct words a host must hold to be scored as holding it: the
+    ``threshold``, or with ``characters`` (scans) :data:`SCANNED_WORD_SHARE` of it — at a 4%
+    character error rate a fifth of each copy's words are misread, a third of the words of two
+    copies differ, while their characters still agree at 0.9."""
+    return threshold * SCANNED_WORD_SHARE if characters else threshold
 
 
 def shared_words(units: list[np.ndarray], hosts: list[np.ndarray]) -> np.ndarray:

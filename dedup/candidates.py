@@ -69,18 +69,18 @@ def lsh_pairs(signatures: np.ndarray, *, threshold: float, seed: int) -> list[tu
     return sorted((a, b) for a, b in pairs if a != b)
 
 
-SCANNED_CANDIDATE_THRESHOLD = 0.05
+SCANNED_CANDIDATE_THRESHOLD = 0.08
 """Scanned articles (:mod:`dedup.scans`) are also candidates of one another from LSH bands tuned
-for this Jaccard over their second sketch of 3-word shingles (at a 4% character error rate two
-copies keep about a quarter of those; the ``ocr`` preset's threshold), computed for the scanned
+for this Jaccard over their second sketch of 8-character shingles (two scans of one story at a
+3-6% character error rate: 0.1-0.4; unrelated articles: under 0.05), computed for the scanned
 articles only: a collection with none costs nothing more."""
 _SCANNED_SALT = np.uint64(0xD6E8FEB86659FD93)
 
 
 def scanned_bands(config: DedupConfig) -> tuple[int, int] | None:
-    """The ``(bands, rows per band)`` scanned articles are also joined by, or None (scans not
-    detected, or every article's bands as loose already)."""
-    if not config.detect_scans or config.candidate_threshold <= SCANNED_CANDIDATE_THRESHOLD:
+    """The ``(bands, rows per band)`` scanned articles are also joined by (over their second
+    sketch), or None (scans not detected)."""
+    if not config.detect_scans:
         return None
     return lsh_bands(SCANNED_CANDIDATE_THRESHOLD, config.num_perm)
 

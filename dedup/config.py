@@ -75,7 +75,8 @@ class DedupConfig:
         columns with hyphenated line ends (:mod:`dedup.scans`) — and a pair with a scanned article
         is scored as ``ocr_tolerant`` scores, with ``duplicate_threshold`` and
         ``partial_threshold`` 0.1 lower; scanned articles are also candidates of one another
-        from LSH bands tuned for a Jaccard of 0.05. So one run over a collection of born-digital
+        from LSH bands tuned for a Jaccard of 0.08 over a second sketch of their 8-character
+        shingles (:func:`dedup.shingles.character_shingles`). So one run over a collection of born-digital
         and scanned articles scores each pair as it needs; the summary counts the scanned
         articles (``articles_scanned``) and the JSON report marks those it shows. Off, every pair
         is scored as ``ocr_tolerant`` says.

@@ -12,7 +12,8 @@ signatures and the exact Jaccard / containment of verified pairs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -240,3 +241,37 @@ def anchor_hashes(sentences: list[list[str]]) -> np.ndarray:
 def text_shingles(text: str, size: int) -> np.ndarray:
     """Shingle hashes of a raw text (normalized here)."""
     return shingle_hashes(tokenize(normalize(text)), size)
+
+
+CHARACTER_GRAM = 8
+"""Letters and digits per shingle of a scanned article's second sketch (:func:`character_shingles`)."""
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def character_shingles(texts: Sequence[str], size: int = CHARACTER_GRAM) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``size``-character shingles of each text's letters and digits (normalized,
+    spaces, punctuation and line ends dropped), as ``(rows, 32-bit hashes)`` sorted by row then
+    hash; a text shorter than ``size`` (with any) is one shingle. OCR misreads a glyph, splits or
+    joins words: a misread character breaks the ``size`` shingles over it and no more, where it
+    breaks every word shingle over its word, and a word split or joined breaks none."""
+    cleaned = [_NOT_ALNUM.sub("", normalize(text)) for text in texts]
+    lengths = np.array([len(c) for c in cleaned], dtype=np.int64)
+    points = np.frombuffer("".join(cleaned).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    count = max(points.size - size + 1, 0)
+    combined = np.zeros(count, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for position in range(min(size, points.size)):
+            combined += (points[position : position + count] + np.uint64(1)) * POSITION_MULTIPLIERS[position]
+    inside = rows[:count] == rows[size - 1 : size - 1 + count]
+    keys = [(rows[:count][inside].astype(np.uint64) << np.uint64(32)) | fold32(combined[inside])]
+    starts = np.cumsum(lengths) - lengths
+    for row in np.flatnonzero((lengths > 0) & (lengths < size)).tolist():  # shorter than a shingle
+        with np.errstate(over="ignore"):
+            whole = (points[starts[row] : starts[row] + lengths[row]] + np.uint64(1)) * POSITION_MULTIPLIERS[
+                : lengths[row]
+            ]
+            value = fold32(np.array([whole.sum()], dtype=np.uint64))
+        keys.append((np.uint64(row) << np.uint64(32)) | value.astype(np.uint64))
+    unique = sorted_unique(np.concatenate(keys))
+    return (unique >> np.uint64(32)).astype(np.int64), (unique & np.uint64(0xFFFFFFFF)).astype(np.uint32)

@@ -235,8 +235,8 @@ def estimate(
 def _scanned_estimates(
     pairs: np.ndarray, table: SketchTable, estimates: np.ndarray, size_a: np.ndarray, size_b: np.ndarray
 ) -> None:
-    """For the pairs of two scans: the estimate and shingle counts of their second sketch (3-word
-    shingles, which survive misreads that break 5-word ones), in place."""
+    """For the pairs of two scans: the estimate and shingle counts of their second sketch
+    (8-character shingles, which survive misreads that break word shingles), in place."""
     slot = np.full(len(table), -1, dtype=np.int64)
     slot[table.scan_rows] = np.arange(len(table.scan_rows))
     at_a, at_b = slot[pairs[:, 0]], slot[pairs[:, 1]]

@@ -62,3 +62,17 @@ def test_token_hashes_match_their_definition_in_blocks_of_any_size(tokens, block
 
 def test_breaks_have_reserved_hashes():
     assert token_hashes(["a", "\n", SENTENCE_MARK]).tolist()[1:] == [shingles.LINE_END, shingles.SENTENCE_END]
+
+
+def test_character_shingles_survive_what_ocr_does_to_words():
+    from dedup.shingles import CHARACTER_GRAM, character_shingles
+
+    text = "The harbour authority said on Monday that the new berth would open in the spring."
+    split_and_joined = "The har bour authority said onMonday that the new berth would open in the spring."
+    misread = "The harbour authority said on Monday that tbe new berth would open in the spring."
+    rows, values = character_shingles([text, split_and_joined, misread, "Harbour!", ""])
+    sets = [set(values[rows == r].tolist()) for r in range(5)]
+    assert sets[0] == sets[1]  # words split, joined, respaced: the same letters, the same shingles
+    assert 0 < len(sets[0] - sets[2]) <= CHARACTER_GRAM  # one misread letter breaks the shingles over it
+    assert len(sets[3]) == 1 and sets[4] == set()  # shorter than a shingle: one; no letters: none
+    assert list(rows) == sorted(rows)
