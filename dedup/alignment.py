@@ -211,7 +211,10 @@ def align_if_covered(
     matches: list[Match] = []
     if rows and cols:
         scores = _scores(a, b, rows, cols, characters)
-        if min_coverage > 0 and max(_coverage_bounds(a, b, rows, cols, scores, threshold, characters)) < min_coverage:
+        if (
+            min_coverage > 0
+            and max(_coverage_bounds(a, b, rows, cols, scores, threshold, characters)) < min_coverage
+        ):
             return None
         matches = one_to_one(scores, rows, cols, threshold)
     matched_a = {m.a for m in matches}
