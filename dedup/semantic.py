@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from importlib.metadata import version
 from typing import Any
 
@@ -151,7 +152,7 @@ class StoredVectors:
     def __init__(self, embed: Embed, lookup: Callable[[list[int]], Mapping[int, bytes]]) -> None:
         self.embed, self.lookup = embed, lookup
         self.model = semantic_params()["semantic_model"]
-        self.size = embed(["dedup"]).shape[1]
+        self.size = _vector_size(embed)
         self.new: dict[int, bytes] = {}
         self.read = self.embedded = 0
 
@@ -172,6 +173,12 @@ class StoredVectors:
         self.read += len(sentences) - len(missing)
         self.embedded += len(missing)
         return out
+
+
+@lru_cache(maxsize=8)
+def _vector_size(embed: Embed) -> int:
+    """How many numbers the model's vectors have (asked once per model)."""
+    return int(embed(["dedup"]).shape[1])
 
 
 def embed_pieces(pieces: set[str], embed: Embed) -> dict[str, np.ndarray]:
