@@ -516,6 +516,8 @@ class ArchiveSource:
     def stored_groups(self, ids: Any) -> tuple[dict[ArticleId, int], dict[int, int]]:
         group_of = {json.loads(a.id): a.group for a in self.stored}
         sizes = self.backend.group_sizes(sorted(set(group_of.values()))) if group_of else {}
+        if set(group_of.values()) - set(sizes) and self.backend.version() != self.based_on:
+            raise Changed  # another writer merged a group since the articles were read: compare again
         return group_of, sizes
 
     def settle(self, state: Run, grouping: Grouping) -> tuple[list[Cluster], dict[str, Any]]:

@@ -218,6 +218,31 @@ def test_a_groups_merge_is_reported(tmp_path):
         assert [c.members for c in both.clusters] == [("a1", "b1", "joined")]
 
 
+def test_a_group_merged_by_another_writer_while_a_batch_is_compared_means_comparing_again(tmp_path):
+    """A writer reads the stored articles its batch reaches, then their groups' sizes; another
+    writer merging one of those groups in between must not break it (it compares again)."""
+    rng = random.Random(1)
+    words = [f"w{k}" for k in range(3000)]
+    one = "\n\n".join(" ".join(rng.choices(words, k=30)) for _ in range(4))
+    two = "\n\n".join(" ".join(rng.choices(words, k=30)) for _ in range(4))
+    path = tmp_path / "a.db"
+    with Index(path) as index:
+        index.add({"a1": one, "b1": two})
+    with Index(path) as writer, Index(path) as other:
+        read_sizes = writer.backend.group_sizes
+        meanwhile = []
+
+        def merged_meanwhile(groups):
+            if not meanwhile:  # the other writer commits between the two reads
+                meanwhile.append(other.add({"joined": one + "\n\n" + two}))
+            return read_sizes(groups)
+
+        writer.backend.group_sizes = merged_meanwhile
+        late = writer.add({"b2": two + "\n\nA line added by the second paper to the same report."})
+    assert meanwhile[0].archive["merged_groups"] == [{"group": 1, "into": 0}]
+    assert late.archive["groups"] == [{"id": "b2", "group": 0}]
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
