@@ -26,6 +26,10 @@ A newspaper that rewords an agency story keeps its facts, names and numbers but 
    not already ``exact``, ``near_duplicate`` or ``contained`` is reported as ``rewritten``, with
    its corresponding sentences (character spans and cosine). Rewritten pairs join no story group.
 
+An archive (:class:`dedup.Index` with ``semantic=True``) runs the same check on each batch, with
+the archived articles its lookup keys reach read back; :class:`StoredVectors` reads the vectors
+earlier batches stored and keeps the new ones for the batch to store.
+
 The constants were chosen on the even-numbered COUNTER pairs (Urdu agency → newspaper, labelled
 wholly / partially / not derived) to keep not-derived pairs at or under 5%, and measured on the
 odd ones (``benchmarks/quality.py``; the numbers are in ``benchmarks/README.md``).
