@@ -248,30 +248,44 @@ CHARACTER_GRAM = 8
 _NOT_ALNUM = re.compile(r"[\W_]+")
 
 
+def shingles_per_row(
+    hashes: np.ndarray, rows: np.ndarray, words: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct shingle hashes of every row (as :func:`~dedup.shingles.shingles_of_hashes`), sorted
+    by row then hash: the rows of the shingles, the shingles, and the index of each one's first
+    word (its first occurrence)."""
+    count = max(hashes.size - size + 1, 0)
+    combined = np.zeros(count, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for position in range(min(size, hashes.size)):
+            combined += hashes[position : position + count] * POSITION_MULTIPLIERS[position]
+    inside = rows[:count] == rows[size - 1 : size - 1 + count]  # the window is in one article
+    keys = [(rows[:count][inside].astype(np.uint64) << np.uint64(32)) | fold32(combined[inside])]
+    first_words = [np.flatnonzero(inside)]
+    firsts = np.cumsum(words) - words
+    for row in np.flatnonzero((words > 0) & (words < size)).tolist():  # shorter than a shingle
+        whole = shingles_of_hashes(hashes[firsts[row] : firsts[row] + words[row]], size)
+        keys.append((np.uint64(row) << np.uint64(32)) | whole.astype(np.uint64))
+        first_words.append(np.full(whole.size, firsts[row]))
+    unique, index = sorted_unique(np.concatenate(keys), return_index=True)
+    first = np.concatenate(first_words).astype(np.int64)[index]
+    return (
+        (unique >> np.uint64(32)).astype(np.int32),
+        (unique & np.uint64(0xFFFFFFFF)).astype(np.uint32),
+        first,
+    )
+
+
 def character_shingles(texts: Sequence[str], size: int = CHARACTER_GRAM) -> tuple[np.ndarray, np.ndarray]:
     """The distinct ``size``-character shingles of each text's letters and digits (normalized,
     spaces, punctuation and line ends dropped), as ``(rows, 32-bit hashes)`` sorted by row then
-    hash; a text shorter than ``size`` (with any) is one shingle. OCR misreads a glyph, splits or
-    joins words: a misread character breaks the ``size`` shingles over it and no more, where it
-    breaks every word shingle over its word, and a word split or joined breaks none."""
+    hash (:func:`shingles_per_row` over the characters); a text shorter than ``size`` (with any)
+    is one shingle. OCR misreads a glyph, splits or joins words: a misread character breaks the
+    ``size`` shingles over it and no more, where it breaks every word shingle over its word, and a
+    word split or joined breaks none."""
     cleaned = [_NOT_ALNUM.sub("", normalize(text)) for text in texts]
     lengths = np.array([len(c) for c in cleaned], dtype=np.int64)
     points = np.frombuffer("".join(cleaned).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-    count = max(points.size - size + 1, 0)
-    combined = np.zeros(count, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for position in range(min(size, points.size)):
-            combined += (points[position : position + count] + np.uint64(1)) * POSITION_MULTIPLIERS[position]
-    inside = rows[:count] == rows[size - 1 : size - 1 + count]
-    keys = [(rows[:count][inside].astype(np.uint64) << np.uint64(32)) | fold32(combined[inside])]
-    starts = np.cumsum(lengths) - lengths
-    for row in np.flatnonzero((lengths > 0) & (lengths < size)).tolist():  # shorter than a shingle
-        with np.errstate(over="ignore"):
-            whole = (points[starts[row] : starts[row] + lengths[row]] + np.uint64(1)) * POSITION_MULTIPLIERS[
-                : lengths[row]
-            ]
-            value = fold32(np.array([whole.sum()], dtype=np.uint64))
-        keys.append((np.uint64(row) << np.uint64(32)) | value.astype(np.uint64))
-    unique = sorted_unique(np.concatenate(keys))
-    return (unique >> np.uint64(32)).astype(np.int64), (unique & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    shingle_rows, shingles, _ = shingles_per_row(points + np.uint64(1), rows, lengths, size)
+    return shingle_rows, shingles

@@ -40,11 +40,9 @@ from .shingles import (
     ANCHOR_MIN_WORDS,
     LINE_END,
     MAX_RUN_BLOCK,
-    POSITION_MULTIPLIERS,
     SENTENCE_END,
     character_shingles,
     code_points,
-    fold32,
     hash_array,
     is_member,
     passage_hashes,
@@ -52,8 +50,7 @@ from .shingles import (
     segment_hashes,
     sequence_hashes,
     shingle_hashes,
-    shingles_of_hashes,
-    sorted_unique,
+    shingles_per_row,
     token_hashes,
 )
 from .signatures import SCHEME as MINHASH_SCHEME
@@ -219,34 +216,6 @@ def _distinct_per_row(rows: np.ndarray, values: np.ndarray) -> tuple[np.ndarray,
     return rows[new], values[new], order[new]
 
 
-def _shingles_per_row(
-    hashes: np.ndarray, rows: np.ndarray, words: np.ndarray, size: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct shingle hashes of every row (as :func:`~dedup.shingles.shingles_of_hashes`), sorted
-    by row then hash: the rows of the shingles, the shingles, and the index of each one's first
-    word (its first occurrence)."""
-    count = max(hashes.size - size + 1, 0)
-    combined = np.zeros(count, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for position in range(min(size, hashes.size)):
-            combined += hashes[position : position + count] * POSITION_MULTIPLIERS[position]
-    inside = rows[:count] == rows[size - 1 : size - 1 + count]  # the window is in one article
-    keys = [(rows[:count][inside].astype(np.uint64) << np.uint64(32)) | fold32(combined[inside])]
-    first_words = [np.flatnonzero(inside)]
-    firsts = np.cumsum(words) - words
-    for row in np.flatnonzero((words > 0) & (words < size)).tolist():  # shorter than a shingle
-        whole = shingles_of_hashes(hashes[firsts[row] : firsts[row] + words[row]], size)
-        keys.append((np.uint64(row) << np.uint64(32)) | whole.astype(np.uint64))
-        first_words.append(np.full(whole.size, firsts[row]))
-    unique, index = sorted_unique(np.concatenate(keys), return_index=True)
-    first = np.concatenate(first_words).astype(np.int64)[index]
-    return (
-        (unique >> np.uint64(32)).astype(np.int32),
-        (unique & np.uint64(0xFFFFFFFF)).astype(np.uint32),
-        first,
-    )
-
-
 def _columns(texts: Sequence[str], settings: SketchSettings) -> tuple[dict[str, Any], Shingles]:
     """The columns of :class:`SketchTable` for raw ``texts``, computed for all of them at once,
     and the rows' shingles (which the table does not keep)."""
@@ -268,7 +237,7 @@ def _columns(texts: Sequence[str], settings: SketchSettings) -> tuple[dict[str, 
     line_ids, starts, ends = line_runs
     every_line = segment_hashes(hashes, starts, ends)
     line_rows, line_hashes, first = _distinct_per_row(rows[starts], every_line)
-    shingle_rows, shingles, first_word = _shingles_per_row(hashes, rows, words, settings.shingle_size)
+    shingle_rows, shingles, first_word = shingles_per_row(hashes, rows, words, settings.shingle_size)
     bounds = np.cumsum(words) - words
     columns = {
         "words": words.astype(np.int64),
