@@ -271,8 +271,8 @@ def measure_batch(path: Path, sample: int) -> dict[str, Any]:
 def measure_floor(path: Path, sample: int | None) -> dict[str, Any]:
     """Read, lower-case, split into words and hash the word 5-shingles: nothing else (no
     normalization, signature, anchors or lines), 512 articles at a time as dedup does."""
-    from dedup.shingles import LINE_END, SENTENCE_END
-    from dedup.sketch import _scan_texts, _shingles_per_row
+    from dedup.shingles import LINE_END, SENTENCE_END, shingles_per_row
+    from dedup.sketch import _scan_texts
 
     start = time.perf_counter()
     count = 0
@@ -283,7 +283,7 @@ def measure_floor(path: Path, sample: int | None) -> dict[str, Any]:
         if len(batch) == 512 or (text is None and batch):
             every, rows, _ = _scan_texts(batch).arrays()
             words = (every != LINE_END) & (every != SENTENCE_END)
-            _shingles_per_row(every[words], rows[words], np.bincount(rows[words], minlength=len(batch)), 5)
+            shingles_per_row(every[words], rows[words], np.bincount(rows[words], minlength=len(batch)), 5)
             count += len(batch)
             batch = []
     return {"articles": count, "seconds": time.perf_counter() - start}
