@@ -42,6 +42,7 @@ from datasketch import MinHash, MinHashLSH
 from dedup import DedupConfig, DedupResult, find_duplicates
 from dedup.normalize import normalize
 from dedup.paragraphs import split_paragraphs, split_sentences
+from dedup.shingles import NUMBER_WORDS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -335,10 +336,11 @@ def identical_groups(data: Path, quick: bool) -> dict[str, Any]:
     return out
 
 
-def furniture(data: Path, quick: bool) -> dict[str, Any]:
+def dai_docs(data: Path, quick: bool) -> tuple[Docs, dict[str, str]] | None:
+    """The 2017 multi-outlet articles (no text or "-1" skipped), and each one's outlet."""
     path = data / "news_articles_dai2017" / "NewsArticles.csv"
     if not path.exists():
-        return {"missing": str(path)}
+        return None
     csv.field_size_limit(sys.maxsize)
     docs: Docs = {}
     outlet: dict[str, str] = {}
@@ -352,6 +354,14 @@ def furniture(data: Path, quick: bool) -> dict[str, Any]:
             outlet[key] = re.sub(r"^https?://(www\.)?", "", row["article_source_link"]).split("/")[0]
     if quick:
         docs = dict(sorted(docs.items())[:500])
+    return docs, outlet
+
+
+def furniture(data: Path, quick: bool) -> dict[str, Any]:
+    loaded = dai_docs(data, quick)
+    if loaded is None:
+        return {"missing": str(data / "news_articles_dai2017" / "NewsArticles.csv")}
+    docs, outlet = loaded
     links, dedup_s, base, base_s = run_both(docs)
     # document frequency of every normalized paragraph: a pair whose matched paragraphs are all
     # frequent (in 5+ articles) shares only furniture
@@ -377,6 +387,58 @@ def furniture(data: Path, quick: bool) -> dict[str, Any]:
          "a_starts": docs[str(p.a)][:70], "b_starts": docs[str(p.b)][:70]}
         for p in links.result.pairs[:: max(1, len(links.result.pairs) // 6)][:6]
     ]  # fmt: skip
+    return out
+
+
+_NUMBER = re.compile(r"(?<!\w)\d\w*|\b(?:" + "|".join(sorted(NUMBER_WORDS)) + r")\b")
+
+
+def shared_only_templates(result: DedupResult, docs: Docs) -> dict[str, list[list[str]]]:
+    """The pairs whose shared paragraphs are all recurring text, two ways: *furniture-only* — each
+    paragraph, normalized, is in 5 or more articles; *template-only* — each is in 5 or more
+    articles once its numbers are masked (a form filled in with other figures: "Qtly div # cts vs
+    # cts prior"). Counted independently of dedup's own rules (its boilerplate and forms)."""
+    units = {k: [normalize(p) for p in split_paragraphs(v)] for k, v in docs.items()}
+    exact = Counter(u for us in units.values() for u in set(us))
+    masked = Counter(m for us in units.values() for m in {_NUMBER.sub("#", u) for u in us})
+    out: dict[str, list[list[str]]] = {"furniture-only": [], "template-only": []}
+    for pair in result.pairs:
+        if pair.kind in ("exact", "rewritten"):
+            continue
+        al = pair.alignment
+        shared = [units[str(pair.a)][m.a] for m in (*al.matches, *al.a_inside_b, *al.b_inside_a)]
+        if shared and all(exact[u] >= 5 for u in shared):
+            out["furniture-only"].append([str(pair.a), str(pair.b)])
+        if shared and all(masked[_NUMBER.sub("#", u)] >= 5 for u in shared):
+            out["template-only"].append([str(pair.a), str(pair.b)])
+    return out
+
+
+def templates(data: Path, quick: bool) -> dict[str, Any]:
+    """The looser modes on real archives full of templates (dai2017's house templates, Reuters'
+    filled-in notices): pairs, seconds (against the defaults') and the pairs that share only
+    recurring text (:func:`shared_only_templates`)."""
+    out: dict[str, Any] = {}
+    loaded = dai_docs(data, quick)
+    corpora = {"dai2017": loaded[0] if loaded else None, "reuters21578": reuters_docs(data, quick)}
+    runs = {"defaults": DedupConfig(), "--preset reuse": DedupConfig.reuse()}
+    for corpus, docs in corpora.items():
+        if docs is None:
+            out[corpus] = {"missing": corpus}
+            continue
+        entry: dict[str, Any] = {"documents": len(docs)}
+        for name, config in runs.items():
+            result, seconds = timed(lambda config=config, docs=docs: find_duplicates(docs, config=config))
+            only = shared_only_templates(result, docs)
+            base = entry["defaults"]["seconds"] if "defaults" in entry else seconds
+            entry[name] = {
+                "pairs": len(result.pairs), "pairs by kind": dict(Counter(p.kind for p in result.pairs)),
+                "seconds": seconds, "x defaults": round(seconds / max(base, 0.01), 1),
+                "filled-in forms": result.summary.filled_in_forms,
+                "furniture-only pairs": len(only["furniture-only"]), "template-only pairs": len(only["template-only"]),
+                "template_only": only["template-only"][:20],
+            }  # fmt: skip
+        out[corpus] = entry
     return out
 
 
@@ -408,6 +470,7 @@ DATASETS: dict[str, Callable[[Path, bool], dict[str, Any]]] = {
     "furniture": furniture,
     "seeds": seeds,
     "ocr": scanned,
+    "templates": templates,
 }
 
 
@@ -466,6 +529,15 @@ def table_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             rows.append((name, metric, str(band["dedup"][metric]), str(band["LSH 0.5"][metric]), ""))
             rows.append((name, f"{metric} (--preset ocr; LSH 0.3)", str(band["ocr"][metric]),
                          str(band["LSH 0.3"][metric]), target))  # fmt: skip
+    for corpus, entry in results.get("templates", {}).items():
+        for run in ("defaults", "--preset reuse"):
+            if run in entry:
+                e = entry[run]
+                for metric, target in (("pairs", ""), ("template-only pairs", "0"), ("furniture-only pairs", "0"),
+                                       ("seconds", ""), ("x defaults", "<= 3")):  # fmt: skip
+                    rows.append(
+                        (f"{corpus} {run}", metric, str(e[metric]), "-", target if run != "defaults" else "")
+                    )
     s = results.get("seeds", {})
     if "dedup" in s:
         add("seeds", "pairs", s, "pairs", "[000, 001] only")

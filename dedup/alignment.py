@@ -57,7 +57,7 @@ from rapidfuzz.distance import Indel, Levenshtein
 
 from .normalize import normalize, normalize_lines
 from .paragraphs import rejoin_hyphenation, split_paragraphs
-from .shingles import hash_array, is_member, sequence_hashes, token_hashes
+from .shingles import hash_array, is_member, lines_and_forms, sequence_hashes, token_hashes
 from .tokens import display_units, tokenize
 
 DEFAULT_THRESHOLD = 0.8
@@ -125,6 +125,9 @@ class PreparedText:
     ignored: frozenset[int]
     all_words: tuple[str, ...] = ()
     """Every word of the text, boilerplate included (what shingles are made of)."""
+    forms: frozenset[int] = frozenset()
+    """Paragraphs made of filled-in form lines (:mod:`dedup.forms`): compared with nothing, but
+    counted in coverage."""
 
     @cached_property
     def vocabularies(self) -> tuple[np.ndarray, ...]:
@@ -153,7 +156,9 @@ def prepare(
 ) -> PreparedText:
     """Split ``text`` into paragraphs and compute what alignment compares for each.
 
-    ``boilerplate`` holds the :func:`~dedup.shingles.sequence_hash` of boilerplate lines' words.
+    ``boilerplate`` holds the :func:`~dedup.shingles.sequence_hash` of boilerplate lines' words,
+    and the :func:`~dedup.shingles.form_hashes` of filled-in forms: a paragraph whose lines are all
+    filled-in forms is in ``forms``.
     With ``ocr``, a paragraph whose boilerplate lines hold at least a quarter of its characters
     is ignored whole: in OCR'd text the rest of a footer is its lines misread, which hash apart.
     """
@@ -165,26 +170,40 @@ def prepare(
     all_words: list[str] = []
     position = 0
     line_words = [tokenize(line) for line in all_lines]
-    held = is_member(sequence_hashes(line_words), _sorted(boilerplate)) if boilerplate else None
+    held = form = None
+    if boilerplate:
+        lines, forms_of_lines = lines_and_forms(line_words)
+        held, form = is_member(lines, _sorted(boilerplate)), is_member(forms_of_lines, _sorted(boilerplate))
     words: list[tuple[str, ...]] = []
+    forms = set()
     for index, unit in enumerate(units):
         count = unit.count("\n") + 1
-        kept, kept_words, removed = [], [], 0
+        kept, kept_words, removed, filled = [], [], 0, 0
         for k in range(position, position + count):
             all_words += line_words[k]
             if all_lines[k] and not (held is not None and held[k]):
                 kept.append(all_lines[k])
                 kept_words += line_words[k]  # (the words of the kept lines joined by spaces)
+                filled += form is not None and bool(form[k])
             else:
                 removed += len(all_lines[k])
         position += count
+        if kept and filled == len(kept):
+            forms.add(index)
         text_kept = " ".join(kept)
         compared.append(text_kept)
         words.append(tuple(kept_words))
         mostly_boilerplate = ocr and 3 * removed >= len(text_kept)
         if len(text_kept) < min_paragraph_chars or not kept_words or mostly_boilerplate:
             ignored.add(index)
-    return PreparedText(paragraphs, tuple(compared), tuple(words), frozenset(ignored), tuple(all_words))
+    return PreparedText(
+        paragraphs,
+        tuple(compared),
+        tuple(words),
+        frozenset(ignored),
+        tuple(all_words),
+        frozenset(forms - ignored),
+    )
 
 
 @lru_cache(maxsize=4)
@@ -206,8 +225,8 @@ def align_if_covered(
 ) -> Alignment | None:
     """:func:`align_prepared`, or None — as soon as the paragraph scores prove that neither
     coverage can reach ``min_coverage`` (see :func:`_coverage_bounds`), before the costlier steps."""
-    rows = [i for i in range(len(a.compared)) if i not in a.ignored]
-    cols = [j for j in range(len(b.compared)) if j not in b.ignored]
+    rows = [i for i in range(len(a.compared)) if i not in a.ignored and i not in a.forms]
+    cols = [j for j in range(len(b.compared)) if j not in b.ignored and j not in b.forms]
     matches: list[Match] = []
     if rows and cols:
         scores = _scores(a, b, rows, cols, characters)
@@ -231,8 +250,12 @@ def align_if_covered(
         matches=tuple(matches),
         a_inside_b=tuple(a_inside_b),
         b_inside_a=tuple(b_inside_a),
-        only_a=tuple(i for i in rows if i not in matched_a | inside_a),
-        only_b=tuple(j for j in cols if j not in matched_b | inside_b),
+        only_a=tuple(
+            i for i in range(len(a.compared)) if i not in a.ignored and i not in matched_a | inside_a
+        ),
+        only_b=tuple(
+            j for j in range(len(b.compared)) if j not in b.ignored and j not in matched_b | inside_b
+        ),
         ignored_a=tuple(sorted(a.ignored)),
         ignored_b=tuple(sorted(b.ignored)),
         coverage_a_by_b=_coverage(

@@ -57,6 +57,7 @@ from .clustering import Grouping
 from .config import DedupConfig
 from .errors import ConfigError, InputError
 from .executor import LocalExecutor
+from .forms import archive_counts
 from .local import LocalTexts, SketchAhead
 from .results import Cluster, DedupResult, Pair, RunSummary
 from .run import Found, Run, run, run_params
@@ -303,12 +304,23 @@ class Index:
             if heir is not None:
                 add.append((key, heir))
         lines: dict[int, int] = defaultdict(int)
+        leaving = []
         for local in range(len(leaders)):
             if self._heir(leaders[local].row, gone, promote) is None and not leaders[local].damaged:
+                leaving.append(local)
                 for line in set(table.line_hashes[table.line_rows == local].tolist()):
                     lines[line] += 1
+        entries = np.isin(table.line_rows, leaving)
+        lines.update(archive_counts(
+            table.line_rows[entries], table.line_hashes[entries], table.line_forms[entries],
+            self._held_lines, leaving=True,
+        ))  # fmt: skip
         promote = {old: new for old, new in promote.items() if new >= 0}
         return Removal(sorted(gone), drop, add, dict(lines), promote)
+
+    def _held_lines(self, hashes: np.ndarray) -> np.ndarray:
+        counts = self.backend.line_counts(hashes.tolist())
+        return np.array([counts.get(h, 0) for h in hashes.tolist()], dtype=np.int64)
 
     def _heir(self, leader: int, gone: set[int], promote: dict[int, int]) -> int | None:
         """The copy that leads a removed leader's copies, if any is left (-1 cached for none)."""
@@ -483,6 +495,7 @@ class ArchiveSource:
         self.stored: list[StoredArticle] = []
         self.keys: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._merged: dict[int, int] = {}
+        self.lines: dict[int, int] = {}
         self.based_on = index.backend.version()
 
     def admit(self, table: SketchTable, kept: np.ndarray, texts: Any) -> np.ndarray:
@@ -492,7 +505,10 @@ class ArchiveSource:
 
     def fresh(self, table: SketchTable, leaders: np.ndarray) -> np.ndarray:
         self.twin_of = self.index._twins(table, leaders, self.leaving)
-        return np.array([r for r in leaders.tolist() if r not in self.twin_of], dtype=np.int64)
+        fresh = np.array([r for r in leaders.tolist() if r not in self.twin_of], dtype=np.int64)
+        # counted now: the run frees the table's lines before the batch is written
+        self.lines = _line_texts(table, fresh, self.line_counts)
+        return fresh
 
     def line_counts(self, hashes: np.ndarray) -> np.ndarray:
         counts = self.backend.line_counts(hashes.tolist())
@@ -608,7 +624,7 @@ class ArchiveSource:
             np.concatenate([np.empty(0, np.uint64), *(salted for _, _, salted in keys)]).astype(np.uint64),
             np.concatenate([np.empty(0, np.int64), *(row_map[rows] for rows, _, _ in keys)]).astype(np.int64),
         )
-        batch.lines = _line_texts(table, state.fresh)
+        batch.lines = self.lines
         batch.merged = dict(grouping_merged) if (grouping_merged := self._merged) else {}
         return batch
 
@@ -698,12 +714,18 @@ def _remap(pairs: np.ndarray, n: int, archived: np.ndarray, position: dict[int, 
     return np.sort(out, axis=1)
 
 
-def _line_texts(table: SketchTable, rows: np.ndarray) -> dict[int, int]:
-    """Line hash → how many of ``rows`` carry it."""
+def _line_texts(table: SketchTable, rows: np.ndarray, held: Any) -> dict[int, int]:
+    """Line hash → how many of ``rows`` carry it, and the counts of their forms
+    (:func:`dedup.forms.archive_counts`, ``held``: the texts the archive holds per line)."""
     member = np.zeros(len(table), dtype=bool)
     member[rows] = True
-    values, counts = np.unique(table.line_hashes[member[table.line_rows]], return_counts=True)
-    return dict(zip(values.tolist(), counts.tolist(), strict=True))
+    lines = member[table.line_rows]
+    values, counts = np.unique(table.line_hashes[lines], return_counts=True)
+    out = dict(zip(values.tolist(), counts.tolist(), strict=True))
+    out.update(
+        archive_counts(table.line_rows[lines], table.line_hashes[lines], table.line_forms[lines], held)
+    )
+    return out
 
 
 def archive_settings(config: DedupConfig) -> dict[str, Any]:

@@ -120,16 +120,17 @@ def is_boilerplate(
     first :data:`SAMPLE` of them by id, ``total`` and ``shared`` their characters in all lines and
     in frequent lines (boilerplate found so far taken out of both), ``signatures`` theirs."""
     if np.median(shared / np.maximum(total, 1.0)) < 0.5:
-        return signatures is None or not _one_story(signatures, rules.boilerplate_one_story)
+        return signatures is None or not one_story(signatures, rules.boilerplate_one_story)
     if carriers >= rules.boilerplate_many_docs:
         rest = np.maximum(total - chars, 1.0)
         return bool(np.median((total - shared) / rest) >= 0.5)
     return False
 
 
-def _one_story(signatures: np.ndarray, one_story: float) -> bool:
-    """Rule 5: do these carriers' signatures say they are copies of one story?"""
+def one_story(signatures: np.ndarray, threshold: float) -> bool:
+    """Rule 5: do these carriers' signatures say they are copies of one story (a median agreement
+    with the first of at least ``threshold``)?"""
     if len(signatures) < 2:  # (an archive's batch can hold one carrier of a frequent line)
         return False
     agree = (signatures[1:] == signatures[0]).mean(axis=1)
-    return bool(np.median(agree) >= one_story)
+    return bool(np.median(agree) >= threshold)

@@ -104,6 +104,11 @@ class DedupConfig:
         edits, not furniture). At 0.2 Reuters dividend notices paired again.
         ``furniture_share`` (0.2): an article with this share of its words in boilerplate lines or
         more gets a signature of the rest of its text.
+        ``form_min_docs`` (5): a line's *form* (its words, numbers masked) carried by at least this
+        many texts in at least this many fillings, its carriers not one story, is a filled-in form
+        (an earnings or dividend notice's line): a paragraph of such lines is compared with nothing
+        but counts in coverage, so notices of different companies are no pair; see
+        :mod:`dedup.forms`. 0 turns the rule off.
 
     Bounds and rules of thumb (each measured; they change results, so they are settings too)
         ``lsh_max_bucket`` (64): articles sharing one band value beyond this are paired with their
@@ -133,6 +138,7 @@ class DedupConfig:
     boilerplate_many_docs: int = 50
     boilerplate_one_story: float = 0.5
     furniture_share: float = 0.2
+    form_min_docs: int = 5
     lsh_max_bucket: int = 64
     crowded_window: int = 4
     anchor_alone_max_docs: int = 4
@@ -152,6 +158,9 @@ class DedupConfig:
         _check_int("min_paragraph_chars", self.min_paragraph_chars, 0, 10_000)
         _check_int("boilerplate_min_docs", self.boilerplate_min_docs, 2, 10**9)
         _check_int("anchor_max_docs", self.anchor_max_docs, 2, 10**6)
+        _check_int("form_min_docs", self.form_min_docs, 0, 10**9)
+        if self.form_min_docs == 1:
+            raise ConfigError("form_min_docs must be 0 (off) or at least 2, got 1")
         _check_int("boilerplate_many_docs", self.boilerplate_many_docs, 2, 10**9)
         _check_int("lsh_max_bucket", self.lsh_max_bucket, 2, 10**6)
         _check_int("crowded_window", self.crowded_window, 1, 10**3)

@@ -29,6 +29,7 @@ FLAGS = (
     ("partial_threshold", float, "coverage of one side for partial"),
     ("min_paragraph_chars", int, "shorter paragraphs are ignored"),
     ("boilerplate_min_docs", int, "articles a line must recur in to be boilerplate"),
+    ("form_min_docs", int, "texts and fillings a numbered line's form needs to be a filled-in form (0: off)"),
 )
 
 

@@ -50,6 +50,7 @@ from .clustering import GROUPING_RULE, Grouping, assign_groups, clusters_of
 from .config import DedupConfig
 from .copies import ExactCopies, group_exact_copies
 from .errors import EmptyArticleError
+from .forms import find_forms
 from .normalize import DEFAULT_NORMALIZE
 from .results import Cluster, DedupResult, Pair, RunSummary, Skipped
 from .scans import RULE as SCAN_RULE
@@ -185,7 +186,7 @@ def run(
     copies = group_exact_copies(table, kept, rank)
     fresh = source.fresh(table, copies.leaders)
     clock.lap("exact_copies")
-    boilerplate = boilerplate_lines(table, fresh, rank, config, source.line_counts)
+    boilerplate, forms = boilerplate_lines(table, fresh, rank, config, source.line_counts)
     texts.resketch(table, fresh, boilerplate)
     clock.lap("boilerplate")
     found = source.candidates(table, fresh, rank)
@@ -214,7 +215,16 @@ def run(
     clock.lap("cluster")
     scanned = int(table.scanned[kept].sum()) if config.detect_scans else 0
     summary = summarize(
-        table, n, kept, copies, boilerplate, candidates, (checked, aligned), pairs, clusters, scanned
+        table,
+        n,
+        kept,
+        copies,
+        (len(boilerplate) - forms, forms),
+        candidates,
+        (checked, aligned),
+        pairs,
+        clusters,
+        scanned,
     )
     meta = texts.metadata(shown_ids(pairs, clusters))
     params = {**run_params(config), "engine": engine}
@@ -279,9 +289,11 @@ def non_empty(
 
 def boilerplate_lines(
     table: SketchTable, rows: np.ndarray, rank: np.ndarray, config: DedupConfig, held: Any
-) -> frozenset[int]:
-    """The boilerplate lines among ``rows`` (one per distinct new text), their frequency counted
-    over these rows and, where a source holds texts already, over those too (``held(hashes)``)."""
+) -> tuple[frozenset[int], int]:
+    """The lines held out of comparison among ``rows`` (one per distinct new text): the boilerplate
+    lines' hashes and the filled-in forms' (:mod:`dedup.forms`), in one set, and how many forms.
+    Frequencies count these rows and, where a source holds texts already, those too
+    (``held(hashes)``)."""
     member = np.zeros(len(table), dtype=bool)
     member[rows] = True
     lines = member[table.line_rows]
@@ -292,9 +304,12 @@ def boilerplate_lines(
         stored = held(distinct)
         if stored is not None:
             frequent = distinct[counts + stored >= config.boilerplate_min_docs]
-    return find_boilerplate(table.line_rows[lines], hashes, table.line_chars[lines], rank,
-                            min_docs=config.boilerplate_min_docs, frequent=frequent,
-                            signatures=table.signatures)  # fmt: skip
+    boilerplate = find_boilerplate(table.line_rows[lines], hashes, table.line_chars[lines], rank,
+                                   min_docs=config.boilerplate_min_docs, frequent=frequent,
+                                   signatures=table.signatures, config=config)  # fmt: skip
+    forms = find_forms(table.line_rows[lines], hashes, table.line_forms[lines], rank, config=config,
+                       signatures=table.signatures, held=held)  # fmt: skip
+    return boilerplate | forms, len(forms)
 
 
 class StageClock:
@@ -315,16 +330,17 @@ class StageClock:
 
 
 def summarize(
-    table: SketchTable, n: int, kept: np.ndarray, copies: ExactCopies, boilerplate: frozenset[int],
+    table: SketchTable, n: int, kept: np.ndarray, copies: ExactCopies, held: tuple[int, int],
     candidates: Candidates, checked: tuple[int, int], pairs: list[Pair], clusters: Sequence[Cluster],
     scanned: int = 0,
 ) -> RunSummary:  # fmt: skip
     """The counts of a run over its own ``n`` articles; ``checked``: candidates past the exact
-    check, and pairs aligned (to the end, exact copies included)."""
+    check, and pairs aligned (to the end, exact copies included); ``held``: boilerplate lines and
+    filled-in forms."""
     kinds = Counter(p.kind for p in pairs)
     return RunSummary(
         articles=n, compared=len(kept), skipped=int((table.words[:n] == 0).sum()),
-        distinct_texts=len(copies.leaders), boilerplate_lines=len(boilerplate),
+        distinct_texts=len(copies.leaders), boilerplate_lines=held[0], filled_in_forms=held[1],
         candidate_pairs=len(candidates.pairs), candidate_pairs_lsh=candidates.from_bands,
         candidate_pairs_anchor=candidates.from_anchors, anchors_shared_too_widely=len(candidates.crowded_anchors),
         prechecked_pairs=checked[0], aligned_pairs=checked[1], pairs=len(pairs), pairs_exact=kinds["exact"],

@@ -53,7 +53,7 @@ from .errors import ConfigError
 from .normalize import normalize, normalize_lines
 from .paragraphs import paragraph_spans, sentence_group_spans
 from .results import Pair, SemanticMatch, SentenceMatch
-from .shingles import hash_array, is_member, sequence_hashes
+from .shingles import hash_array, is_member, lines_and_forms
 from .tokens import tokenize
 from .verification import PreparedTexts, shingle_overlap
 
@@ -132,11 +132,13 @@ def split_articles(texts: Mapping[int, str], left_out: np.ndarray | None = None)
 
 
 def _left_out(piece: str, hashes: np.ndarray | None) -> bool:
-    """Whether ``piece`` is one of ``hashes`` (as a sentence), or all its lines are."""
+    """Whether ``piece`` is one of ``hashes`` (as a sentence), or all its lines are — by their
+    words or by their form (a filled-in form, :mod:`dedup.forms`)."""
     if hashes is None or not hashes.size:
         return False
     lines = [tokenize(line) for line in normalize_lines(piece) if line]
-    found = is_member(sequence_hashes([tokenize(normalize(piece)), *lines]), hashes)
+    words, forms = lines_and_forms([tokenize(normalize(piece)), *lines])
+    found = is_member(words, hashes) | is_member(forms, hashes)
     return bool(found[0] or (len(found) > 1 and found[1:].all()))
 
 

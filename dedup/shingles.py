@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from .normalize import normalize
-from .tokens import LINE_BREAK, SENTENCE_MARK, tokenize
+from .tokens import LINE_BREAK, SENTENCE_MARK, digit_table, tokenize
 
 _U64 = np.uint64
 # Odd 64-bit multipliers, one per position in a shingle (up to 64 words): fixed forever, since
@@ -44,6 +45,8 @@ SENTENCE_END = 0x5E5E_5E5E_0000_0001
 """Reserved hash of a sentence mark in :mod:`dedup.sketch`'s scan."""
 LINE_END = 0x5E5E_5E5E_0000_0002
 """Reserved hash of a line end in :mod:`dedup.sketch`'s scan."""
+NUMBER = 0x5E5E_5E5E_0000_0003
+"""Reserved hash standing for every word that holds a digit in a line's *form* (:func:`form_hashes`)."""
 _TOKEN_MULTIPLIER = 0xD6E8FEB86659FD93  # odd, so invertible modulo 2**64
 _TOKEN_INVERSE = pow(_TOKEN_MULTIPLIER, -1, 1 << 64)
 MAX_RUN_BLOCK = 1 << 21
@@ -230,6 +233,69 @@ def sequence_hashes(sequences: list[list[str]]) -> np.ndarray:
     lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
     ends = np.cumsum(lengths)
     return segment_hashes(token_hashes([w for words in sequences for w in words]), ends - lengths, ends)
+
+
+NUMBER_WORDS = frozenset(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+    "hundred thousand".split()
+)
+"""English numbers written out ("Qtly div five cts"), which news agencies spell below ten."""
+
+
+def is_number(word: str) -> bool:
+    """A word that starts with a decimal digit (in any script: "12", "4th", "1990s") or is one of
+    :data:`NUMBER_WORDS`: a figure or a date, in a form. ("G7" or "w123" are names.)"""
+    return word in NUMBER_WORDS or (word[:1].isdecimal())
+
+
+@lru_cache(maxsize=1)
+def number_word_hashes() -> np.ndarray:
+    """The sorted hashes of :data:`NUMBER_WORDS` (for :func:`is_member`)."""
+    return np.sort(token_hashes(sorted(NUMBER_WORDS)))
+
+
+def form_hashes(sequences: list[list[str]]) -> np.ndarray:
+    """The *form* of each word sequence (a line): the :func:`sequence_hash` of its words with every
+    number (:func:`is_number`) replaced by :data:`NUMBER` — "Shr 14 cts vs 12 cts" and "Shr 22 cts vs
+    18 cts" have one form — or 0 for a sequence without such a word. No form equals a line's own
+    hash (no word hashes to :data:`NUMBER`); :func:`dedup.sketch` computes the same values."""
+    return lines_and_forms(sequences)[1]
+
+
+def lines_and_forms(sequences: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sequence_hashes` and :func:`form_hashes` of the same sequences, their words hashed once."""
+    flat = [w for words in sequences for w in words]
+    hashes = token_hashes(flat)
+    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    numeric = _numbers(flat, hashes)
+    return segment_hashes(hashes, starts, ends), masked_segment_hashes(hashes, numeric, starts, ends)
+
+
+def _numbers(words: list[str], hashes: np.ndarray) -> np.ndarray:
+    """:func:`is_number` of every word, with numpy (words beyond the Basic Multilingual Plane one by one)."""
+    points = code_points("".join(words))
+    if points.size and int(points.max()) > 0xFFFF:
+        return np.fromiter(map(is_number, words), dtype=bool, count=len(words))
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    starts = np.cumsum(lengths) - lengths
+    first = np.zeros(len(words), dtype=bool)
+    first[lengths > 0] = digit_table()[points[starts[lengths > 0]]]
+    return first | is_member(hashes, number_word_hashes())
+
+
+def masked_segment_hashes(
+    token_hashes: np.ndarray, numeric: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> np.ndarray:
+    """:func:`segment_hashes` with the ``numeric`` words' hashes replaced by :data:`NUMBER`; 0 for a
+    run without a numeric word (see :func:`form_hashes`)."""
+    masked = np.where(numeric, _U64(NUMBER), token_hashes)
+    out = segment_hashes(masked, starts, ends)
+    counts = np.concatenate(([0], np.cumsum(numeric, dtype=np.int64)))
+    out[counts[ends] == counts[starts]] = 0
+    return out
 
 
 def anchor_hashes(sentences: list[list[str]]) -> np.ndarray:

@@ -45,6 +45,9 @@ from .shingles import (
     code_points,
     hash_array,
     is_member,
+    is_number,
+    masked_segment_hashes,
+    number_word_hashes,
     passage_hashes,
     run_hashes,
     segment_hashes,
@@ -56,15 +59,16 @@ from .shingles import (
 from .signatures import SCHEME as MINHASH_SCHEME
 from .signatures import signature, signature_rows
 from .store import Shingles
-from .tokens import SENTENCE_MARK, plain, scan, tokenize, word_table
+from .tokens import SENTENCE_MARK, digit_table, plain, scan, tokenize, word_table
 
-SKETCH_SCHEME = "dedup-sketch/5"
+SKETCH_SCHEME = "dedup-sketch/6"
 """Version of everything that defines a sketch's hashes (tokens, normalization, shingle and line
 hashes). Version 2: words from Unicode tables (any script; bigrams where words are not spaced),
 invisible format characters removed, sentence ends shared with alignment. Version 3: a word's hash
 is a polynomial hash of its code points (computed with numpy over many articles at once) instead
 of BLAKE2b. Version 4: words hyphenated at line ends rejoined. Version 5: a scanned article's
-second sketch from 8-character shingles (was 3-word shingles)."""
+second sketch from 8-character shingles (was 3-word shingles). Version 6: each line's form (its
+words with numbers masked, :func:`~dedup.shingles.form_hashes`) in the table."""
 TABLE_FORMAT = "dedup.sketches/1"
 _MAGIC = b"DEDUPSK\x00"
 
@@ -147,10 +151,11 @@ def prepare(text: str, columns: bool = False) -> str:
 
 class _Items:
     """The scan of prepared texts, each followed by a line end: one hash per item (word, sentence
-    mark, line end), the row of each item, and the length of every line in characters."""
+    mark, line end), the row of each item, whether it is a number
+    (:func:`~dedup.shingles.is_number`), and the length of every line in characters."""
 
     def __init__(self) -> None:
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def add_plain(self, texts: list[str], first_row: int) -> None:
         """Texts of :func:`~dedup.tokens.plain` characters, scanned together with numpy."""
@@ -164,23 +169,26 @@ class _Items:
         hashes = run_hashes(points, starts, ends)
         hashes[points[starts] == _NEWLINE] = LINE_END
         hashes[points[starts] == _MARK] = SENTENCE_END
+        numeric = (digit_table()[points[starts]] & is_word[starts]) | is_member(hashes, number_word_hashes())
         newlines = np.flatnonzero(points == _NEWLINE)
         marks = np.concatenate(([0], np.cumsum(points == _MARK)))
         line_starts = np.concatenate(([0], newlines[:-1] + 1))
         chars = newlines - line_starts - (marks[newlines] - marks[line_starts])
         ends_of_texts = np.cumsum([len(t) + 1 for t in texts]) - 1
         rows = first_row + np.searchsorted(ends_of_texts, starts).astype(np.int32)
-        self.parts.append((hashes, rows, chars))
+        self.parts.append((hashes, rows, numeric, chars))
 
     def add_scanned(self, text: str, row: int) -> None:
         """Any text, scanned word by word (:func:`~dedup.tokens.scan`)."""
-        hashes = token_hashes(scan(text + "\n"))
+        tokens = scan(text + "\n")
+        hashes = token_hashes(tokens)
+        numeric = np.fromiter(map(is_number, tokens), dtype=bool, count=len(tokens))
         chars = [len(line) - line.count(SENTENCE_MARK) for line in text.split("\n")]
-        self.parts.append((hashes, np.full(hashes.size, row, np.int32), np.array(chars, np.int64)))
+        self.parts.append((hashes, np.full(hashes.size, row, np.int32), numeric, np.array(chars, np.int64)))
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         if not self.parts:
-            return np.empty(0, np.uint64), np.empty(0, np.int32), np.empty(0, np.int64)
+            return np.empty(0, np.uint64), np.empty(0, np.int32), np.empty(0, bool), np.empty(0, np.int64)
         return tuple(np.concatenate(column) for column in zip(*self.parts, strict=True))  # type: ignore[return-value]
 
 
@@ -219,10 +227,12 @@ def _distinct_per_row(rows: np.ndarray, values: np.ndarray) -> tuple[np.ndarray,
 def _columns(texts: Sequence[str], settings: SketchSettings) -> tuple[dict[str, Any], Shingles]:
     """The columns of :class:`SketchTable` for raw ``texts``, computed for all of them at once,
     and the rows' shingles (which the table does not keep)."""
-    every, item_rows, line_chars = _scan_texts([prepare(t, settings.set_in_columns) for t in texts]).arrays()
+    every, item_rows, item_numeric, line_chars = _scan_texts(
+        [prepare(t, settings.set_in_columns) for t in texts]
+    ).arrays()
     line_end = every == LINE_END
     is_break = line_end | (every == SENTENCE_END)
-    hashes, rows = every[~is_break], item_rows[~is_break]
+    hashes, rows, numeric = every[~is_break], item_rows[~is_break], item_numeric[~is_break]
     words = np.bincount(rows, minlength=len(texts))
     # for every word: how many sentence/line ends, and how many line ends, come before it
     breaks, line_of = np.cumsum(is_break)[~is_break], np.cumsum(line_end)[~is_break]
@@ -236,6 +246,7 @@ def _columns(texts: Sequence[str], settings: SketchSettings) -> tuple[dict[str, 
     line_runs = _runs(line_of, 1)
     line_ids, starts, ends = line_runs
     every_line = segment_hashes(hashes, starts, ends)
+    every_form = masked_segment_hashes(hashes, numeric, starts, ends)
     line_rows, line_hashes, first = _distinct_per_row(rows[starts], every_line)
     shingle_rows, shingles, first_word = shingles_per_row(hashes, rows, words, settings.shingle_size)
     bounds = np.cumsum(words) - words
@@ -258,6 +269,7 @@ def _columns(texts: Sequence[str], settings: SketchSettings) -> tuple[dict[str, 
         "line_hashes": line_hashes,
         "line_chars": line_chars[line_ids[first]].astype(np.uint32),
         "line_words": (ends - starts)[first].astype(np.uint32),
+        "line_forms": every_form[first],
         **_scan_columns(texts, scanned_rows(list(texts)), settings),
     }
     values = np.stack(
@@ -266,7 +278,9 @@ def _columns(texts: Sequence[str], settings: SketchSettings) -> tuple[dict[str, 
     counts = columns["shingles"]
     line_counts = np.bincount(rows[starts], minlength=len(texts))
     sentence_counts = np.bincount(rows[sentence_runs[1]], minlength=len(texts))
-    return columns, Shingles(counts, values, line_counts, every_line, sentence_counts, every_sentence)
+    return columns, Shingles(
+        counts, values, line_counts, every_line, sentence_counts, every_sentence, every_form
+    )
 
 
 def _scan_columns(
@@ -321,6 +335,8 @@ class SketchTable:
     line_hashes: np.ndarray
     line_chars: np.ndarray
     line_words: np.ndarray
+    line_forms: np.ndarray
+    """Per line entry: its form (:func:`~dedup.shingles.form_hashes`, 0 for a line without a number)."""
     scanned: np.ndarray
     """Per row: the text reads as OCR output (:func:`dedup.scans.looks_scanned`)."""
     scan_rows: np.ndarray
@@ -437,7 +453,7 @@ _ARRAYS = tuple(f.name for f in fields(SketchTable) if f.name not in ("settings"
 _ENTRIES = {
     name: f"{kind}_rows"
     for kind, names in (("anchor", ("anchors",)), ("passage", ("passages",)),
-                        ("line", ("line_hashes", "line_chars", "line_words")),
+                        ("line", ("line_hashes", "line_chars", "line_words", "line_forms")),
                         ("scan", ("scan_signatures", "scan_shingles")))
     for name in (f"{kind}_rows", *names)
 }  # fmt: skip

@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .articles import ArticleId, id_key
-from .boilerplate import PASSES, SAMPLE, is_boilerplate
+from .boilerplate import PASSES, SAMPLE, is_boilerplate, one_story
 from .candidates import Candidates, bucket_pairs, lsh_bands, salted_bands, scanned_bands
 from .clustering import assign_groups, clusters_of, strong
 from .config import DedupConfig
@@ -94,6 +94,8 @@ def run_stages(
     exact, leaders = _copies(rows.where("words > 0"), level)
     clock.lap("exact_copies")
     boilerplate = _boilerplate(_unpacked(leaders), config, parts)
+    forms = _forms(_unpacked(leaders), config, parts)
+    boilerplate, held = boilerplate | forms, (len(boilerplate), len(forms))
     about = spark.createDataFrame(texts.map(lambda r: (r[0], r[1][1])), "rank long, text string")
     leaders = _resketched(
         leaders, about.join(rows.select("rank", "name"), "rank"), boilerplate, config, level
@@ -116,7 +118,7 @@ def run_stages(
         (0, 0), lambda x, y: (x[0] + y[0], x[1] + y[1])
     )
     clock.lap("cluster")
-    summary = _summary(n, len(skipped), leaders.count(), len(boilerplate), counts, len(crowded), (checked, aligned),
+    summary = _summary(n, len(skipped), leaders.count(), held, counts, len(crowded), (checked, aligned),
                        kinds, in_groups, rows.where("words > 0 AND scanned").count() if config.detect_scans else 0)  # fmt: skip
     for stage, write in writers:
         write(reported, groups, rows)
@@ -142,12 +144,13 @@ def _gathered(reported: Any, gather: bool) -> tuple[list[Pair], Counter[str]]:
 
 
 def _summary(
-    n: int, skipped: int, distinct: int, boilerplate: int, counts: tuple[int, int, int], crowded: int,
+    n: int, skipped: int, distinct: int, held: tuple[int, int], counts: tuple[int, int, int], crowded: int,
     checked: tuple[int, int], kinds: Counter[str], groups: tuple[int, int], scanned: int,
 ) -> RunSummary:  # fmt: skip
     """The counts of a run, as :func:`dedup.run.summarize` gives them."""
     return RunSummary(
-        articles=n, compared=n - skipped, skipped=skipped, distinct_texts=distinct, boilerplate_lines=boilerplate,
+        articles=n, compared=n - skipped, skipped=skipped, distinct_texts=distinct, boilerplate_lines=held[0],
+        filled_in_forms=held[1],
         candidate_pairs=counts[0], candidate_pairs_lsh=counts[1], candidate_pairs_anchor=counts[2],
         anchors_shared_too_widely=crowded, prechecked_pairs=checked[0], aligned_pairs=checked[1],
         pairs=sum(kinds.values()), pairs_exact=kinds["exact"], pairs_near_duplicate=kinds["near_duplicate"],
@@ -272,6 +275,46 @@ def _judged(item: tuple[int, list[Any]], *, known: Any, frequent: Any, config: D
     total = np.array([t for _, _, t, _, _ in carriers], dtype=np.float64) - gone
     signatures = np.stack([s for *_, s in carriers])
     return is_boilerplate(chars, total, shared, frequent[line], signatures, config)
+
+
+def _forms(leaders: Any, config: DedupConfig, parts: int) -> frozenset[int]:
+    """:func:`dedup.forms.find_forms` over the distinct texts: the texts and fillings of each form
+    counted by reductions, rule 3 judged per frequent form (a bounded set, broadcast) on the
+    executors from its first :data:`SAMPLE` carriers by id."""
+    least = config.form_min_docs
+    if least <= 0:
+        return frozenset()
+    entries = leaders.flatMap(_form_entries)  # (form, line, rank), one per distinct line of a text
+    texts = (
+        entries.map(lambda e: (e[0], e[2])).distinct(parts).map(lambda e: (e[0], 1)).reduceByKey(add, parts)
+    )
+    fillings = (
+        entries.map(lambda e: (e[0], e[1])).distinct(parts).map(lambda e: (e[0], 1)).reduceByKey(add, parts)
+    )
+    frequent = texts.join(fillings, parts).filter(lambda kv: min(kv[1]) >= least).keys().collect()
+    if not frequent:
+        return frozenset()
+    wanted = leaders.context.broadcast(frozenset(frequent))
+    samples = leaders.flatMap(lambda r: _form_carrier(r, wanted.value)).combineByKey(
+        lambda v: [v], _sampled, lambda x, y: _sampled_all(x + y), parts
+    )
+    threshold = config.boilerplate_one_story
+    found = samples.filter(lambda kv: not one_story(np.stack([s for _, s in kv[1]]), threshold)).keys()
+    return frozenset(int(f) for f in found.collect())
+
+
+def _form_entries(row: Row) -> Iterator[tuple[int, int, int]]:
+    rank, table = row
+    for form, line in zip(table.line_forms.tolist(), table.line_hashes.tolist(), strict=True):
+        if form:
+            yield form, line, rank
+
+
+def _form_carrier(row: Row, wanted: frozenset[int]) -> Iterator[tuple[int, tuple[int, np.ndarray]]]:
+    """For each frequent form of a text: the text as one of its carriers (rank, signature)."""
+    rank, table = row
+    for form in set(table.line_forms.tolist()) & wanted:
+        yield form, (rank, table.signatures[0])
 
 
 def _resketched(

@@ -101,7 +101,8 @@ class Shingles:
     ``values[k]`` is a shingle: its hash, then the ordinals (within its row) of the line and of the
     sentence its first word is in; each row's hashes sorted and distinct, rows in order (row ``r``
     has ``counts[r]``). ``line_hashes`` / ``sentence_hashes`` hold each row's lines / sentences in
-    order (``line_counts[r]`` / ``sentence_counts[r]`` of them), as 64-bit hashes."""
+    order (``line_counts[r]`` / ``sentence_counts[r]`` of them), as 64-bit hashes; ``line_forms``
+    the lines' forms (:func:`~dedup.shingles.form_hashes`), as ``line_hashes``."""
 
     counts: np.ndarray
     values: np.ndarray
@@ -109,16 +110,17 @@ class Shingles:
     line_hashes: np.ndarray
     sentence_counts: np.ndarray
     sentence_hashes: np.ndarray
+    line_forms: np.ndarray
 
     @classmethod
     def untagged(cls, counts: np.ndarray, hashes: np.ndarray) -> Shingles:
         """Rows of shingle ``hashes`` with one line and one sentence each, hashed 0 (no boilerplate
-        line, no template sentence)."""
+        line, no template sentence, no form)."""
         ones = np.ones(len(counts), dtype=np.int64)
         values = np.zeros((hashes.size, 3), dtype=np.uint32)
         values[:, 0] = hashes
         zeros = np.zeros(len(counts), dtype=np.uint64)
-        return cls(np.asarray(counts, dtype=np.int64), values, ones, zeros, ones, zeros)
+        return cls(np.asarray(counts, dtype=np.int64), values, ones, zeros, ones, zeros, zeros)
 
 
 class ShingleStore:
@@ -128,7 +130,7 @@ class ShingleStore:
     archive makes no file). A row given again (its text re-sketched without boilerplate) is written
     again and its old record forgotten."""
 
-    _PARTS = ("values", "line_hashes", "sentence_hashes")
+    _PARTS = ("values", "line_hashes", "sentence_hashes", "line_forms")
 
     def __init__(self, *, spill: bool = True) -> None:
         self._file = tempfile.TemporaryFile() if spill else None  # noqa: SIM115 (closed by close())
@@ -148,6 +150,7 @@ class ShingleStore:
             (shingles.values.astype("<u4"), shingles.counts, 12),
             (shingles.line_hashes.astype("<u8"), shingles.line_counts, 8),
             (shingles.sentence_hashes.astype("<u8"), shingles.sentence_counts, 8),
+            (shingles.line_forms.astype("<u8"), shingles.line_counts, 8),
         )
         for name, (data, counts, width) in zip(self._PARTS, parts, strict=True):
             offsets = self._end + (np.cumsum(counts) - counts) * width
@@ -162,17 +165,17 @@ class ShingleStore:
                     column[row] = value
                 column.extend(np.asarray(new)[~old].tolist())
 
-    def get(self, row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Row ``row``'s shingles ``(n, 3)`` (hash, line ordinal, sentence ordinal), line hashes
-        and sentence hashes."""
+    def get(self, row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Row ``row``'s shingles ``(n, 3)`` (hash, line ordinal, sentence ordinal), line hashes,
+        sentence hashes and line forms."""
         out = []
-        for name, dtype, width in zip(self._PARTS, ("<u4", "<u8", "<u8"), (12, 8, 8), strict=True):
+        for name, dtype, width in zip(self._PARTS, ("<u4", "<u8", "<u8", "<u8"), (12, 8, 8, 8), strict=True):
             size, at = self._counts[name][row] * width, self._offsets[name][row]
             data = (
                 os.pread(self._file.fileno(), size, at) if self._file else bytes(self._memory[at : at + size])
             )
             out.append(np.frombuffer(data, dtype))
-        return out[0].reshape(-1, 3), out[1], out[2]
+        return out[0].reshape(-1, 3), out[1], out[2], out[3]
 
     def close(self) -> None:
         if self._file is not None:

@@ -80,6 +80,13 @@ def word_table() -> np.ndarray:
     return table
 
 
+@lru_cache(maxsize=1)
+def digit_table() -> np.ndarray:
+    """``digit_table()[c]`` is True when code point ``c`` (Basic Multilingual Plane) is a decimal
+    digit (``str.isdecimal``, any script): :func:`dedup.shingles.is_number` for numpy."""
+    return np.array([chr(c).isdecimal() for c in range(0x10000)], dtype=bool)
+
+
 def tokenize(normalized_text: str) -> list[str]:
     """Words of an already normalized text (bigrams in scripts without spaces)."""
     if plain(normalized_text):

@@ -136,7 +136,8 @@ def exact_containment(
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """The larger exact shingle containment (``|A & B| / |A|`` or ``/ |B|``) of each pair of
     rows, from the stored shingles less those of ``boilerplate`` lines; and the same counted on
-    the shingles outside the ``templates`` sentences (sorted 64-bit sentence hashes) only."""
+    the shingles outside the ``templates`` sentences (sorted 64-bit sentence hashes) and outside
+    lines of filled-in forms (their form hashes are in ``boilerplate``) only."""
     boilerplate_lines = hash_array(boilerplate)
     templates = templates if templates is not None else np.empty(0, np.uint64)
     whole, own = np.zeros(len(pairs)), np.zeros(len(pairs))
@@ -144,18 +145,22 @@ def exact_containment(
         part = pairs[start : start + block]
         rows, local = np.unique(part, return_inverse=True)
         read = [shingles.get(row) for row in rows.tolist()]
-        row_of = np.repeat(np.arange(rows.size), [len(values) for values, _, _ in read])
-        values = np.concatenate([values for values, _, _ in read])
+        row_of = np.repeat(np.arange(rows.size), [len(r[0]) for r in read])
+        values = np.concatenate([r[0] for r in read])
         # a shingle is left out with its line (sentence): look the rows' lines up once each
         left_out = []
-        for column, hashes in ((1, boilerplate_lines), (2, templates)):
-            sizes = np.array([r[column].size for r in read])
-            flags = is_member(np.concatenate([r[column] for r in read]), hashes)
+        for part_at, column, hashes in (
+            (1, 1, boilerplate_lines),
+            (2, 2, templates),
+            (3, 1, boilerplate_lines),
+        ):
+            sizes = np.array([r[part_at].size for r in read])
+            flags = is_member(np.concatenate([r[part_at] for r in read]), hashes)
             left_out.append(flags[(np.cumsum(sizes) - sizes)[row_of] + values[:, column]])
         kept = ~left_out[0]
         local = local.reshape(part.shape)
         whole[start : start + len(part)] = _containment(values[kept, 0], row_of[kept], local, rows.size)
-        kept &= ~left_out[1]
+        kept &= ~(left_out[1] | left_out[2])  # (filled-in forms are templates here)
         own[start : start + len(part)] = _containment(values[kept, 0], row_of[kept], local, rows.size)
     return whole, own
 

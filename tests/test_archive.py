@@ -378,3 +378,24 @@ def _dump(tmp_path, texts):
     path = tmp_path / "texts.json"
     path.write_text(json.dumps(texts))
     return path
+
+
+def test_an_archive_keeps_the_line_counts_the_boilerplate_rule_reads(tmp_path):
+    """One article a batch, each with the same footer: from the fifth on, the archive's counts make
+    the footer boilerplate, and no article pairs another through it (the counts were once lost:
+    the run freed the table's lines before the batch was written)."""
+    from dedup.shingles import sequence_hash, tokenize
+
+    footer = "Subscribe to the Harbour Gazette newsletter for the morning headlines delivered to you daily."
+    rng = random.Random(5)
+    words = [f"w{k}" for k in range(3000)]
+    with Index(tmp_path / "a.db") as index:
+        found = []
+        for k in range(8):
+            body = "\n\n".join(" ".join(rng.choices(words, k=14)) + "." for _ in range(2))
+            found.append(index.add({f"a{k}": f"{body}\n\n{footer}"}).pairs)
+        line = sequence_hash(tokenize(footer.lower()))
+        assert index.backend.line_counts([line]) == {line: 8}
+        index.remove(["a0", "a1"])
+        assert index.backend.line_counts([line]) == {line: 6}
+    assert found[5:] == [(), (), ()]

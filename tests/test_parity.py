@@ -18,10 +18,10 @@ FOOTER = "Subscribe to the Harbour Gazette newsletter for the morning headlines 
 TEMPLATE = "The board of directors declared a regular quarterly cash dividend payable next month"
 
 
-def parity_corpus(seed: int = 3, stories: int = 24) -> list[Article]:
+def parity_corpus(seed: int = 3, stories: int = 24, forms: bool = True) -> list[Article]:
     """Stories as cliques (an original, its exact copy, an edited copy, a page that contains it),
-    unrelated articles sharing a furniture footer, dividend notices sharing one template sentence;
-    each article with a title and an outlet."""
+    unrelated articles sharing a furniture footer, dividend notices sharing one template sentence,
+    notices filled in on one form; each article with a title and an outlet."""
     rng = random.Random(seed)
     words = [f"w{k}" for k in range(6000)]
 
@@ -47,6 +47,12 @@ def parity_corpus(seed: int = 3, stories: int = 24) -> list[Article]:
         texts[f"f{k:02d}"] = "\n\n".join([paragraph() for _ in range(3)] + [FOOTER])
     for k in range(7):  # templates: unrelated dividend notices with one stock sentence
         texts[f"d{k:02d}"] = "\n\n".join([f"{paragraph(2)} {TEMPLATE}.", paragraph(2)])
+    for k in range(10 if forms else 0):  # filled-in forms: notices of one form, many paying the same
+        amount, day = rng.choice([5, 10, 15]), rng.randint(1, 28)
+        prior = rng.choice([amount, amount, 4, 8])
+        texts[f"n{k:02d}"] = (
+            f"Qtly div {amount} cts vs {prior} cts prior\n\nPay April {day}\n\nRecord March {day}"
+        )
     outlets = ["Gazette", "Courier", "Herald"]
     return [
         Article(i, t, {"title": f"Title of {i}", "outlet": outlets[n % 3]})
@@ -76,7 +82,10 @@ def batch(corpus):
     # the corpus exercises what it is meant to
     assert {"exact", "near_duplicate", "contained"} <= kinds
     assert result.summary.boilerplate_lines >= 1 and result.summary.anchors_shared_too_widely >= 1
-    assert not any(p.a.startswith(("f", "d")) for p in result.pairs)  # footer and template pair nobody
+    assert result.summary.filled_in_forms >= 1
+    assert not any(
+        p.a.startswith(("f", "d", "n")) for p in result.pairs
+    )  # footer, templates, forms pair nobody
     return result
 
 
@@ -103,8 +112,8 @@ def by_text(pairs):
 
 
 def test_the_archive_in_random_batches_gives_the_batch_pairs_and_groups(corpus):
-    # the documented exception: line statistics grow between batches, so no boilerplate rule here
-    settings = {"boilerplate_min_docs": 1000}
+    # the documented exception: line statistics grow between batches, so no boilerplate or form rule here
+    settings = {"boilerplate_min_docs": 1000, "form_min_docs": 0}
     whole = answer(find_duplicates(corpus, **settings))
     for seed in range(3):
         order = list(corpus)
@@ -280,7 +289,7 @@ def scanned_corpus() -> list[Article]:
     of born-digital articles."""
     from test_ocr import FOOTER, fixture, scanned
 
-    articles = [Article(a.id, a.text, a.meta) for a in parity_corpus(stories=8)]
+    articles = [Article(a.id, a.text, a.meta) for a in parity_corpus(stories=8, forms=False)]
     for story in ("000", "001", "002"):
         articles.append(Article(f"digital/{story}", fixture(story)))
         for paper in range(4):

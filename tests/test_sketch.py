@@ -12,6 +12,7 @@ from dedup.paragraphs import split_paragraphs, split_sentences
 from dedup.shingles import (
     anchor_hashes,
     fmix64,
+    form_hashes,
     segment_hashes,
     sequence_hash,
     shingle_hashes,
@@ -101,7 +102,24 @@ def fast_sketch(text, shingle_size, num_perm, seed):
 
 
 NEWSY = st.lists(
-    st.sampled_from(["The", "minister", "said", "talks", "in", "Moscow", "U.S.", "AOL.", "went", "on"])
+    st.sampled_from(
+        [
+            "The",
+            "minister",
+            "said",
+            "talks",
+            "in",
+            "Moscow",
+            "U.S.",
+            "AOL.",
+            "went",
+            "on",
+            "12",
+            "five",
+            "٣٤",
+            "𝟙",
+        ]
+    )
     | st.sampled_from(
         [" ", " ", "\n", "\n\n", ". ", "! ", ".", "۔", "।", "。", "&amp;", "&#10;", "\u200b", "\u00ad"]
     )
@@ -233,6 +251,7 @@ def reference_shingles(text, shingle_size):
         sorted([value, line, sentence] for value, (line, sentence) in first.items()),
         [sequence_hash(w) for w in lines],
         [sequence_hash(w) for w in sentences],
+        form_hashes(lines).tolist(),
     )
 
 
@@ -243,10 +262,13 @@ def test_stored_shingles_name_their_line_and_sentence(texts, shingle_size):
     with ShingleStore() as store:
         store.put(np.arange(len(texts)), shingles)
         for row, text in enumerate(texts):
-            values, lines, sentences = store.get(row)
-            assert (values.tolist(), lines.tolist(), sentences.tolist()) == reference_shingles(
-                text, shingle_size
-            )
+            values, lines, sentences, forms = store.get(row)
+            assert (
+                values.tolist(),
+                lines.tolist(),
+                sentences.tolist(),
+                forms.tolist(),
+            ) == reference_shingles(text, shingle_size)
 
 
 def test_a_shingle_store_keeps_rows_and_their_replacements():
@@ -255,14 +277,16 @@ def test_a_shingle_store_keeps_rows_and_their_replacements():
     with ShingleStore() as store:
         store.put(np.arange(2), Shingles(shingles.counts[:2], shingles.values[: shingles.counts[:2].sum()],
                                          shingles.line_counts[:2], shingles.line_hashes[:2],
-                                         shingles.sentence_counts[:2], shingles.sentence_hashes[:3]))  # fmt: skip
+                                         shingles.sentence_counts[:2], shingles.sentence_hashes[:3],
+                                         shingles.line_forms[:2]))  # fmt: skip
         store.put(np.array([2]), SketchTable.build_with_shingles(texts[2:], SketchSettings(2, 32, 3))[1])
         assert len(store) == 3
         before = [store.get(row)[0][:, 0].tolist() for row in range(3)]
         assert before == [shingle_hashes(tokenize(t.replace(".", "")), 2).tolist() for t in texts]
         store.put(np.array([0]), Shingles.untagged(np.array([2]), np.array([7, 9], dtype=np.uint32)))
-        values, lines, sentences = store.get(0)
+        values, lines, sentences, forms = store.get(0)
         assert (
             values.tolist() == [[7, 0, 0], [9, 0, 0]] and lines.tolist() == [0] and sentences.tolist() == [0]
         )
+        assert forms.tolist() == [0]
         assert [store.get(row)[0][:, 0].tolist() for row in (1, 2)] == before[1:]

@@ -1,0 +1,126 @@
+"""Filled-in forms: lines that recur across many articles with other numbers in them.
+
+Wire services file earnings and dividend notices as forms ("Shr 14 cts vs 12 cts", "Qtly div 10
+cts vs 10 cts prior"): hundreds of companies' notices, each line the same words around other
+figures. Two notices of different companies match line for line once the numbers are read
+loosely, yet say nothing of one another — and no line is verbatim in five articles, so the
+boilerplate rule (:mod:`dedup.boilerplate`) does not see them. A line's *form* is its words with
+every number masked (:func:`dedup.shingles.form_hashes`). A form is *filled in* when
+
+1. at least ``form_min_docs`` (5) distinct texts carry it, and
+2. in at least ``form_min_docs`` different fillings (distinct lines), and
+3. its carriers are not one story: the first :data:`~dedup.boilerplate.SAMPLE` carriers by id do
+   not agree in their signatures as copies do (rule 5 of the boilerplate rule; a results table
+   republished by ten papers keeps its lines).
+
+A paragraph made only of filled-in form lines is compared with nothing — whatever its numbers,
+even the same ones (two companies paying 10 cents) — but still counts in its article's coverage
+(:func:`dedup.alignment.prepare`). So two notices are no pair, and a note two notices share
+("Share adjusted for a two-for-one split") covers little of either. Exact copies are still
+exact copies. A line of a wire story whose number changed in five updates printed by five papers
+passes 1 and 2; it is kept when the copies agree as one story (3), and otherwise costs its pairs
+only that paragraph.
+
+The forms found are held in the same set as the boilerplate lines: form hashes never equal a
+line's own hash (:data:`dedup.shingles.NUMBER`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .boilerplate import SAMPLE, one_story
+from .config import DedupConfig
+from .shingles import fmix64
+
+_FILLINGS = np.uint64(0x0F11_1ED0_F0A3_5EED)
+
+
+def fillings_key(forms: np.ndarray) -> np.ndarray:
+    """The key under which an archive counts a form's distinct fillings (its texts are counted
+    under the form hash itself, as a line's are)."""
+    with np.errstate(over="ignore"):
+        return fmix64(forms ^ _FILLINGS)
+
+
+def find_forms(
+    rows: np.ndarray, line_hashes: np.ndarray, line_forms: np.ndarray, rank: np.ndarray, *,
+    config: DedupConfig, signatures: np.ndarray | None = None,
+    held: Callable[[np.ndarray], np.ndarray | None] | None = None,
+) -> frozenset[int]:  # fmt: skip
+    """The filled-in forms (form hashes) among these lines.
+
+    One entry per distinct line of a text (one text per group of exact copies), as for
+    :func:`dedup.boilerplate.find_boilerplate`; ``rank`` orders rows by id. ``held(keys)`` gives
+    the counts a source holds already (an archive: texts per form, fillings per
+    :func:`fillings_key`, texts per line, so that only fillings new to it are counted), or None.
+    """
+    if config.form_min_docs <= 0:
+        return frozenset()
+    entries = np.flatnonzero(line_forms != 0)
+    forms, lines, carriers = line_forms[entries], line_hashes[entries], rows[entries]
+    values, texts, fillings = _counts(forms, lines, carriers)
+    stored = held(values) if held is not None else None
+    if held is not None and stored is not None:  # only a filling the archive does not hold is new
+        distinct, first = np.unique(lines, return_index=True)
+        new = first[_counted(held, distinct) == 0]
+        fillings = np.bincount(np.searchsorted(values, forms[new]), minlength=values.size)
+        texts, fillings = texts + stored, fillings + _counted(held, fillings_key(values))
+    frequent = values[(texts >= config.form_min_docs) & (fillings >= config.form_min_docs)]
+    if frequent.size == 0 or signatures is None:
+        return frozenset(frequent.tolist())
+    # rule 3: the first SAMPLE carriers by id of each frequent form, from one sort
+    among = np.isin(forms, frequent)
+    forms, carriers = forms[among], carriers[among]
+    order = np.lexsort((rank[carriers], forms))
+    forms, carriers = forms[order], carriers[order]
+    once = np.ones(forms.size, dtype=bool)  # a text carrying a form twice is one carrier
+    once[1:] = (forms[1:] != forms[:-1]) | (carriers[1:] != carriers[:-1])
+    forms, carriers = forms[once], carriers[once]
+    bounds = np.flatnonzero(np.diff(forms)) + 1
+    found = set()
+    for start in [0, *bounds.tolist()]:
+        if not one_story(signatures[carriers[start : start + SAMPLE]], config.boilerplate_one_story):
+            found.add(int(forms[start]))
+    return frozenset(found)
+
+
+def _counted(held: Callable[[np.ndarray], np.ndarray | None], keys: np.ndarray) -> np.ndarray:
+    counts = held(keys)
+    return counts if counts is not None else np.zeros(keys.size, dtype=np.int64)
+
+
+def _counts(
+    forms: np.ndarray, lines: np.ndarray, carriers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct forms, and for each the texts carrying it and its distinct fillings (lines)."""
+    pairs = np.unique(np.stack([forms, carriers.astype(np.uint64)], axis=1), axis=0)
+    values, texts = np.unique(pairs[:, 0], return_counts=True)
+    fillings = np.unique(np.stack([forms, lines], axis=1), axis=0)[:, 0]
+    return values, texts, np.bincount(np.searchsorted(values, fillings), minlength=values.size)
+
+
+def archive_counts(
+    rows: np.ndarray, line_hashes: np.ndarray, line_forms: np.ndarray, held: Callable[[np.ndarray], np.ndarray],
+    *, leaving: bool = False,
+) -> dict[int, int]:  # fmt: skip
+    """What an archive counts of the forms of these texts (one entry per distinct line of a text),
+    as it counts their lines: per form, the texts carrying it; per :func:`fillings_key`, the
+    fillings the archive did not hold before (``held(lines)``: texts holding each line) — or, with
+    ``leaving``, the fillings it holds no more once these texts are removed."""
+    entries = np.flatnonzero(line_forms != 0)
+    if entries.size == 0:
+        return {}
+    forms, lines, carriers = line_forms[entries], line_hashes[entries], rows[entries]
+    pairs = np.unique(np.stack([forms, carriers.astype(np.uint64)], axis=1), axis=0)
+    values, texts = np.unique(pairs[:, 0], return_counts=True)
+    distinct, first, here = np.unique(lines, return_index=True, return_counts=True)
+    stored = held(distinct)
+    changed = stored - here <= 0 if leaving else stored == 0
+    fillings = np.bincount(np.searchsorted(values, forms[first[changed]]), minlength=values.size)
+    out = dict(zip(values.tolist(), texts.tolist(), strict=True))
+    keyed = fillings > 0
+    out.update(zip(fillings_key(values[keyed]).tolist(), fillings[keyed].tolist(), strict=True))
+    return out

@@ -1,0 +1,126 @@
+"""Filled-in forms (:mod:`dedup.forms`): notices of different companies written on one form are no
+pair, in every engine; a story republished with its figures keeps its pairs."""
+
+import random
+
+import numpy as np
+import pytest
+
+from dedup import DedupConfig, Index, find_duplicates
+from dedup.alignment import align_prepared, prepare
+from dedup.forms import fillings_key, find_forms
+from dedup.shingles import form_hashes, tokenize
+from dedup.sketch import SketchSettings, SketchTable
+
+MONTHS = "January February March April May June July August September October November December".split()
+
+
+def dividend_notices(count: int = 30, seed: int = 1) -> dict[str, str]:
+    """Reuters-style dividend notices: one form, amounts from a few usual ones (so that many
+    notices of different companies carry the very same line), dates of their own."""
+    rng = random.Random(seed)
+    notices = {}
+    for k in range(count):
+        amount = rng.choice([5, 10, 15, 20])
+        prior = amount if rng.random() < 0.7 else rng.choice([4, 8, 12])
+        pay, record = rng.sample(MONTHS, 2)
+        notices[f"div/{k:02d}"] = (
+            f"Qtly div {amount} cts vs {prior} cts prior\n\n"
+            f"Pay {pay} {rng.randint(1, 28)}\n\nRecord {record} {rng.randint(1, 28)}"
+        )
+    return notices
+
+
+def earnings(rng: random.Random) -> str:
+    def figures() -> str:
+        return f"{rng.randint(1, 99)},{rng.randint(100, 999)},000 vs {rng.randint(1, 99)},{rng.randint(100, 999)},000"
+
+    return "\n\n".join([
+        f"Shr profit {rng.randint(1, 90)} cts vs profit {rng.randint(1, 90)} cts",
+        f"Net profit {figures()}",
+        f"Revenues {rng.randint(10, 99)}.{rng.randint(0, 9)} mln dlrs vs {rng.randint(10, 99)}.{rng.randint(0, 9)} mln dlrs",
+    ])  # fmt: skip
+
+
+def test_notices_of_different_companies_on_one_form_are_no_pair():
+    notices = dividend_notices()
+    result = find_duplicates(notices)
+    assert [p.kind for p in result.pairs] == []
+    assert result.summary.filled_in_forms >= 1 and result.params["form_min_docs"] == 5
+    # the rule is what keeps them apart: without it, notices paying the same pair as near-duplicates
+    without = find_duplicates(notices, config=DedupConfig(form_min_docs=0))
+    assert sum(p.kind == "near_duplicate" for p in without.pairs) >= 20
+
+
+def test_an_exact_copy_of_a_notice_is_still_an_exact_copy():
+    notices = dividend_notices()
+    notices["div/copy"] = notices["div/07"]
+    result = find_duplicates(notices)
+    assert [(p.a, p.b, p.kind) for p in result.pairs] == [("div/07", "div/copy", "exact")]
+
+
+def test_a_form_paragraph_counts_in_coverage_but_matches_nothing():
+    rng = random.Random(4)
+    note = "NOTE: Share adjusted for the stock split announced by the company in its annual report."
+    a, b = f"{earnings(rng)}\n\n{note}", f"{earnings(rng)}\n\n{note}"
+    lines = [tokenize(line) for text in (a, b) for line in text.lower().split("\n\n")[:3]]
+    held = frozenset(form_hashes(lines).tolist())
+    left, right = prepare(a, boilerplate=held), prepare(b, boilerplate=held)
+    assert left.forms == frozenset({0, 1, 2}) and not left.ignored
+    alignment = align_prepared(left, right, threshold=0.8)
+    assert [(m.a, m.b) for m in alignment.matches] == [(3, 3)]  # the note only
+    assert alignment.coverage_a_by_b < 0.5  # the forms' characters count: the note is a minority
+    assert set(alignment.only_a) == {0, 1, 2}
+    # a form paragraph matches nothing, not even the same filling
+    same = prepare(a, boilerplate=held)
+    assert [(m.a, m.b) for m in align_prepared(left, same, threshold=0.8).matches] == [(3, 3)]
+
+
+def test_a_story_republished_with_its_table_of_figures_keeps_its_pairs():
+    """Eight papers print one election story with its table of districts (a form filled in six
+    ways): its carriers are one story, so the table is text and the copies pair whole."""
+    rng = random.Random(7)
+    table = [f"District {d} count: Lindqvist {rng.randint(900, 9999)} votes, Okafor {rng.randint(900, 9999)} votes"
+             for d in range(1, 7)]  # fmt: skip
+    prose = [
+        "Counting finished overnight in the regional assembly election after a day of heavy turnout.",
+        "Officials said the result would be certified on Friday once postal ballots had been checked.",
+    ]
+    copies = {}
+    for k in range(8):
+        lead = prose[0].replace("overnight", ["late", "early", "overnight", "at dawn"][k % 4])
+        copies[f"paper{k}"] = "\n\n".join([f"{lead} (edition {k})", prose[1], *table])
+    result = find_duplicates(copies)
+    assert result.summary.filled_in_forms == 0
+    assert len(result.pairs) == 28 and {p.kind for p in result.pairs} == {"near_duplicate"}
+
+
+def test_forms_need_enough_texts_and_fillings():
+    texts = dividend_notices(12)
+    table = SketchTable.build(list(texts.values()), SketchSettings(5, 64, 1))
+    rows = np.arange(len(texts))
+    found = find_forms(table.line_rows, table.line_hashes, table.line_forms, rows, config=DedupConfig())
+    (dividend,) = form_hashes([tokenize("qtly div 10 cts vs 10 cts prior")]).tolist()
+    assert dividend in found
+    assert not find_forms(table.line_rows, table.line_hashes, table.line_forms, rows,
+                          config=DedupConfig(form_min_docs=13))  # fmt: skip
+    assert not find_forms(table.line_rows, table.line_hashes, table.line_forms, rows,
+                          config=DedupConfig(form_min_docs=0))  # fmt: skip
+
+
+@pytest.mark.parametrize("order", ["forward", "reversed"])
+def test_an_archive_counts_forms_as_a_batch_run_does_and_takes_them_back_on_remove(tmp_path, order):
+    notices = dividend_notices(20)
+    items = sorted(notices.items(), reverse=order == "reversed")
+    with Index(tmp_path / "a.db") as index:
+        # a batch at a time: the form emerges on the way ("so far", as boilerplate lines do)
+        batches = [index.add(dict(items[lo : lo + 4])).pairs for lo in range(0, len(items), 4)]
+        index.remove([k for k, _ in items[:10]])
+        kept = dict(items[10:])
+        with Index(tmp_path / "fresh.db") as fresh:
+            fresh.add(kept)
+            table = SketchTable.build(list(kept.values()), SketchSettings(5, 128, 1))
+            forms = np.unique(table.line_forms[table.line_forms != 0])
+            keys = [*forms.tolist(), *fillings_key(forms).tolist()]
+            assert index.backend.line_counts(keys) == fresh.backend.line_counts(keys)
+    assert batches[2:] == [(), (), ()]  # once the form is known, a notice pairs no other
