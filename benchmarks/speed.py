@@ -281,7 +281,7 @@ def measure_floor(path: Path, sample: int | None) -> dict[str, Any]:
         if text is not None:
             batch.append(text.lower())
         if len(batch) == 512 or (text is None and batch):
-            every, rows, _ = _scan_texts(batch).arrays()
+            every, rows, _, _ = _scan_texts(batch).arrays()
             words = (every != LINE_END) & (every != SENTENCE_END)
             shingles_per_row(every[words], rows[words], np.bincount(rows[words], minlength=len(batch)), 5)
             count += len(batch)

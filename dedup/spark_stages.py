@@ -93,9 +93,7 @@ def run_stages(
     skipped = _empty(rows, on_empty)
     exact, leaders = _copies(rows.where("words > 0"), level)
     clock.lap("exact_copies")
-    boilerplate = _boilerplate(_unpacked(leaders), config, parts)
-    forms = _forms(_unpacked(leaders), config, parts)
-    boilerplate, held = boilerplate | forms, (len(boilerplate), len(forms))
+    boilerplate, held = _held_lines(_unpacked(leaders), config, parts)
     about = spark.createDataFrame(texts.map(lambda r: (r[0], r[1][1])), "rank long, text string")
     leaders = _resketched(
         leaders, about.join(rows.select("rank", "name"), "rank"), boilerplate, config, level
@@ -275,6 +273,13 @@ def _judged(item: tuple[int, list[Any]], *, known: Any, frequent: Any, config: D
     total = np.array([t for _, _, t, _, _ in carriers], dtype=np.float64) - gone
     signatures = np.stack([s for *_, s in carriers])
     return is_boilerplate(chars, total, shared, frequent[line], signatures, config)
+
+
+def _held_lines(leaders: Any, config: DedupConfig, parts: int) -> tuple[frozenset[int], tuple[int, int]]:
+    """The boilerplate lines and filled-in forms, in one set (as :func:`dedup.run.boilerplate_lines`
+    holds them), and how many of each."""
+    boilerplate, forms = _boilerplate(leaders, config, parts), _forms(leaders, config, parts)
+    return boilerplate | forms, (len(boilerplate), len(forms))
 
 
 def _forms(leaders: Any, config: DedupConfig, parts: int) -> frozenset[int]:
