@@ -64,9 +64,7 @@ def find_forms(
     values, texts, fillings = _counts(forms, lines, carriers)
     stored = held(values) if held is not None else None
     if held is not None and stored is not None:  # only a filling the archive does not hold is new
-        distinct, first = np.unique(lines, return_index=True)
-        new = first[_counted(held, distinct) == 0]
-        fillings = np.bincount(np.searchsorted(values, forms[new]), minlength=values.size)
+        fillings = _fillings_changed(values, forms, lines, lambda keys: _counted(held, keys))
         texts, fillings = texts + stored, fillings + _counted(held, fillings_key(values))
     frequent = values[(texts >= config.form_min_docs) & (fillings >= config.form_min_docs)]
     if frequent.size == 0 or signatures is None:
@@ -102,6 +100,19 @@ def _counts(
     return values, texts, np.bincount(np.searchsorted(values, fillings), minlength=values.size)
 
 
+def _fillings_changed(
+    values: np.ndarray, forms: np.ndarray, lines: np.ndarray, held: Callable[[np.ndarray], np.ndarray],
+    *, leaving: bool = False,
+) -> np.ndarray:  # fmt: skip
+    """Per form of ``values``: its fillings among ``lines`` (one entry per text carrying one) that
+    no held text carries (``held(lines)``: texts per line) — or, ``leaving``, that no held text
+    carries once these are gone."""
+    distinct, first, here = np.unique(lines, return_index=True, return_counts=True)
+    stored = held(distinct)
+    changed = stored - here <= 0 if leaving else stored == 0
+    return np.bincount(np.searchsorted(values, forms[first[changed]]), minlength=values.size)
+
+
 def archive_counts(
     rows: np.ndarray, line_hashes: np.ndarray, line_forms: np.ndarray, held: Callable[[np.ndarray], np.ndarray],
     *, leaving: bool = False,
@@ -114,12 +125,8 @@ def archive_counts(
     if entries.size == 0:
         return {}
     forms, lines, carriers = line_forms[entries], line_hashes[entries], rows[entries]
-    pairs = np.unique(np.stack([forms, carriers.astype(np.uint64)], axis=1), axis=0)
-    values, texts = np.unique(pairs[:, 0], return_counts=True)
-    distinct, first, here = np.unique(lines, return_index=True, return_counts=True)
-    stored = held(distinct)
-    changed = stored - here <= 0 if leaving else stored == 0
-    fillings = np.bincount(np.searchsorted(values, forms[first[changed]]), minlength=values.size)
+    values, texts, _ = _counts(forms, lines, carriers)
+    fillings = _fillings_changed(values, forms, lines, held, leaving=leaving)
     out = dict(zip(values.tolist(), texts.tolist(), strict=True))
     keyed = fillings > 0
     out.update(zip(fillings_key(values[keyed]).tolist(), fillings[keyed].tolist(), strict=True))
