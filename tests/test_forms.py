@@ -108,11 +108,23 @@ def test_forms_need_enough_texts_and_fillings():
                           config=DedupConfig(form_min_docs=0))  # fmt: skip
 
 
+@pytest.fixture(params=["sqlite", "redis"])
+def place(request, tmp_path):
+    """Where an archive is made: a fresh SQLite file, or an emptied database of a real redis-server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "a.db")
+    import redis
+
+    url = f"{request.getfixturevalue('redis_url')}/13"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
 @pytest.mark.parametrize("order", ["forward", "reversed"])
-def test_an_archive_counts_forms_as_a_batch_run_does_and_takes_them_back_on_remove(tmp_path, order):
+def test_an_archive_counts_forms_as_a_batch_run_does_and_takes_them_back_on_remove(tmp_path, place, order):
     notices = dividend_notices(20)
     items = sorted(notices.items(), reverse=order == "reversed")
-    with Index(tmp_path / "a.db") as index:
+    with Index(place) as index:
         # a batch at a time: the form emerges on the way ("so far", as boilerplate lines do)
         batches = [index.add(dict(items[lo : lo + 4])).pairs for lo in range(0, len(items), 4)]
         index.remove([k for k, _ in items[:10]])
