@@ -48,7 +48,7 @@ paragraphs, each matched paragraph counted by the share of its words found in it
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 import numpy as np
@@ -128,13 +128,17 @@ class PreparedText:
     forms: frozenset[int] = frozenset()
     """Paragraphs made of filled-in form lines (:mod:`dedup.forms`): compared with nothing, but
     counted in coverage."""
+    word_hashes: np.ndarray | None = field(default=None, compare=False)
+    """The hashes of ``words``, paragraph after paragraph, when :func:`prepare` had them."""
 
     @cached_property
     def vocabularies(self) -> tuple[np.ndarray, ...]:
         """Per compared paragraph, the sorted distinct hashes of its words (one sort in all)."""
         sizes = [len(w) for w in self.words]
         paragraph = np.repeat(np.arange(len(sizes)), sizes)
-        hashes = token_hashes([w for paragraph_words in self.words for w in paragraph_words])
+        hashes = self.word_hashes
+        if hashes is None:
+            hashes = token_hashes([w for paragraph_words in self.words for w in paragraph_words])
         order = np.lexsort((hashes, paragraph))
         paragraph, hashes = paragraph[order], hashes[order]
         new = np.ones(hashes.size, dtype=bool)
@@ -170,18 +174,20 @@ def prepare(
     all_words: list[str] = []
     position = 0
     line_words = [tokenize(line) for line in all_lines]
-    held = form = None
+    held = form = hashes = None
     if boilerplate:
-        lines, forms_of_lines = lines_and_forms(line_words)
+        hashes, lines, forms_of_lines = lines_and_forms(line_words)
         held, form = is_member(lines, _sorted(boilerplate)), is_member(forms_of_lines, _sorted(boilerplate))
     words: list[tuple[str, ...]] = []
     forms = set()
+    kept_line = np.zeros(len(all_lines), dtype=bool)
     for index, unit in enumerate(units):
         count = unit.count("\n") + 1
         kept, kept_words, removed, filled = [], [], 0, 0
         for k in range(position, position + count):
             all_words += line_words[k]
             if all_lines[k] and not (held is not None and held[k]):
+                kept_line[k] = True
                 kept.append(all_lines[k])
                 kept_words += line_words[k]  # (the words of the kept lines joined by spaces)
                 filled += form is not None and bool(form[k])
@@ -203,6 +209,7 @@ def prepare(
         frozenset(ignored),
         tuple(all_words),
         frozenset(forms - ignored),
+        None if hashes is None else hashes[np.repeat(kept_line, [len(w) for w in line_words])],
     )
 
 

@@ -137,7 +137,7 @@ def _left_out(piece: str, hashes: np.ndarray | None) -> bool:
     if hashes is None or not hashes.size:
         return False
     lines = [tokenize(line) for line in normalize_lines(piece) if line]
-    words, forms = lines_and_forms([tokenize(normalize(piece)), *lines])
+    _, words, forms = lines_and_forms([tokenize(normalize(piece)), *lines])
     found = is_member(words, hashes) | is_member(forms, hashes)
     return bool(found[0] or (len(found) > 1 and found[1:].all()))
 

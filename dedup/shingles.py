@@ -260,18 +260,21 @@ def form_hashes(sequences: list[list[str]]) -> np.ndarray:
     number (:func:`is_number`) replaced by :data:`NUMBER` — "Shr 14 cts vs 12 cts" and "Shr 22 cts vs
     18 cts" have one form — or 0 for a sequence without such a word. No form equals a line's own
     hash (no word hashes to :data:`NUMBER`); :func:`dedup.sketch` computes the same values."""
-    return lines_and_forms(sequences)[1]
+    return lines_and_forms(sequences)[2]
 
 
-def lines_and_forms(sequences: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`sequence_hashes` and :func:`form_hashes` of the same sequences, their words hashed once."""
+def lines_and_forms(sequences: list[list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The words' :func:`token_hashes` (all sequences one after the other), and the
+    :func:`sequence_hashes` and :func:`form_hashes` of the sequences, their words hashed once."""
     flat = [w for words in sequences for w in words]
     hashes = token_hashes(flat)
     lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
     ends = np.cumsum(lengths)
     starts = ends - lengths
     numeric = _numbers(flat, hashes)
-    return segment_hashes(hashes, starts, ends), masked_segment_hashes(hashes, numeric, starts, ends)
+    if not numeric.any():  # (most lines of most articles: no form at all)
+        return hashes, segment_hashes(hashes, starts, ends), np.zeros(len(sequences), dtype=np.uint64)
+    return hashes, segment_hashes(hashes, starts, ends), masked_segment_hashes(hashes, numeric, starts, ends)
 
 
 def _numbers(words: list[str], hashes: np.ndarray) -> np.ndarray:

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from dedup import DedupConfig, Index, find_duplicates
-from dedup.alignment import align_prepared, prepare
+from dedup.alignment import PreparedText, align_prepared, prepare
 from dedup.forms import fillings_key, find_forms
-from dedup.shingles import form_hashes, tokenize
+from dedup.shingles import form_hashes, sequence_hash, tokenize
 from dedup.sketch import SketchSettings, SketchTable
 
 MONTHS = "January February March April May June July August September October November December".split()
@@ -136,3 +136,19 @@ def test_an_archive_counts_forms_as_a_batch_run_does_and_takes_them_back_on_remo
             keys = [*forms.tolist(), *fillings_key(forms).tolist()]
             assert index.backend.line_counts(keys) == fresh.backend.line_counts(keys)
     assert batches[2:] == [(), (), ()]  # once the form is known, a notice pairs no other
+
+
+def test_the_word_hashes_prepare_keeps_are_those_of_the_compared_words():
+    rng = random.Random(2)
+    text = (
+        earnings(rng)
+        + "\n\nYear\n\n"
+        + earnings(rng)
+        + "\n\nA note that carries no number at all, for once.\nAnd a second line."
+    )
+    lines = [tokenize(line) for line in text.lower().split("\n\n")[:3]]
+    held = frozenset(form_hashes(lines).tolist()) | {sequence_hash(["year"])}
+    prepared = prepare(text, boilerplate=held)
+    assert prepared.word_hashes is not None and 3 in prepared.ignored  # ("year": held as boilerplate here)
+    lazily = PreparedText(prepared.paragraphs, prepared.compared, prepared.words, prepared.ignored)
+    assert [v.tolist() for v in prepared.vocabularies] == [v.tolist() for v in lazily.vocabularies]
