@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -130,6 +130,8 @@ class PreparedText:
     counted in coverage."""
     word_hashes: np.ndarray | None = field(default=None, compare=False)
     """The hashes of ``words``, paragraph after paragraph, when :func:`prepare` had them."""
+    all_hashes: np.ndarray | None = field(default=None, compare=False)
+    """The hashes of ``all_words``, when :func:`prepare` had them."""
 
     @cached_property
     def vocabularies(self) -> tuple[np.ndarray, ...]:
@@ -177,7 +179,9 @@ def prepare(
     held = form = hashes = None
     if boilerplate:
         hashes, lines, forms_of_lines = lines_and_forms(line_words)
-        held, form = is_member(lines, _sorted(boilerplate)), is_member(forms_of_lines, _sorted(boilerplate))
+        hashes_held = _sorted(boilerplate)
+        held, form = is_member(lines, hashes_held), forms_of_lines != 0
+        form[form] = is_member(forms_of_lines[form], hashes_held)
     words: list[tuple[str, ...]] = []
     forms = set()
     kept_line = np.zeros(len(all_lines), dtype=bool)
@@ -210,12 +214,23 @@ def prepare(
         tuple(all_words),
         frozenset(forms - ignored),
         None if hashes is None else hashes[np.repeat(kept_line, [len(w) for w in line_words])],
+        hashes,
     )
 
 
-@lru_cache(maxsize=4)
+_SORTED: dict[int, tuple[frozenset[int], np.ndarray]] = {}
+
+
 def _sorted(hashes: frozenset[int]) -> np.ndarray:
-    return hash_array(hashes)
+    """``hashes`` sorted, once per set object. (Not ``lru_cache``: each chunk a worker aligns brings
+    an equal set unpickled anew, and a cache keyed by value compares it element by element with the
+    cached one on every call — thousands of lines, every article.)"""
+    cached = _SORTED.get(id(hashes))
+    if cached is None or cached[0] is not hashes:
+        if len(_SORTED) >= 4:
+            _SORTED.pop(next(iter(_SORTED)))
+        cached = _SORTED[id(hashes)] = (hashes, hash_array(hashes))
+    return cached[1]
 
 
 def align_prepared(

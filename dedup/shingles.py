@@ -272,8 +272,6 @@ def lines_and_forms(sequences: list[list[str]]) -> tuple[np.ndarray, np.ndarray,
     ends = np.cumsum(lengths)
     starts = ends - lengths
     numeric = _numbers(flat, hashes)
-    if not numeric.any():  # (most lines of most articles: no form at all)
-        return hashes, segment_hashes(hashes, starts, ends), np.zeros(len(sequences), dtype=np.uint64)
     return hashes, segment_hashes(hashes, starts, ends), masked_segment_hashes(hashes, numeric, starts, ends)
 
 
@@ -294,10 +292,15 @@ def masked_segment_hashes(
 ) -> np.ndarray:
     """:func:`segment_hashes` with the ``numeric`` words' hashes replaced by :data:`NUMBER`; 0 for a
     run without a numeric word (see :func:`form_hashes`)."""
-    masked = np.where(numeric, _U64(NUMBER), token_hashes)
-    out = segment_hashes(masked, starts, ends)
     counts = np.concatenate(([0], np.cumsum(numeric, dtype=np.int64)))
-    out[counts[ends] == counts[starts]] = 0
+    out = np.zeros(starts.size, dtype=_U64)
+    runs = np.flatnonzero(counts[ends] > counts[starts])  # hashed: only the runs with a number
+    if runs.size:
+        lengths = ends[runs] - starts[runs]
+        ends_within = np.cumsum(lengths)
+        words = np.arange(ends_within[-1]) + np.repeat(starts[runs] - (ends_within - lengths), lengths)
+        masked = np.where(numeric[words], _U64(NUMBER), token_hashes[words])
+        out[runs] = segment_hashes(masked, ends_within - lengths, ends_within)
     return out
 
 

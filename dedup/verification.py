@@ -32,7 +32,7 @@ from .candidates import Candidates
 from .config import DedupConfig
 from .copies import ExactCopies
 from .results import Direction, Kind, Pair
-from .shingles import hash_array, is_member, shingle_hashes
+from .shingles import hash_array, is_member, shingle_hashes, shingles_of_hashes
 from .sketch import SketchTable
 from .store import ShingleStore
 
@@ -309,8 +309,12 @@ class PreparedTexts:
 
     def shingles(self, text: str, ocr: bool = False) -> np.ndarray:
         if (text, ocr) not in self._shingles:
-            words = list(self.text(text, ocr).all_words)
-            self._shingles[text, ocr] = shingle_hashes(words, self.config.shingle_size)
+            prepared = self.text(text, ocr)
+            self._shingles[text, ocr] = (
+                shingle_hashes(list(prepared.all_words), self.config.shingle_size)
+                if prepared.all_hashes is None  # (its words hashed already when lines were held)
+                else shingles_of_hashes(prepared.all_hashes, self.config.shingle_size)
+            )
         return self._shingles[text, ocr]
 
 

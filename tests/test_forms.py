@@ -152,3 +152,17 @@ def test_the_word_hashes_prepare_keeps_are_those_of_the_compared_words():
     assert prepared.word_hashes is not None and 3 in prepared.ignored  # ("year": held as boilerplate here)
     lazily = PreparedText(prepared.paragraphs, prepared.compared, prepared.words, prepared.ignored)
     assert [v.tolist() for v in prepared.vocabularies] == [v.tolist() for v in lazily.vocabularies]
+
+
+def test_the_shingles_of_a_prepared_text_are_those_of_its_words():
+    from dedup import DedupConfig as Config
+    from dedup.shingles import shingle_hashes
+    from dedup.verification import PreparedTexts
+
+    rng = random.Random(3)
+    text = earnings(rng) + "\n\nYear\n\nA note that carries no number at all, for once."
+    for held in (frozenset(), frozenset({sequence_hash(["year"])})):
+        prepared = PreparedTexts(Config(), held)
+        expected = shingle_hashes(list(prepared.text(text).all_words), 5)
+        assert prepared.shingles(text).tolist() == expected.tolist()
+        assert (prepared.text(text).all_hashes is None) == (not held)
