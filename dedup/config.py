@@ -90,8 +90,8 @@ class DedupConfig:
     Rewritten stories
         ``semantic`` (False): also look for stories reworded from one another, with sentence
         embeddings (:mod:`dedup.semantic`; needs ``pip install 'newsdedup[semantic]'``), and
-        report them as ``rewritten``. Local runs only (not archives or Spark); for thousands to
-        tens of thousands of articles.
+        report them as ``rewritten``. Local runs and archives (``dedup index add|query
+        --semantic``, vectors stored), not Spark; for thousands to tens of thousands of articles.
 
     Boilerplate
         ``boilerplate_min_docs`` (5): a line that occurs in at least this many articles (exact
