@@ -176,12 +176,7 @@ def prepare(
     all_words: list[str] = []
     position = 0
     line_words = [tokenize(line) for line in all_lines]
-    held = form = hashes = None
-    if boilerplate:
-        hashes, lines, forms_of_lines = lines_and_forms(line_words)
-        hashes_held = _sorted(boilerplate)
-        held, form = is_member(lines, hashes_held), forms_of_lines != 0
-        form[form] = is_member(forms_of_lines[form], hashes_held)
+    held, form, hashes = _held_lines(line_words, boilerplate)
     words: list[tuple[str, ...]] = []
     forms = set()
     kept_line = np.zeros(len(all_lines), dtype=bool)
@@ -216,6 +211,20 @@ def prepare(
         None if hashes is None else hashes[np.repeat(kept_line, [len(w) for w in line_words])],
         hashes,
     )
+
+
+def _held_lines(
+    line_words: list[list[str]], boilerplate: frozenset[int]
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Per line: held as boilerplate? a filled-in form? And the words' hashes (all None without
+    held lines)."""
+    if not boilerplate:
+        return None, None, None
+    hashes, lines, forms = lines_and_forms(line_words)
+    held = _sorted(boilerplate)
+    form = forms != 0
+    form[form] = is_member(forms[form], held)
+    return is_member(lines, held), form, hashes
 
 
 _SORTED: dict[int, tuple[frozenset[int], np.ndarray]] = {}
