@@ -15,7 +15,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
     # rewritten reuse (DedupConfig.reuse explains the numbers)
     "reuse": {
-        "shingle_size": 3, "candidate_threshold": 0.05,
+        "shingle_size": 3, "candidate_threshold": 0.05, "min_exact_containment": 0.1,
         "paragraph_threshold": 0.6, "duplicate_threshold": 0.6, "partial_threshold": 0.3,
     },
     # scanned newspapers (DedupConfig.ocr explains the numbers)
@@ -61,6 +61,10 @@ class DedupConfig:
         sentences without sharing a fifth of one article; alignment stops early for a pair whose
         paragraph scores prove it cannot be reported: the summary's ``prechecked_pairs`` and
         ``aligned_pairs`` (aligned to the end).
+        ``min_exact_containment`` (0.05): the floor of that exact count, where
+        ``min_candidate_containment`` is the estimate's. The same in the defaults; ``--preset
+        reuse`` raises it alone, since the estimate is noisy for a short quote in a long article and
+        3-word shingles are common by chance.
 
     Alignment and decision
         ``paragraph_threshold`` (0.8): score (0..1) at which two paragraphs count as the same
@@ -144,6 +148,7 @@ class DedupConfig:
     anchor_alone_max_docs: int = 4
     anchor_share: float = 0.2
     template_only_share: float = 0.2
+    min_exact_containment: float = 0.05
 
     def __post_init__(self) -> None:
         if not isinstance(self.semantic, bool):
@@ -169,6 +174,7 @@ class DedupConfig:
             _check_unit(name, getattr(self, name))
         _check_unit("candidate_threshold", self.candidate_threshold)
         _check_unit("min_candidate_containment", self.min_candidate_containment, allow_zero=True)
+        _check_unit("min_exact_containment", self.min_exact_containment, allow_zero=True)
         _check_unit("paragraph_threshold", self.paragraph_threshold)
         _check_unit("duplicate_threshold", self.duplicate_threshold)
         _check_unit("partial_threshold", self.partial_threshold)

@@ -23,7 +23,7 @@ from .errors import InputError
 from .executor import Executor, LocalExecutor
 from .sketch import SketchSettings, SketchTable, furniture_rows, signatures_without
 from .store import Shingles, ShingleStore, TextStore
-from .verification import AlignTask, Outcome, align_chunk, exact_containment, passes_check
+from .verification import AlignTask, Outcome, PreparedTexts, align_chunk, exact_containment, passes_check
 
 ABANDON_WAIT = 5.0
 """Seconds an add that stops early waits for the batch being read ahead (input may never come)."""
@@ -155,7 +155,11 @@ class LocalTexts:
         results = (
             r for chunk in self.executor.map(work, chunks(), label="aligning", total=len(todo)) for r in chunk
         )
-        return [(True, *next(results)) if ok else (False, None, None) for ok in passed.tolist()]
+        outcomes: list[Outcome] = [
+            (True, *next(results)) if ok else (False, None, None) for ok in passed.tolist()
+        ]
+        PreparedTexts.forget()  # (what this process prepared, when it aligned in-process)
+        return outcomes
 
 
 class SketchAhead:

@@ -19,6 +19,7 @@ overlap, no paragraph aligned) are not, however many names they share.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
@@ -118,12 +119,12 @@ def classify(
 
 def passes_check(whole: np.ndarray, own: np.ndarray, config: DedupConfig, scans: np.ndarray) -> np.ndarray:
     """The exact pre-check's rule, one place for every engine: a pair is aligned when its exact
-    shingle containment (boilerplate left out, ``whole``) reaches ``min_candidate_containment``,
+    shingle containment (boilerplate left out, ``whole``) reaches ``min_exact_containment``,
     and so does the containment outside template sentences (``own``) — or ``whole`` reaches
     ``template_only_share`` (ten outlets printing one wire story share more than its templates).
     A pair of two scans (``scans``: how many of each pair's two read as scans) passes: misreads
     break the 5-word shingles counted here, and their 3-word estimate decided."""
-    floor = config.min_candidate_containment
+    floor = config.min_exact_containment
     two_scans = (np.asarray(scans) == 2) & config.detect_scans
     return two_scans | (
         (whole >= floor) & ((own >= floor) | (whole >= max(floor, config.template_only_share)))
@@ -291,25 +292,63 @@ def align_tasks(
     return [t if rank[t.a] < rank[t.b] else t._replace(a=t.b, b=t.a) for t in tasks]
 
 
+PREPARED_CHARS = 4_000_000
+"""Characters of text whose prepared forms a process keeps from chunk to chunk (about 25 bytes
+each once prepared: 100 MB). A text is a candidate of several others, and chunks of a large run
+bring it back: prepared once while it stays among the most recently used."""
+
+
 class PreparedTexts:
-    """Prepared texts and shingles of one chunk's articles, each computed once."""
+    """Prepared texts and shingles, each computed once: shared by the chunks a process aligns while
+    the settings and held lines stay the same (:meth:`of`), the least recently used dropped past
+    :data:`PREPARED_CHARS`."""
+
+    _shared: PreparedTexts | None = None
 
     def __init__(self, config: DedupConfig, boilerplate: frozenset[int]) -> None:
         self.config, self.boilerplate = config, boilerplate
-        self._texts: dict[tuple[str, bool], PreparedText] = {}
+        self._texts: OrderedDict[tuple[str, bool], PreparedText] = OrderedDict()
         self._shingles: dict[tuple[str, bool], np.ndarray] = {}
+        self._chars = 0
+
+    @classmethod
+    def of(cls, config: DedupConfig, boilerplate: frozenset[int]) -> PreparedTexts:
+        """The process's shared instance for these settings and held lines (a new one for others)."""
+        shared = cls._shared
+        if (
+            shared is None
+            or (shared.config.min_paragraph_chars, shared.config.shingle_size)
+            != (config.min_paragraph_chars, config.shingle_size)
+            or shared.boilerplate != boilerplate  # (an equal set unpickled anew: compared once a chunk)
+        ):
+            shared = cls._shared = cls(config, boilerplate)
+        return shared
+
+    @classmethod
+    def forget(cls) -> None:
+        """Drop the shared instance (the end of a run in this process)."""
+        cls._shared = None
 
     def text(self, text: str, ocr: bool = False) -> PreparedText:
         """``text`` prepared (``ocr``: as OCR output, see ``ocr_tolerant``)."""
-        if (text, ocr) not in self._texts:
-            self._texts[text, ocr] = prepare(
-                text, boilerplate=self.boilerplate, min_paragraph_chars=self.config.min_paragraph_chars, ocr=ocr
-            )  # fmt: skip
-        return self._texts[text, ocr]
+        key = (text, ocr)
+        found = self._texts.get(key)
+        if found is not None:
+            self._texts.move_to_end(key)
+            return found
+        found = self._texts[key] = prepare(
+            text, boilerplate=self.boilerplate, min_paragraph_chars=self.config.min_paragraph_chars, ocr=ocr
+        )  # fmt: skip
+        self._chars += len(text)
+        while self._chars > PREPARED_CHARS and len(self._texts) > 1:
+            (old, old_ocr), _ = self._texts.popitem(last=False)
+            self._shingles.pop((old, old_ocr), None)
+            self._chars -= len(old)
+        return found
 
     def shingles(self, text: str, ocr: bool = False) -> np.ndarray:
+        prepared = self.text(text, ocr)
         if (text, ocr) not in self._shingles:
-            prepared = self.text(text, ocr)
             self._shingles[text, ocr] = (
                 shingle_hashes(list(prepared.all_words), self.config.shingle_size)
                 if prepared.all_hashes is None  # (its words hashed already when lines were held)
@@ -327,7 +366,7 @@ def align_chunk(
     A candidate whose paragraph scores prove it cannot reach the coverage of a reported pair is
     not aligned to the end (``None``); its shingle overlap is not counted either (the pre-check
     counted its containment from the stored shingles)."""
-    prepared = PreparedTexts(config, boilerplate)
+    prepared = PreparedTexts.of(config, boilerplate)
     out: list[tuple[Alignment | None, Overlap | None]] = []
     for exact, text_a, text_b, scanned in chunk:
         pair = pair_config(config, scanned)
