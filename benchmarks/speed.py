@@ -52,11 +52,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from importlib.metadata import version
-from itertools import chain
+from itertools import chain, pairwise
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from dedup.config import PRESETS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -289,12 +291,13 @@ def measure_floor(path: Path, sample: int | None) -> dict[str, Any]:
     return {"articles": count, "seconds": time.perf_counter() - start}
 
 
-def measure_dedup(path: Path, planted: list[list[int]], workers: int | None) -> dict[str, Any]:
-    from dedup import find_duplicates
+def measure_dedup(path: Path, planted: list[list[int]], workers: int | None, preset: str) -> dict[str, Any]:
+    from dedup import DedupConfig, find_duplicates
 
     timings: dict[str, float] = {}
+    config = DedupConfig.preset(preset)
     start = time.perf_counter()
-    result = find_duplicates(read(path), timings=timings, workers=workers or None)
+    result = find_duplicates(read(path), config=config, timings=timings, workers=workers or None)
     seconds = time.perf_counter() - start
     found = {(str(p.a), str(p.b)) for p in result.pairs}
     hits = sum((f"a{a:07d}", f"a{b:07d}") in found for a, b in planted)
@@ -311,7 +314,7 @@ def measure_dedup(path: Path, planted: list[list[int]], workers: int | None) -> 
     }
 
 
-def measure_command(path: Path, planted: list[list[int]], workers: int | None) -> dict[str, Any]:
+def measure_command(path: Path, planted: list[list[int]], workers: int | None, preset: str) -> dict[str, Any]:
     """The ``dedup`` command end to end, as a user runs it: a subprocess writing a JSON report."""
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.json"
@@ -326,6 +329,8 @@ def measure_command(path: Path, planted: list[list[int]], workers: int | None) -
         ]  # as the library
         if workers:
             command += ["--workers", str(workers)]
+        if preset != "default":
+            command += ["--preset", preset]
         start = time.perf_counter()
         proc = subprocess.run(command, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - start
@@ -353,9 +358,9 @@ def child(args: argparse.Namespace) -> int:
     elif args.child == "floor":
         out = measure_floor(path, args.floor_sample or None)
     elif args.child == "command":
-        out = measure_command(path, planted, args.workers)
+        out = measure_command(path, planted, args.workers, args.child_preset)
     else:
-        out = measure_dedup(path, planted, args.workers)
+        out = measure_dedup(path, planted, args.workers, args.child_preset)
     peak_kb = max(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
@@ -366,10 +371,12 @@ def child(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_child(kind: str, path: Path, truth: Path | None, args: argparse.Namespace) -> dict[str, Any]:
+def run_child(
+    kind: str, path: Path, truth: Path | None, args: argparse.Namespace, preset: str = "default"
+) -> dict[str, Any]:
     """One measurement in a fresh process; repeated (median seconds) while a run is under a minute."""
     command = [
-        sys.executable, __file__, "--child", kind, "--child-path", str(path),
+        sys.executable, __file__, "--child", kind, "--child-path", str(path), "--child-preset", preset,
         "--naive-sample", str(args.naive_sample), "--batch-sample", str(args.batch_sample),
     ]  # fmt: skip
     if args.floor_sample:
@@ -406,11 +413,23 @@ def machine() -> dict[str, Any]:
     }  # fmt: skip
 
 
-def measure_row(corpus_name: str, path: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Every measurement on one corpus file, as one table row."""
+def measure_rows(corpus_name: str, path: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every measurement on one corpus file: a table row per preset (the baselines measured once)."""
     truth = path.with_suffix(".planted.json")
-    measured = {kind: run_child(kind, path, truth if kind in ("dedup", "command") else None, args)
-                for kind in ("naive", "batch", "floor", "dedup", "command")}  # fmt: skip
+    baselines = {kind: run_child(kind, path, None, args) for kind in ("naive", "batch", "floor")}
+    rows = []
+    for preset in args.presets:
+        measured = {
+            **baselines,
+            **{kind: run_child(kind, path, truth, args, preset) for kind in ("dedup", "command")},
+        }
+        name = corpus_name if preset == "default" else f"{corpus_name}, --preset {preset}"
+        rows.append({**measure_row(name, path, measured), "preset": preset})
+    return rows
+
+
+def measure_row(corpus_name: str, path: Path, measured: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One table row from the measurements on one corpus file."""
     dedup, command, naive = measured["dedup"], measured["command"], measured["naive"]["per_second"]
     candidate_rate = dedup["articles"] / dedup["candidate_stage_seconds"]
     row = {
@@ -455,6 +474,10 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         stages = ", ".join(f"{k} {v:.2f}s" for k, v in r["timings"].items() if not k.startswith("peak"))
         print(f"stages, {r['corpus']} {r['articles']}: {stages}")
+    for base, r in pairwise(rows):  # a preset's row follows its corpus's defaults row
+        if r.get("preset", "default") != "default" and base.get("preset") == "default":
+            print(f"{r['corpus']}: library {r['dedup_seconds'] / base['dedup_seconds']:.1f}x, "
+                  f"command {r['command_seconds'] / base['command_seconds']:.1f}x the defaults' seconds")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -464,6 +487,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="news-like, template-heavy and/or the real news under --data (default: news)")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="one corpus of 2,000 articles, small samples")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--presets",
+        nargs="+",
+        choices=sorted(PRESETS),
+        default=["default"],
+        help="dedup and the command with each preset, a row each (default: default)",
+    )
     parser.add_argument("--planted", type=float, default=0.1, help="share of planted republications")
     parser.add_argument("--naive-sample", type=int, default=2000)
     parser.add_argument("--batch-sample", type=int, default=10000)
@@ -476,6 +506,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-path", help=argparse.SUPPRESS)
     parser.add_argument("--child-truth", help=argparse.SUPPRESS)
+    parser.add_argument("--child-preset", default="default", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         return child(args)
@@ -493,11 +524,11 @@ def main(argv: list[str] | None = None) -> int:
     for kind in args.corpora:
         if kind == "real":
             if args.data.is_dir():
-                rows.append(measure_row("real news", real_corpus(args.data, args.cache), args))
+                rows += measure_rows("real news", real_corpus(args.data, args.cache), args)
         else:
             for size in args.sizes:
                 path, _ = corpus(size, args.seed, args.planted, args.data, args.cache, kind)
-                rows.append(measure_row("news-like" if kind == "news" else "template-heavy", path, args))
+                rows += measure_rows("news-like" if kind == "news" else "template-heavy", path, args)
         if args.json:  # after every corpus: a long run that fails later keeps what it measured
             args.json.write_text(
                 json.dumps({"machine": info, "rows": rows}, indent=2) + "\n", encoding="utf-8"

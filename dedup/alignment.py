@@ -148,7 +148,7 @@ class PreparedText:
         bounds = np.searchsorted(paragraph[new], np.arange(1, len(sizes)))
         return tuple(np.split(hashes[new], bounds))
 
-    @property
+    @cached_property
     def compared_chars(self) -> int:
         return sum(len(t) for i, t in enumerate(self.compared) if i not in self.ignored)
 
@@ -263,7 +263,8 @@ def align_if_covered(
         scores = _scores(a, b, rows, cols, characters)
         if (
             min_coverage > 0
-            and max(_coverage_bounds(a, b, rows, cols, scores, threshold, characters)) < min_coverage
+            and max(_coverage_bounds(a, b, rows, cols, scores, threshold, characters, min_coverage))
+            < min_coverage
         ):
             return None
         matches = one_to_one(scores, rows, cols, threshold)
@@ -330,15 +331,20 @@ def one_to_one(scores: np.ndarray, rows: list[int], cols: list[int], threshold: 
 
 def _coverage_bounds(
     a: PreparedText, b: PreparedText, rows: list[int], cols: list[int], scores: np.ndarray, threshold: float,
-    characters: bool = False,
+    characters: bool = False, enough: float = 1.0,
 ) -> tuple[float, float]:  # fmt: skip
     """Upper bounds of the two coverages: the share of each side's compared characters in units
     that could count at all — a unit with a one-to-one score at ``threshold``, or that passes the
-    inside-search's word filter as a unit or as a host (each counts at most its length)."""
+    inside-search's word filter as a unit or as a host (each counts at most its length). The
+    one-to-one part alone when one of its two already reaches ``enough``."""
     size_a = np.array([len(a.compared[i]) for i in rows], dtype=np.float64)
     size_b = np.array([len(b.compared[j]) for j in cols], dtype=np.float64)
     could_a, could_b = (scores >= threshold).any(axis=1), (scores >= threshold).any(axis=0)
-    if not (could_a.all() and could_b.all()):
+    bounds = (
+        float(size_a[could_a].sum()) / max(a.compared_chars, 1),
+        float(size_b[could_b].sum()) / max(b.compared_chars, 1),
+    )
+    if max(bounds) < enough and not (could_a.all() and could_b.all()):
         shared = shared_words([a.vocabularies[i] for i in rows], [b.vocabularies[j] for j in cols])
         unit_a = _inside_units(a, rows) & (size_a <= MAX_INSIDE_CHARS)
         unit_b = _inside_units(b, cols) & (size_b <= MAX_INSIDE_CHARS)
@@ -350,10 +356,11 @@ def _coverage_bounds(
         b_in_a &= shared >= _word_share(threshold, characters) * words_b
         could_a |= a_in_b.any(axis=1) | b_in_a.any(axis=1)
         could_b |= a_in_b.any(axis=0) | b_in_a.any(axis=0)
-    return (
-        float(size_a[could_a].sum()) / max(a.compared_chars, 1),
-        float(size_b[could_b].sum()) / max(b.compared_chars, 1),
-    )
+        bounds = (
+            float(size_a[could_a].sum()) / max(a.compared_chars, 1),
+            float(size_b[could_b].sum()) / max(b.compared_chars, 1),
+        )
+    return bounds
 
 
 def _inside_units(text: PreparedText, units: list[int]) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -187,3 +188,25 @@ class ShingleStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class RowCache:
+    """Rows of a :class:`ShingleStore`, each read once while it stays among the most recently used
+    (at most ``max_bytes`` of them): the pre-check reads a row for every candidate pair it is in."""
+
+    def __init__(self, store: ShingleStore, max_bytes: int = 64 << 20) -> None:
+        self.store, self.max_bytes = store, max_bytes
+        self._rows: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        found = self._rows.get(row)
+        if found is not None:
+            self._rows.move_to_end(row)
+            return found
+        found = self._rows[row] = self.store.get(row)
+        self._bytes += sum(part.nbytes for part in found)
+        while self._bytes > self.max_bytes and len(self._rows) > 1:
+            _, old = self._rows.popitem(last=False)
+            self._bytes -= sum(part.nbytes for part in old)
+        return found

@@ -35,7 +35,7 @@ from .copies import ExactCopies
 from .results import Direction, Kind, Pair
 from .shingles import hash_array, is_member, shingle_hashes, shingles_of_hashes
 from .sketch import SketchTable
-from .store import ShingleStore
+from .store import RowCache, ShingleStore
 
 CHUNK = 512
 """Pairs per alignment task sent to the executor."""
@@ -142,10 +142,11 @@ def exact_containment(
     boilerplate_lines = hash_array(boilerplate)
     templates = templates if templates is not None else np.empty(0, np.uint64)
     whole, own = np.zeros(len(pairs)), np.zeros(len(pairs))
+    rows_read = RowCache(shingles)
     for start in range(0, len(pairs), block):
         part = pairs[start : start + block]
         rows, local = np.unique(part, return_inverse=True)
-        read = [shingles.get(row) for row in rows.tolist()]
+        read = [rows_read.get(row) for row in rows.tolist()]
         row_of = np.repeat(np.arange(rows.size), [len(r[0]) for r in read])
         values = np.concatenate([r[0] for r in read])
         # a shingle is left out with its line (sentence): look the rows' lines up once each
