@@ -46,7 +46,8 @@ SENTENCE_END = 0x5E5E_5E5E_0000_0001
 LINE_END = 0x5E5E_5E5E_0000_0002
 """Reserved hash of a line end in :mod:`dedup.sketch`'s scan."""
 NUMBER = 0x5E5E_5E5E_0000_0003
-"""Reserved hash standing for every word that holds a digit in a line's *form* (:func:`form_hashes`)."""
+"""Reserved hash standing for each run of numbers (:func:`is_number`) in a line's *form*
+(:func:`form_hashes`)."""
 _TOKEN_MULTIPLIER = 0xD6E8FEB86659FD93  # odd, so invertible modulo 2**64
 _TOKEN_INVERSE = pow(_TOKEN_MULTIPLIER, -1, 1 << 64)
 MAX_RUN_BLOCK = 1 << 21
@@ -256,10 +257,11 @@ def number_word_hashes() -> np.ndarray:
 
 
 def form_hashes(sequences: list[list[str]]) -> np.ndarray:
-    """The *form* of each word sequence (a line): the :func:`sequence_hash` of its words with every
-    number (:func:`is_number`) replaced by :data:`NUMBER` — "Shr 14 cts vs 12 cts" and "Shr 22 cts vs
-    18 cts" have one form — or 0 for a sequence without such a word. No form equals a line's own
-    hash (no word hashes to :data:`NUMBER`); :func:`dedup.sketch` computes the same values."""
+    """The *form* of each word sequence (a line): the :func:`sequence_hash` of its words with each
+    run of numbers (:func:`is_number`) replaced by one :data:`NUMBER` — "Shr 14 cts vs 12 cts" and
+    "Shr 22 cts vs 18 cts" have one form, and so have "div 17 cts" and "div 12.5 cts" (the words
+    "12" "5") — or 0 for a sequence without such a word. No form equals a line's own hash (no word
+    hashes to :data:`NUMBER`); :func:`dedup.sketch` computes the same values."""
     return lines_and_forms(sequences)[2]
 
 
@@ -290,8 +292,8 @@ def _numbers(words: list[str], hashes: np.ndarray) -> np.ndarray:
 def masked_segment_hashes(
     token_hashes: np.ndarray, numeric: np.ndarray, starts: np.ndarray, ends: np.ndarray
 ) -> np.ndarray:
-    """:func:`segment_hashes` with the ``numeric`` words' hashes replaced by :data:`NUMBER`; 0 for a
-    run without a numeric word (see :func:`form_hashes`)."""
+    """:func:`segment_hashes` with each run of ``numeric`` words replaced by one :data:`NUMBER`; 0
+    for a segment without a numeric word (see :func:`form_hashes`)."""
     counts = np.concatenate(([0], np.cumsum(numeric, dtype=np.int64)))
     out = np.zeros(starts.size, dtype=_U64)
     runs = np.flatnonzero(counts[ends] > counts[starts])  # hashed: only the runs with a number
@@ -300,7 +302,13 @@ def masked_segment_hashes(
         ends_within = np.cumsum(lengths)
         words = np.arange(ends_within[-1]) + np.repeat(starts[runs] - (ends_within - lengths), lengths)
         masked = np.where(numeric[words], _U64(NUMBER), token_hashes[words])
-        out[runs] = segment_hashes(masked, ends_within - lengths, ends_within)
+        firsts = ends_within - lengths
+        kept = np.ones(words.size, dtype=bool)  # a number right after a number of its segment: one run
+        kept[1:] = ~(numeric[words[1:]] & numeric[words[:-1]])
+        kept[firsts] = True
+        kept_lengths = np.add.reduceat(kept.astype(np.int64), firsts)
+        kept_ends = np.cumsum(kept_lengths)
+        out[runs] = segment_hashes(masked[kept], kept_ends - kept_lengths, kept_ends)
     return out
 
 

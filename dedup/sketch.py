@@ -61,14 +61,15 @@ from .signatures import signature, signature_rows
 from .store import Shingles
 from .tokens import SENTENCE_MARK, digit_table, plain, scan, tokenize, word_table
 
-SKETCH_SCHEME = "dedup-sketch/6"
+SKETCH_SCHEME = "dedup-sketch/7"
 """Version of everything that defines a sketch's hashes (tokens, normalization, shingle and line
 hashes). Version 2: words from Unicode tables (any script; bigrams where words are not spaced),
 invisible format characters removed, sentence ends shared with alignment. Version 3: a word's hash
 is a polynomial hash of its code points (computed with numpy over many articles at once) instead
 of BLAKE2b. Version 4: words hyphenated at line ends rejoined. Version 5: a scanned article's
 second sketch from 8-character shingles (was 3-word shingles). Version 6: each line's form (its
-words with numbers masked, :func:`~dedup.shingles.form_hashes`) in the table."""
+words with numbers masked, :func:`~dedup.shingles.form_hashes`) in the table. Version 7: a run of
+numbers ("12.5": two words) masked as one number in a form."""
 TABLE_FORMAT = "dedup.sketches/1"
 _MAGIC = b"DEDUPSK\x00"
 

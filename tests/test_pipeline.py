@@ -373,14 +373,76 @@ def test_exact_containment_counts_the_shared_shingles_less_boilerplate_lines(see
         assert exact_containment(pairs, store, templates=held)[1][footer_pair] == 0
 
 
-def test_the_reuse_preset_prechecks_as_the_defaults_do_and_loses_no_pair():
-    """``--preset reuse`` keeps the defaults' containment pre-check (on its 3-word shingles):
-    fewer candidates go to alignment, and the same pairs come out as with none."""
+def test_the_reuse_preset_prechecks_its_3_word_shingles_and_loses_no_pair():
+    """``--preset reuse`` pre-checks its 3-word shingles, the exact count at 10%: fewer candidates
+    go to alignment, and the same pairs come out as with no pre-check."""
     from test_archive import news_corpus
 
     texts = news_corpus(3, n=300)
     checked = find_duplicates(texts, config=DedupConfig.reuse())
-    everything = find_duplicates(texts, config=DedupConfig.reuse(min_candidate_containment=0.0))
+    everything = find_duplicates(
+        texts, config=DedupConfig.reuse(min_candidate_containment=0.0, min_exact_containment=0.0)
+    )
     assert checked.params["min_candidate_containment"] == 0.05
+    assert checked.params["min_exact_containment"] == 0.1
     assert checked.pairs and checked.pairs == everything.pairs
     assert checked.summary.prechecked_pairs < everything.summary.prechecked_pairs
+
+
+def test_the_exact_pre_check_has_its_own_floor():
+    """``min_exact_containment`` is the floor of the exact count, ``min_candidate_containment``
+    the estimate's: a pair at 7% passes the defaults' exact check, not the reuse preset's."""
+    from dedup.verification import passes_check
+
+    whole, own, scans = np.array([0.07, 0.12, 0.3]), np.array([0.07, 0.12, 0.0]), np.zeros(3, dtype=np.int64)
+    assert passes_check(whole, own, DedupConfig(), scans).tolist() == [True, True, True]
+    assert passes_check(whole, own, DedupConfig.reuse(), scans).tolist() == [False, True, True]
+    assert passes_check(whole, own, DedupConfig(min_exact_containment=0.2), scans).tolist() == [
+        False,
+        False,
+        True,
+    ]
+    with pytest.raises(ConfigError, match="min_exact_containment"):
+        DedupConfig(min_exact_containment=1.5)
+
+
+def test_a_process_prepares_a_text_once_for_the_chunks_it_aligns(seeds, monkeypatch):
+    """Chunks that bring the same settings and an equal set of held lines (unpickled anew) share
+    one cache of prepared texts; other held lines start another; the cache stays in its bound and
+    changes no alignment."""
+    import pickle
+
+    from dedup import verification
+    from dedup.verification import PreparedTexts, align_chunk
+
+    held = frozenset({sequence_hash(["reuters"])})
+    texts = list(seeds.values())
+    chunk = [(False, texts[i], texts[j], 0) for i in range(len(texts)) for j in range(i + 1, len(texts))]
+    fresh = []
+    for pair in chunk:  # each prepared anew
+        PreparedTexts.forget()
+        fresh.append(align_chunk([pair], config=DedupConfig(), boilerplate=held))
+    PreparedTexts.forget()
+    shared = PreparedTexts.of(DedupConfig(), held)
+    assert PreparedTexts.of(DedupConfig(), pickle.loads(pickle.dumps(held))) is shared
+    assert PreparedTexts.of(DedupConfig(shingle_size=3), held) is not shared
+    monkeypatch.setattr(verification, "PREPARED_CHARS", max(len(t) for t in texts) * 2)
+    once = PreparedTexts.of(DedupConfig(), held)
+    assert [align_chunk([c], config=DedupConfig(), boilerplate=held) for c in chunk] == fresh
+    assert PreparedTexts.of(DedupConfig(), held) is once and 1 <= len(once._texts) <= 2
+    PreparedTexts.forget()
+
+
+def test_the_pre_check_reads_a_row_once_while_cached(seeds):
+    from dedup.store import RowCache
+
+    texts = list(seeds.values())
+    _, shingles = SketchTable.build_with_shingles(texts, SketchSettings(5, 128, 1))
+    with ShingleStore() as store:
+        store.put(np.arange(len(texts)), shingles)
+        biggest = max(sum(part.nbytes for part in store.get(r)) for r in range(len(texts)))
+        rows = RowCache(store, max_bytes=2 * biggest)
+        for row in [0, 1, 0, 2, 3, 4, 0, 4]:
+            assert all(np.array_equal(x, y) for x, y in zip(rows.get(row), store.get(row), strict=True))
+            assert rows._bytes <= 2 * biggest
+        assert list(rows._rows) in ([3, 0, 4], [0, 4])  # the most recently used kept
