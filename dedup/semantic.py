@@ -38,7 +38,7 @@ odd ones (``benchmarks/quality.py``; the numbers are in ``benchmarks/README.md``
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib.metadata import version
@@ -124,22 +124,30 @@ def split_articles(texts: Mapping[int, str], left_out: np.ndarray | None = None)
         pieces = [text[s:e][:MAX_SENTENCE_CHARS] for s, e in spans]
         words = [
             np.array(sorted({vocabulary.setdefault(w, len(vocabulary)) for w in tokenize(normalize(p))
-                             if len(w) >= 3 or w.isdigit()} if not _left_out(p, left_out) else ()), dtype=np.int64)
-            for p in pieces
+                             if len(w) >= 3 or w.isdigit()} if not out_ else ()), dtype=np.int64)
+            for p, out_ in zip(pieces, _left_out(pieces, left_out), strict=True)
         ]  # fmt: skip
         out[row] = Sentences(spans, pieces, np.array([len(p) for p in pieces], dtype=np.float64), words)
     return out
 
 
-def _left_out(piece: str, hashes: np.ndarray | None) -> bool:
-    """Whether ``piece`` is one of ``hashes`` (as a sentence), or all its lines are — by their
-    words or by their form (a filled-in form, :mod:`dedup.forms`)."""
+def _left_out(pieces: list[str], hashes: np.ndarray | None) -> list[bool]:
+    """Whether each piece is one of ``hashes`` (as a sentence), or all its lines are — by their
+    words or by their form (a filled-in form, :mod:`dedup.forms`); one hashing for all."""
     if hashes is None or not hashes.size:
-        return False
-    lines = [tokenize(line) for line in normalize_lines(piece) if line]
-    _, words, forms = lines_and_forms([tokenize(normalize(piece)), *lines])
-    found = is_member(words, hashes) | is_member(forms, hashes)
-    return bool(found[0] or (len(found) > 1 and found[1:].all()))
+        return [False] * len(pieces)
+    sequences, sizes = [], []
+    for piece in pieces:  # the piece as a sentence, then its lines
+        lines = [tokenize(line) for line in normalize_lines(piece) if line]
+        sequences += [tokenize(normalize(piece)), *lines]
+        sizes.append(1 + len(lines))
+    _, words, forms = lines_and_forms(sequences)
+    found = (is_member(words, hashes) | is_member(forms, hashes)).tolist()
+    out, at = [], 0
+    for size in sizes:
+        out.append(bool(found[at] or (size > 1 and all(found[at + 1 : at + size]))))
+        at += size
+    return out
 
 
 def vector_key(piece: str, model: str) -> int:
@@ -245,11 +253,46 @@ def neighbours(
 def possible_matches(a: Sentences, b: Sentences) -> np.ndarray:
     """Which sentence pairs share :data:`WORD_OVERLAP` of the smaller one's words: the only ones
     that can correspond, whatever their cosine (so only their sentences need embedding)."""
-    shared = shared_words(a.words, b.words)
+    return _possible(shared_words(a.words, b.words), a, b)
+
+
+def _possible(shared: np.ndarray, a: Sentences, b: Sentences) -> np.ndarray:
     sizes_a = np.array([len(w) for w in a.words])
     sizes_b = np.array([len(w) for w in b.words])
     smaller = np.maximum(1, np.minimum.outer(sizes_a, sizes_b))
     return shared >= WORD_OVERLAP * smaller
+
+
+def all_possible_matches(
+    articles: Mapping[int, Sentences], pairs: Sequence[tuple[int, int]], block: int = 256
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """:func:`possible_matches` of each pair, the pairs of one first article at once: one sparse
+    product of its sentences' words with those of up to ``block`` others."""
+    from scipy import sparse  # (with the semantic extra)
+
+    rows = list(articles)
+    at = {row: k for k, row in enumerate(rows)}
+    words = [w for row in rows for w in articles[row].words]
+    starts = np.r_[0, np.cumsum([len(articles[row].words) for row in rows])]
+    columns = np.concatenate(words) if words else np.empty(0, np.int64)
+    pointers = np.r_[0, np.cumsum([w.size for w in words])]
+    size = int(columns.max()) + 1 if columns.size else 1
+    matrix = sparse.csr_matrix(
+        (np.ones(columns.size, dtype=np.float32), columns, pointers), shape=(len(words), size)
+    )
+    by_first: dict[int, list[int]] = {}
+    for a, b in pairs:
+        by_first.setdefault(a, []).append(b)
+    for a, others in by_first.items():
+        mine = matrix[starts[at[a]] : starts[at[a] + 1]]
+        for first in range(0, len(others), block):
+            part = others[first : first + block]
+            spans = [(starts[at[b]], starts[at[b] + 1]) for b in part]
+            theirs = matrix[np.concatenate([np.arange(x, y) for x, y in spans])]
+            shared = (mine @ theirs.T).toarray()
+            edges = np.r_[0, np.cumsum([y - x for x, y in spans])]
+            for k, b in enumerate(part):
+                yield a, b, _possible(shared[:, edges[k] : edges[k + 1]], articles[a], articles[b])
 
 
 def evidence_bound(a: Sentences, b: Sentences, possible: np.ndarray, lexical: Alignment | None) -> float:
@@ -310,13 +353,13 @@ def add_rewritten(
     checked = {_by_id(int(x), int(y), ids) for x, y in candidates.tolist()}
     checked |= {_by_id(x, y, ids) for x, y in neighbours(articles)}
     todo = []
-    for a, b in sorted(checked, key=lambda ab: (id_key(ids[ab[0]]), id_key(ids[ab[1]]))):
+    worth = [
+        (a, b) for a, b in sorted(checked, key=lambda ab: (id_key(ids[ab[0]]), id_key(ids[ab[1]])))
+        if (reported.get((a, b)) is None or reported[(a, b)].kind == "partial") and a in articles and b in articles
+        and (stored_from is None or min(a, b) < stored_from)
+    ]  # fmt: skip
+    for a, b, possible in all_possible_matches(articles, worth):
         pair = reported.get((a, b))
-        if (pair is not None and pair.kind != "partial") or a not in articles or b not in articles:
-            continue
-        if stored_from is not None and min(a, b) >= stored_from:
-            continue
-        possible = possible_matches(articles[a], articles[b])
         lexical = pair.alignment if pair else None
         if evidence_bound(articles[a], articles[b], possible, lexical) >= EVIDENCE_THRESHOLD:
             todo.append((a, b, pair, possible))

@@ -215,3 +215,25 @@ def test_boilerplate_and_template_sentences_correspond_to_nothing():
     assert [p.kind for p in rewritten()] == ["rewritten"]
     assert rewritten(boilerplate=frozenset(int(h) for h in lines)) == []
     assert rewritten(templates=np.sort(lines)) == []
+
+
+def test_the_possible_matches_of_many_pairs_are_those_of_each_pair():
+    """:func:`all_possible_matches` (one sparse product per first article) gives each pair what
+    :func:`possible_matches` gives it alone, in the order the pairs were given."""
+    from dedup.semantic import all_possible_matches, possible_matches, split_articles
+
+    rng = random.Random(5)
+    words = "council budget minister police fire river bridge election court school".split()
+    texts = {
+        row: "\n\n".join(
+            " ".join(rng.choice(words) for _ in range(rng.randint(4, 12))) + f" {rng.randint(1, 9)}."
+            for _ in range(rng.randint(1, 6))
+        )
+        for row in range(30)
+    }
+    articles = split_articles(texts)
+    pairs = sorted({(a, b) for a in range(30) for b in rng.sample(range(30), 6) if a != b})
+    found = list(all_possible_matches(articles, pairs, block=4))
+    assert [(a, b) for a, b, _ in found] == pairs
+    assert all(np.array_equal(m, possible_matches(articles[a], articles[b])) for a, b, m in found)
+    assert any(m.any() for _, _, m in found) and not all(m.all() for _, _, m in found)
