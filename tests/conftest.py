@@ -24,9 +24,11 @@ def seeds() -> dict[str, str]:
 def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
             cwd: Path | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
     full_env = {**os.environ, **(env or {})}
+    # (the timeout stops a hung command; it is no timing: a Spark run on a standalone cluster took
+    # 80-90 s here, 2 cores shared with a master and two workers, and over 120 s under load)
     return subprocess.run(
         [sys.executable, "-m", "dedup", *args],
-        input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=120, check=False,
+        input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300, check=False,
     )  # fmt: skip
 
 
