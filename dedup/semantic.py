@@ -13,7 +13,9 @@ A newspaper that rewords an agency story keeps its facts, names and numbers but 
    thousands of articles).
 3. **Sentence alignment**: two sentences correspond when their cosine is at least
    :data:`SENTENCE_SIMILARITY` *and* at least :data:`WORD_OVERLAP` of the smaller one's distinct
-   words are in the other: same-event stories written independently have sentences as close in
+   words, and no fewer than :data:`MIN_SHARED_WORDS`, are in the other (a line of hard-wrapped wire
+   copy, "Acme Inc said it has", shares two words with any other company's notice): same-event
+   stories written independently have sentences as close in
    meaning as a rewrite's, so the names and numbers kept must agree too; and when both sentences
    give numbers, at least :data:`NUMBER_OVERLAP` of the smaller one's must be in the other (notices
    written to one house template say the same of other companies' figures). The word rule is checked
@@ -64,6 +66,7 @@ from .verification import PreparedTexts, shingle_overlap
 SENTENCE_SIMILARITY = 0.86
 WORD_OVERLAP = 0.4
 NUMBER_OVERLAP = 0.5
+MIN_SHARED_WORDS = 3
 SEMANTIC_WEIGHT = 0.7
 EVIDENCE_THRESHOLD = 0.44
 NEIGHBOURS = 10
@@ -81,6 +84,7 @@ def semantic_params() -> dict[str, Any]:
         "semantic_sentence_similarity": SENTENCE_SIMILARITY,
         "semantic_word_overlap": WORD_OVERLAP,
         "semantic_number_overlap": NUMBER_OVERLAP,
+        "semantic_min_shared_words": MIN_SHARED_WORDS,
         "semantic_evidence": f"{SEMANTIC_WEIGHT} x smaller sentence coverage + {1 - SEMANTIC_WEIGHT:.1f} x "
         f"larger paragraph coverage >= {EVIDENCE_THRESHOLD}",
         "semantic_neighbours": NEIGHBOURS,
@@ -278,7 +282,8 @@ def neighbours(
 
 def possible_matches(a: Sentences, b: Sentences) -> np.ndarray:
     """Which sentence pairs can correspond, whatever their cosine (so only their sentences need
-    embedding): they share :data:`WORD_OVERLAP` of the smaller one's words and, when both give
+    embedding): they share :data:`WORD_OVERLAP` of the smaller one's words (and
+    :data:`MIN_SHARED_WORDS` at least) and, when both give
     numbers, at least :data:`NUMBER_OVERLAP` of the smaller one's numbers (a rewrite keeps its
     source's figures; a notice written to a house template changes them)."""
     return _possible(shared_words(a.words, b.words), shared_words(a.numbers, b.numbers), a, b)
@@ -290,7 +295,8 @@ def _possible(shared: np.ndarray, shared_numbers: np.ndarray, a: Sentences, b: S
 
     numbers = smaller(a.numbers, b.numbers)
     agree = (numbers == 0) | (shared_numbers >= NUMBER_OVERLAP * numbers)
-    return (shared >= WORD_OVERLAP * np.maximum(1, smaller(a.words, b.words))) & agree
+    kept = (shared >= WORD_OVERLAP * smaller(a.words, b.words)) & (shared >= MIN_SHARED_WORDS)
+    return kept & agree
 
 
 def all_possible_matches(

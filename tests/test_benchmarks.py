@@ -87,3 +87,28 @@ def test_ocr_benchmark_runs_on_a_few_stories():
     assert proc.returncode == 0, proc.stderr
     line = next(x for x in proc.stdout.splitlines() if "dedup --preset ocr" in x)
     assert float(line.split("|")[5]) >= 0.95  # pair F1 of the preset at 1-3%
+
+
+def test_the_template_count_reads_a_rewritten_pair_by_its_corresponding_sentences():
+    """``quality.shared_only_templates`` asks of a rewritten pair's sentences what it asks of other
+    pairs' paragraphs: a pair matched only on a notice's sentences filled in for five companies
+    is template-only; the reworded story is not."""
+    from dataclasses import replace
+
+    from dedup import DedupConfig, find_duplicates
+    from dedup.results import SemanticMatch, SentenceMatch
+
+    sys.path.insert(0, str(BENCHMARKS))
+    from quality import shared_only_templates
+    from test_semantic import stories
+
+    docs = stories()
+    for k, name in enumerate(["Acme", "Borel", "Cato", "Dunmore", "Everly"]):
+        docs[f"n{k}"] = (f"The company said its board declared a quarterly dividend of {k + 10} cts a share, "
+                         f"payable April {k + 1}.\n\n{name} Corp makes valves and pumps.")  # fmt: skip
+    pair = find_duplicates(docs, config=DedupConfig.reuse(semantic=True)).pairs[0]
+    assert (pair.a, pair.b, pair.kind) == ("agency", "paper", "rewritten")
+    first = docs["n0"].index("\n")
+    notice = replace(pair, a="n0", b="n1", semantic=SemanticMatch(0.5, 0.5, 0.5, (SentenceMatch((0, first), (0, first), 0.9),)))  # fmt: skip
+    result = type("Result", (), {"pairs": (pair, notice)})()
+    assert shared_only_templates(result, docs) == {"furniture-only": [], "template-only": [["n0", "n1"]]}

@@ -266,3 +266,16 @@ def test_corresponding_sentences_must_agree_on_their_numbers():
     shared = shared_words(articles[0].words, articles[1].words).diagonal()
     assert (shared >= WORD_OVERLAP * np.array([len(w) for w in articles[1].words])).all()
     assert sentence_words("١٢ ٠٥ مارچ 12 05")[1] == ["12", "5", "12", "5"]
+
+
+def test_a_fragment_sharing_two_words_corresponds_to_nothing():
+    """Hard-wrapped wire copy is compared line by line, and a line such as "Acme Inc said it has"
+    keeps half its words in any other company's notice: sentences must share three words."""
+    from dedup.semantic import MIN_SHARED_WORDS, possible_matches, split_articles
+
+    articles = split_articles(
+        {0: "Acme Inc said it has\nagreed to buy Borel Corp.", 1: "Cato Inc said an\noffer is made."}
+    )
+    assert MIN_SHARED_WORDS == 3 and not possible_matches(articles[0], articles[1]).any()
+    articles = split_articles({0: "Acme Inc said it has agreed", 1: "Acme Inc said an agreement"})
+    assert possible_matches(articles[0], articles[1]).all()
