@@ -124,9 +124,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 def sentence_words(piece: str) -> tuple[list[str], list[str]]:
     """The words of a sentence that can show it kept its source's content (3+ characters, or
-    numbers) and its numbers (runs of digits: ``40,500`` is ``40`` and ``500``, as a rewrite
-    that writes "40.5 thousand" keeps them), each in ASCII digits without leading zeros (so
-    ``۱۲`` and ``12`` agree)."""
+    numbers) and its numbers (runs of digits: ``40,500`` is ``40`` and ``500``, so a figure
+    written another way still agrees in part; read whole, COUNTER's rewrites lost 2 of 135 wholly
+    derived pairs), each in ASCII digits without leading zeros (so ``۱۲`` and ``12`` agree)."""
     words, numbers = [], []
     for word in tokenize(normalize(piece)):
         if word.isdecimal():
