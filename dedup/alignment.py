@@ -58,11 +58,13 @@ from rapidfuzz.distance import Indel, Levenshtein
 from .normalize import normalize, normalize_lines
 from .paragraphs import rejoin_hyphenation, split_paragraphs
 from .shingles import hash_array, is_member, lines_and_forms, sequence_hashes, token_hashes
-from .tokens import display_units, tokenize
+from .tokens import display_units, figures, tokenize
 
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_MIN_PARAGRAPH_CHARS = 25
 MIN_INSIDE_WORDS = 8
+VERBATIM = 0.9
+"""A paragraph match at this score is near-verbatim (``reworded_figures_agree``)."""
 """A unit needs this many words to be looked for inside a longer unit of the other article."""
 MAX_INSIDE_CHARS = 1_000
 """Longer units are not looked for inside another unit (they are matched one-to-one or not at all)."""
@@ -243,19 +245,34 @@ def _sorted(hashes: frozenset[int]) -> np.ndarray:
 
 
 def align_prepared(
-    a: PreparedText, b: PreparedText, *, threshold: float, characters: bool = False
+    a: PreparedText,
+    b: PreparedText,
+    *,
+    threshold: float,
+    characters: bool = False,
+    figures_agree_under: float | None = None,
 ) -> Alignment:
     """Align two prepared articles (see the module docstring for the rules)."""
-    alignment = align_if_covered(a, b, threshold=threshold, min_coverage=0.0, characters=characters)
+    alignment = align_if_covered(
+        a,
+        b,
+        threshold=threshold,
+        min_coverage=0.0,
+        characters=characters,
+        figures_agree_under=figures_agree_under,
+    )
     assert alignment is not None  # (nothing is below a coverage of 0)
     return alignment
 
 
 def align_if_covered(
-    a: PreparedText, b: PreparedText, *, threshold: float, min_coverage: float, characters: bool = False
-) -> Alignment | None:
+    a: PreparedText, b: PreparedText, *, threshold: float, min_coverage: float, characters: bool = False,
+    figures_agree_under: float | None = None,
+) -> Alignment | None:  # fmt: skip
     """:func:`align_prepared`, or None — as soon as the paragraph scores prove that neither
-    coverage can reach ``min_coverage`` (see :func:`_coverage_bounds`), before the costlier steps."""
+    coverage can reach ``min_coverage`` (see :func:`_coverage_bounds`), before the costlier steps.
+    ``figures_agree_under``: in a pair whose coverages are both under it and that has no
+    near-verbatim match, matches whose numbers disagree are dropped (:func:`_with_figures_agreeing`)."""
     rows = [i for i in range(len(a.compared)) if i not in a.ignored and i not in a.forms]
     cols = [j for j in range(len(b.compared)) if j not in b.ignored and j not in b.forms]
     matches: list[Match] = []
@@ -276,6 +293,20 @@ def align_if_covered(
         Match(m.b, m.a, m.score)
         for m in _inside(b, a, [j for j in cols if j not in matched_b], rows, threshold, characters)
     ]
+    alignment = _assembled(a, b, matches, a_inside_b, b_inside_a, characters)
+    if figures_agree_under is None or characters:
+        return alignment
+    if max(alignment.coverage_a_by_b, alignment.coverage_b_by_a) >= figures_agree_under:
+        return alignment
+    return _assembled(a, b, *_with_figures_agreeing(a, b, matches, a_inside_b, b_inside_a), characters)
+
+
+def _assembled(
+    a: PreparedText, b: PreparedText, matches: list[Match], a_inside_b: list[Match], b_inside_a: list[Match],
+    characters: bool,
+) -> Alignment:  # fmt: skip
+    """The :class:`Alignment` of these matches: the units left over and both coverages."""
+    matched_a, matched_b = {m.a for m in matches}, {m.b for m in matches}
     inside_a = {m.a for m in a_inside_b}
     inside_b = {m.b for m in b_inside_a}
     return Alignment(
@@ -361,6 +392,24 @@ def _coverage_bounds(
             float(size_b[could_b].sum()) / max(b.compared_chars, 1),
         )
     return bounds
+
+
+def _with_figures_agreeing(
+    a: PreparedText, b: PreparedText, *found: list[Match]
+) -> tuple[list[Match], list[Match], list[Match]]:
+    """The matches (one to one, a inside b, b inside a) of a pair of reworded paragraphs only,
+    without those whose numbers disagree: both give numbers and fewer than half of the smaller
+    one's are in the other. A pair with a match at :data:`VERBATIM` keeps them all (a story's
+    update changes its figures, a filled-in house template its words and figures)."""
+    if any(m.score >= VERBATIM for matches in found for m in matches):
+        return found[0], found[1], found[2]
+
+    def agree(m: Match) -> bool:
+        x, y = figures(a.words[m.a]), figures(b.words[m.b])
+        return not (x and y) or 2 * len(x & y) >= min(len(x), len(y))
+
+    one_to_one, a_inside_b, b_inside_a = ([m for m in matches if agree(m)] for matches in found)
+    return one_to_one, a_inside_b, b_inside_a
 
 
 def _inside_units(text: PreparedText, units: list[int]) -> np.ndarray:

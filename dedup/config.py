@@ -17,6 +17,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "reuse": {
         "shingle_size": 3, "candidate_threshold": 0.05, "min_exact_containment": 0.1,
         "paragraph_threshold": 0.6, "duplicate_threshold": 0.6, "partial_threshold": 0.3,
+        "reworded_figures_agree": True,
     },
     # scanned newspapers (DedupConfig.ocr explains the numbers)
     "ocr": {
@@ -84,6 +85,14 @@ class DedupConfig:
         and scanned articles scores each pair as it needs; the summary counts the scanned
         articles (``articles_scanned``) and the JSON report marks those it shows. Off, every pair
         is scored as ``ocr_tolerant`` says.
+        ``reworded_figures_agree`` (False; on in ``--preset reuse``): in a pair that would be
+        ``partial`` (both coverages under ``duplicate_threshold``) and none of whose matched
+        paragraphs is near-verbatim (all score under :data:`dedup.alignment.VERBATIM`), a
+        paragraph match whose numbers disagree (both give numbers, and fewer than half of the
+        smaller one's are in the other) does not count. Reworded paragraphs keep their source's
+        figures; a house template filled in for another event (a road death in another county,
+        another company's dividend) changes them; a story's update keeps a verbatim paragraph
+        and so all its matches. Not for pairs with a scan (misread digits).
         ``min_paragraph_chars`` (25): shorter paragraphs ("AP", "Loading...", a two-word
         heading) are neither matched nor counted in coverage.
         ``duplicate_threshold`` (0.8): coverage at which an article counts as (nearly) wholly
@@ -149,6 +158,7 @@ class DedupConfig:
     anchor_share: float = 0.2
     template_only_share: float = 0.2
     min_exact_containment: float = 0.05
+    reworded_figures_agree: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.semantic, bool):
@@ -157,6 +167,10 @@ class DedupConfig:
             raise ConfigError(f"detect_scans must be true or false, got {self.detect_scans!r}")
         if not isinstance(self.ocr_tolerant, bool):
             raise ConfigError(f"ocr_tolerant must be true or false, got {self.ocr_tolerant!r}")
+        if not isinstance(self.reworded_figures_agree, bool):
+            raise ConfigError(
+                f"reworded_figures_agree must be true or false, got {self.reworded_figures_agree!r}"
+            )
         _check_int("shingle_size", self.shingle_size, 1, 64)
         _check_int("num_perm", self.num_perm, 16, 4096)
         _check_int("seed", self.seed, 0, 2**32 - 1)

@@ -43,7 +43,6 @@ odd ones (``benchmarks/quality.py``; the numbers are in ``benchmarks/README.md``
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -60,7 +59,7 @@ from .normalize import normalize, normalize_lines
 from .paragraphs import paragraph_spans, sentence_group_spans
 from .results import Pair, SemanticMatch, SentenceMatch
 from .shingles import hash_array, is_member, lines_and_forms
-from .tokens import tokenize
+from .tokens import figures, tokenize
 from .verification import PreparedTexts, shingle_overlap
 
 SENTENCE_SIMILARITY = 0.86
@@ -123,19 +122,13 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def sentence_words(piece: str) -> tuple[list[str], list[str]]:
-    """The words of a sentence that can show it kept its source's content (3+ characters, or
-    numbers) and its numbers (runs of digits: ``40,500`` is ``40`` and ``500``, so a figure
-    written another way still agrees in part; read whole, COUNTER's rewrites lost 2 of 135 wholly
-    derived pairs), each in ASCII digits without leading zeros (so ``۱۲`` and ``12`` agree)."""
-    words, numbers = [], []
-    for word in tokenize(normalize(piece)):
-        if word.isdecimal():
-            word = "".join(str(unicodedata.decimal(c)) for c in word).lstrip("0") or "0"
-            numbers.append(word)
-        elif len(word) < 3:
-            continue
-        words.append(word)
-    return words, numbers
+    """The words of a sentence that can show it kept its source's content (3+ characters, and
+    numbers) and its numbers (:func:`dedup.tokens.figures`; read whole, ``40,500`` one number,
+    COUNTER's rewrites lost 2 of 135 wholly derived pairs)."""
+    tokens = tokenize(normalize(piece))
+    numbers = [next(iter(figures([t]))) if t.isdecimal() else "" for t in tokens]
+    words = [n or t for t, n in zip(tokens, numbers, strict=True) if n or len(t) >= 3]
+    return words, [n for n in numbers if n]
 
 
 def split_articles(texts: Mapping[int, str], left_out: np.ndarray | None = None) -> dict[int, Sentences]:
@@ -428,7 +421,8 @@ def _with_rewritten(
         if pair is None:
             text_a, text_b = texts(a), texts(b)
             alignment = align_prepared(prepared.text(text_a), prepared.text(text_b),
-                                       threshold=config.paragraph_threshold, characters=config.ocr_tolerant)  # fmt: skip
+                                       threshold=config.paragraph_threshold, characters=config.ocr_tolerant,
+                                       figures_agree_under=config.duplicate_threshold if config.reworded_figures_agree else None)  # fmt: skip
             overlap = shingle_overlap(prepared.shingles(text_a), prepared.shingles(text_b))
             jaccard, a_in_b, b_in_a = (round(x, 4) for x in overlap)
             pair = Pair(a=ids[a], b=ids[b], kind="rewritten", direction=None, minhash_jaccard=jaccard,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from itertools import pairwise
 
@@ -147,3 +148,14 @@ def _unspaced(char: str) -> bool:
     return bool(char) and (
         bool(_NO_SPACE_CHAR.match(char)) or unicodedata.east_asian_width(char) in ("W", "F")
     )
+
+
+def figures(words: Iterable[str]) -> set[str]:
+    """The numbers among ``words`` (tokens of a normalized text), each in ASCII digits without
+    leading zeros, so that ``۱۲`` and ``12`` are one number. ``40,500`` is two tokens, ``40``
+    and ``500``: a figure written another way still agrees in part."""
+    return {
+        "".join(str(unicodedata.decimal(c)) for c in word).lstrip("0") or "0"
+        for word in words
+        if word.isdecimal()
+    }

@@ -380,6 +380,7 @@ def align_chunk(
             threshold=pair.paragraph_threshold,
             min_coverage=floor,
             characters=ocr,
+            figures_agree_under=pair.duplicate_threshold if pair.reworded_figures_agree else None,
         )
         if exact or alignment is None:
             out.append((alignment, None))
