@@ -58,14 +58,14 @@ from rapidfuzz.distance import Indel, Levenshtein
 from .normalize import normalize, normalize_lines
 from .paragraphs import rejoin_hyphenation, split_paragraphs
 from .shingles import hash_array, is_member, lines_and_forms, sequence_hashes, token_hashes
-from .tokens import display_units, figures, tokenize
+from .tokens import FIGURES_AGREE, display_units, figures, tokenize
 
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_MIN_PARAGRAPH_CHARS = 25
 MIN_INSIDE_WORDS = 8
+"""A unit needs this many words to be looked for inside a longer unit of the other article."""
 VERBATIM = 0.9
 """A paragraph match at this score is near-verbatim (``reworded_figures_agree``)."""
-"""A unit needs this many words to be looked for inside a longer unit of the other article."""
 MAX_INSIDE_CHARS = 1_000
 """Longer units are not looked for inside another unit (they are matched one-to-one or not at all)."""
 MAX_HOST_CHARS = 20_000
@@ -398,15 +398,15 @@ def _with_figures_agreeing(
     a: PreparedText, b: PreparedText, *found: list[Match]
 ) -> tuple[list[Match], list[Match], list[Match]]:
     """The matches (one to one, a inside b, b inside a) of a pair of reworded paragraphs only,
-    without those whose numbers disagree: both give numbers and fewer than half of the smaller
-    one's are in the other. A pair with a match at :data:`VERBATIM` keeps them all (a story's
+    without those whose numbers disagree: both give numbers and fewer than
+    :data:`~dedup.tokens.FIGURES_AGREE` of the smaller one's are in the other. A pair with a match at :data:`VERBATIM` keeps them all (a story's
     update changes its figures, a filled-in house template its words and figures)."""
     if any(m.score >= VERBATIM for matches in found for m in matches):
         return found[0], found[1], found[2]
 
     def agree(m: Match) -> bool:
         x, y = figures(a.words[m.a]), figures(b.words[m.b])
-        return not (x and y) or 2 * len(x & y) >= min(len(x), len(y))
+        return not (x and y) or len(x & y) >= FIGURES_AGREE * min(len(x), len(y))
 
     one_to_one, a_inside_b, b_inside_a = ([m for m in matches if agree(m)] for matches in found)
     return one_to_one, a_inside_b, b_inside_a

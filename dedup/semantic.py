@@ -59,12 +59,12 @@ from .normalize import normalize, normalize_lines
 from .paragraphs import paragraph_spans, sentence_group_spans
 from .results import Pair, SemanticMatch, SentenceMatch
 from .shingles import hash_array, is_member, lines_and_forms
-from .tokens import figures, tokenize
+from .tokens import FIGURES_AGREE, figures, tokenize
 from .verification import PreparedTexts, shingle_overlap
 
 SENTENCE_SIMILARITY = 0.86
 WORD_OVERLAP = 0.4
-NUMBER_OVERLAP = 0.5
+NUMBER_OVERLAP = FIGURES_AGREE
 MIN_SHARED_WORDS = 3
 SEMANTIC_WEIGHT = 0.7
 EVIDENCE_THRESHOLD = 0.44

@@ -150,6 +150,11 @@ def _unspaced(char: str) -> bool:
     )
 
 
+FIGURES_AGREE = 0.5
+"""Two texts agree on their figures when this share of the smaller one's numbers is in the other
+(paragraphs in ``--preset reuse``, sentences in the semantic check)."""
+
+
 def figures(words: Iterable[str]) -> set[str]:
     """The numbers among ``words`` (tokens of a normalized text), each in ASCII digits without
     leading zeros, so that ``۱۲`` and ``12`` are one number. ``40,500`` is two tokens, ``40``
