@@ -118,7 +118,7 @@ class DedupConfig:
         ``furniture_share`` (0.2): an article with this share of its words in boilerplate lines or
         more gets a signature of the rest of its text.
         ``form_min_docs`` (5): a line's *form* (its words, numbers masked) carried by at least this
-        many texts in at least this many fillings, its carriers not one story, is a filled-in form
+        many texts in two fillings or more, its carriers not one story, is a filled-in form
         (an earnings or dividend notice's line): a paragraph of such lines is compared with nothing
         but counts in coverage, so notices of different companies are no pair; see
         :mod:`dedup.forms`. 0 turns the rule off.

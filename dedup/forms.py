@@ -8,7 +8,8 @@ boilerplate rule (:mod:`dedup.boilerplate`) does not see them. A line's *form* i
 every number masked (:func:`dedup.shingles.form_hashes`). A form is *filled in* when
 
 1. at least ``form_min_docs`` (5) distinct texts carry it, and
-2. in at least ``form_min_docs`` different fillings (distinct lines), and
+2. in at least :data:`MIN_FILLINGS` (2) different fillings (distinct lines: one filling is a verbatim
+   line, which the boilerplate rule judges), and
 3. its carriers are not one story: the first :data:`~dedup.boilerplate.SAMPLE` carriers by id do
    not agree in their signatures as copies do (rule 5 of the boilerplate rule; a results table
    republished by ten papers keeps its lines).
@@ -17,17 +18,18 @@ A paragraph made only of filled-in form lines is compared with nothing — whate
 even the same ones (two companies paying 10 cents) — but still counts in its article's coverage
 (:func:`dedup.alignment.prepare`). So two notices are no pair, and a note two notices share
 ("Share adjusted for a two-for-one split") covers little of either. Exact copies are still
-exact copies. A line of a wire story whose number changed in five updates printed by five papers
+exact copies. A line of a wire story whose number changed in two updates printed by five papers
 passes 1 and 2; it is kept when the copies agree as one story (3), and otherwise costs its pairs
-only that paragraph.
-
-The forms found are held in the same set as the boilerplate lines: form hashes never equal a
-line's own hash (:data:`dedup.shingles.NUMBER`).
+only that paragraph. Rule 3 is what tells a story from a form, so rule 2 asks only that a line be
+filled in more than one way: at 5 fillings, templates of a few fillings (weekly Treasury bill
+auctions, eurobond terms, "NOTE: Share adjusted for two-for-one stock split in" and its month)
+paired their notices: 14 Reuters-21578 pairs under the defaults, 471 under ``--preset reuse``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +38,25 @@ from .config import DedupConfig
 from .shingles import fmix64
 
 _FILLINGS = np.uint64(0x0F11_1ED0_F0A3_5EED)
+MIN_FILLINGS = 2
+"""Rule 2: the distinct fillings (lines) a form needs."""
+
+
+def frequent(texts: Any, fillings: Any, config: DedupConfig) -> Any:
+    """Rules 1 and 2, for counts (numbers or arrays): carried by ``form_min_docs`` texts or more in
+    :data:`MIN_FILLINGS` fillings or more. Every engine asks this."""
+    return (texts >= config.form_min_docs) & (fillings >= MIN_FILLINGS)
+
+
+def rule(config: DedupConfig) -> str:
+    """The filled-in form rule with this run's numbers, in words, for a result's ``params``."""
+    if config.form_min_docs <= 0:
+        return "off"
+    return (
+        f"line's words with numbers masked in >= {config.form_min_docs} distinct texts and >= "
+        f"{MIN_FILLINGS} fillings, unless its carriers' signatures agree in a median >= "
+        f"{config.boilerplate_one_story} (one story)"
+    )
 
 
 def fillings_key(forms: np.ndarray) -> np.ndarray:
@@ -66,11 +87,11 @@ def find_forms(
     if held is not None and stored is not None:  # only a filling the archive does not hold is new
         fillings = _fillings_changed(values, forms, lines, lambda keys: _counted(held, keys))
         texts, fillings = texts + stored, fillings + _counted(held, fillings_key(values))
-    frequent = values[(texts >= config.form_min_docs) & (fillings >= config.form_min_docs)]
-    if frequent.size == 0 or signatures is None:
-        return frozenset(frequent.tolist())
+    frequent_forms = values[frequent(texts, fillings, config)]
+    if frequent_forms.size == 0 or signatures is None:
+        return frozenset(frequent_forms.tolist())
     # rule 3: the first SAMPLE carriers by id of each frequent form, from one sort
-    among = np.isin(forms, frequent)
+    among = np.isin(forms, frequent_forms)
     forms, carriers = forms[among], carriers[among]
     order = np.lexsort((rank[carriers], forms))
     forms, carriers = forms[order], carriers[order]

@@ -51,6 +51,7 @@ from .config import DedupConfig
 from .copies import ExactCopies, group_exact_copies
 from .errors import EmptyArticleError
 from .forms import find_forms
+from .forms import rule as form_rule
 from .normalize import DEFAULT_NORMALIZE
 from .results import Cluster, DedupResult, Pair, RunSummary, Skipped
 from .scans import RULE as SCAN_RULE
@@ -376,6 +377,7 @@ def _run_params(config: DedupConfig) -> dict[str, Any]:
             f"or in >= {config.boilerplate_many_docs} whose other text is mostly their own; "
             f"unless its carriers' signatures agree in a median >= {config.boilerplate_one_story} (one story)"
         ),
+        "form_rule": form_rule(config),
         "grouping_rule": GROUPING_RULE,
         **_scan_params(config),
         **(semantic_params() if config.semantic else {}),

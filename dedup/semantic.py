@@ -59,7 +59,7 @@ from .normalize import normalize, normalize_lines
 from .paragraphs import paragraph_spans, sentence_group_spans
 from .results import Pair, SemanticMatch, SentenceMatch
 from .shingles import hash_array, is_member, lines_and_forms
-from .tokens import FIGURES_AGREE, figures, tokenize
+from .tokens import FIGURES_AGREE, figure, tokenize
 from .verification import PreparedTexts, shingle_overlap
 
 SENTENCE_SIMILARITY = 0.86
@@ -123,10 +123,10 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 def sentence_words(piece: str) -> tuple[list[str], list[str]]:
     """The words of a sentence that can show it kept its source's content (3+ characters, and
-    numbers) and its numbers (:func:`dedup.tokens.figures`; read whole, ``40,500`` one number,
-    COUNTER's rewrites lost 2 of 135 wholly derived pairs)."""
+    numbers) and its numbers (:func:`dedup.tokens.figure` of each token of digits: ``40,500`` is
+    ``40`` and ``500``; read as one number, COUNTER lost 2 of its 135 wholly derived pairs)."""
     tokens = tokenize(normalize(piece))
-    numbers = [next(iter(figures([t]))) if t.isdecimal() else "" for t in tokens]
+    numbers = [figure(t) if t.isdecimal() else "" for t in tokens]
     words = [n or t for t, n in zip(tokens, numbers, strict=True) if n or len(t) >= 3]
     return words, [n for n in numbers if n]
 

@@ -39,6 +39,7 @@ from .clustering import assign_groups, clusters_of, strong
 from .config import DedupConfig
 from .errors import EmptyArticleError, InputError
 from .formats import PAIR_COLUMNS, pair_row
+from .forms import frequent as forms_frequent
 from .results import Cluster, Pair, RunSummary, Skipped
 from .run import StageClock
 from .scans import looks_scanned
@@ -286,8 +287,7 @@ def _forms(leaders: Any, config: DedupConfig, parts: int) -> frozenset[int]:
     """:func:`dedup.forms.find_forms` over the distinct texts: the texts and fillings of each form
     counted by reductions, rule 3 judged per frequent form (a bounded set, broadcast) on the
     executors from its first :data:`SAMPLE` carriers by id."""
-    least = config.form_min_docs
-    if least <= 0:
+    if config.form_min_docs <= 0:
         return frozenset()
     entries = leaders.flatMap(_form_entries)  # (form, line, rank), one per distinct line of a text
     texts = (
@@ -296,7 +296,12 @@ def _forms(leaders: Any, config: DedupConfig, parts: int) -> frozenset[int]:
     fillings = (
         entries.map(lambda e: (e[0], e[1])).distinct(parts).map(lambda e: (e[0], 1)).reduceByKey(add, parts)
     )
-    frequent = texts.join(fillings, parts).filter(lambda kv: min(kv[1]) >= least).keys().collect()
+    frequent = (
+        texts.join(fillings, parts)
+        .filter(lambda kv: bool(forms_frequent(kv[1][0], kv[1][1], config)))
+        .keys()
+        .collect()
+    )
     if not frequent:
         return frozenset()
     wanted = leaders.context.broadcast(frozenset(frequent))

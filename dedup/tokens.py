@@ -159,8 +159,9 @@ def figures(words: Iterable[str]) -> set[str]:
     """The numbers among ``words`` (tokens of a normalized text), each in ASCII digits without
     leading zeros, so that ``۱۲`` and ``12`` are one number. ``40,500`` is two tokens, ``40``
     and ``500``: a figure written another way still agrees in part."""
-    return {
-        "".join(str(unicodedata.decimal(c)) for c in word).lstrip("0") or "0"
-        for word in words
-        if word.isdecimal()
-    }
+    return {figure(word) for word in words if word.isdecimal()}
+
+
+def figure(word: str) -> str:
+    """A token of decimal digits (``str.isdecimal``) as ASCII digits without leading zeros."""
+    return "".join(str(unicodedata.decimal(c)) for c in word).lstrip("0") or "0"

@@ -113,6 +113,29 @@ def test_a_story_republished_with_its_table_of_figures_keeps_its_pairs():
     assert len(result.pairs) == 28 and {p.kind for p in result.pairs} == {"near_duplicate"}
 
 
+def test_a_closing_line_filled_in_two_ways_by_unrelated_reports_is_a_form(monkeypatch):
+    """Two fillings are enough: six reports of different events, closing with one appeal line and
+    one of two phone numbers, are no pair — rule 3 (not one story) is what makes it a form."""
+    events = [
+        "A cyclist in his sixties died after a collision with a van on the Tullamore road on Sunday.",
+        "A woman was injured when a car left the road and struck a wall near Kilbeggan late on Friday.",
+        "Two men were arrested after a shop was broken into on Main Street in Edenderry overnight.",
+        "A teenager was taken to hospital after being assaulted outside a nightclub in Athlone.",
+        "Cattle worth several thousand euro were stolen from a farm near Birr at the weekend.",
+        "A pedestrian was hit by a lorry at a roundabout in Mullingar during the morning rush.",
+    ]
+    phones = ["1800 666 111", "057 932 7600"]
+    reports = {
+        f"r{k}": f"{event}\n\nAnyone with information is asked to contact gardai on {phones[k % 2]} or any station."
+        for k, event in enumerate(events)
+    }
+    result = find_duplicates(reports, config=DedupConfig.reuse())
+    assert not result.pairs and result.summary.filled_in_forms == 1
+    assert "2 fillings" in result.params["form_rule"]
+    monkeypatch.setattr("dedup.forms.MIN_FILLINGS", 5)  # the rule as it was: the appeal pairs them
+    assert {(p.a, p.b) for p in find_duplicates(reports, config=DedupConfig.reuse()).pairs} >= {("r0", "r2")}
+
+
 def test_forms_need_enough_texts_and_fillings():
     texts = dividend_notices(12)
     table = SketchTable.build(list(texts.values()), SketchSettings(5, 64, 1))
