@@ -12,9 +12,11 @@ Instead:
    article not yet in a cluster becomes a cluster's *representative*: the best-connected and
    fullest copy of the story, the one to keep when deduplicating.
 3. Its unclustered neighbours are considered, strongest link first (highest coverage, then id);
-   one joins when it is linked to **more than half** of the cluster's current members. So with
-   A~B, B~C and no A~C link, the representative B takes A, and C (linked to one of two members)
-   starts a story of its own.
+   one joins when it is linked to **more than half** of the cluster's current members. Then the
+   members' other neighbours, most links to the cluster first, until none joins: a copy whose
+   link to the representative is missing (a scan scored under the threshold against it) still
+   joins the copies it is linked to. So with A~B, B~C and no A~C link, the representative B
+   takes A, and C (linked to one of two members) starts a story of its own.
 
 Exact copies are clustered as one article and then all join the same cluster.
 """
@@ -38,7 +40,7 @@ paragraph and each has at least this share of its text in the other (:func:`stro
 GROUPING_RULE = (
     "strong links: exact, near_duplicate, contained, and partial pairs matching each other's first paragraph "
     f"with >= {SHARED_LEAD_COVERAGE} of each covered; an article joins a group it is strongly linked to more "
-    "than half of"
+    "than half of (the representative's neighbours first, then the members' until none joins)"
 )
 """The rule as recorded in a result's ``params``."""
 
@@ -107,8 +109,9 @@ def assign_groups(
     member counts. New articles are visited by most links, longest text, smallest id; one not yet
     placed joins the stored group it reaches a majority of (:func:`joins`; best share first, other
     such groups merged into it), or starts a new group; then its unplaced neighbours, strongest
-    link first, join its group when they reach a majority of it. Without ``stored`` this is the
-    batch clustering.
+    link first, join its group when they reach a majority of it, and then the members' unplaced
+    neighbours, most links first, pass after pass until none joins. Without ``stored`` this is
+    the batch clustering.
     """
     stored = stored or {}
     strength = _strength(pairs)
@@ -127,6 +130,11 @@ def assign_groups(
     def links(node: ArticleId, group: GroupKey) -> int:
         return sum(1 for n in strength[node] if n in group_of and root(group_of[n]) == group)
 
+    def place(node: ArticleId, group: GroupKey) -> bool:
+        out.group_of[node] = group_of[node] = group
+        size[group] += 1
+        return True
+
     for leader in new:
         if leader in out.group_of:
             continue
@@ -141,16 +149,13 @@ def assign_groups(
             group = ("new", len(out.leaders))
             out.leaders[group] = leader
             size[group] = 0
-        out.group_of[leader] = group_of[leader] = group
-        size[group] += 1
-        neighbours = sorted(
-            (n for n in strength[leader] if n not in group_of),
-            key=lambda n: (-strength[leader][n][0], -strength[leader][n][1], id_key(n)),
-        )
-        for candidate in neighbours:
-            if joins(links(candidate, group), size[group]):
-                out.group_of[candidate] = group_of[candidate] = group
-                size[group] += 1
+        place(leader, group)
+        frontier = {n for n in strength[leader] if n not in group_of}
+        order = sorted(frontier, key=lambda n: (-strength[leader][n][0], -strength[leader][n][1], id_key(n)))
+        while order:  # the leader's neighbours, then the members' other neighbours, until none joins
+            joined = [n for n in order if joins(links(n, group), size[group]) and place(n, group)]
+            frontier = {n for n in frontier.union(*(strength[m] for m in joined)) if n not in group_of}
+            order = sorted(frontier, key=lambda n: (-links(n, group), id_key(n))) if joined else []
     for node, group in list(out.group_of.items()):
         out.group_of[node] = root(group)
     _copies_follow(out, copies, stored, root)

@@ -59,15 +59,31 @@ def test_clusters_never_chain(links, lengths):
     assert len(seen) == len(set(seen))  # each article in one story at most
     for cluster in clusters:
         assert len(cluster.members) >= 2 and cluster.representative in cluster.members
-        others = [m for m in cluster.members if m != cluster.representative]
-        # every member is linked by a strong pair to the representative ...
-        assert all(frozenset((m, cluster.representative)) in linked for m in others)
-        # ... and to more than half of the members that joined before it (strongest link first)
-        strength = {frozenset((p.a, p.b)): p.coverage_a_by_b for p in pairs}
-        joined = sorted(others, key=lambda m: (-strength[frozenset((m, cluster.representative))], m))
-        for k, member in enumerate(joined):
-            before = [cluster.representative, *joined[:k]]
-            assert 2 * sum(frozenset((member, x)) in linked for x in before) > len(before)
+        others = {m for m in cluster.members if m != cluster.representative}
+        # the members can join one by one from the representative, each linked by strong pairs
+        # to more than half of those before it
+        assert _joinable([cluster.representative], others, linked)
+
+
+def _joinable(placed, rest, linked):
+    if not rest:
+        return True
+    return any(
+        2 * sum(frozenset((m, x)) in linked for x in placed) > len(placed)
+        and _joinable([*placed, m], rest - {m}, linked)
+        for m in sorted(rest)
+    )
+
+
+def test_a_copy_missing_its_link_to_the_representative_joins_the_copies_it_is_linked_to():
+    # R (most links) holds A, B and C, and shares a passage with E and F; D, a scan scored under
+    # the threshold against R, is linked to A, B and C: three of the four members
+    copies = [pair("R", x, cov=0.95) for x in "ABCEF"] + [pair(x, y) for x, y in ["AB", "AC", "BC"]]
+    clusters = cluster_pairs([*copies, *(pair(x, "D") for x in "ABC")], dict.fromkeys("RABCDEF", 10), {})
+    assert [(c.members, c.representative) for c in clusters] == [(("A", "B", "C", "D", "R"), "R")]
+    # linked to two of the four, it would not join
+    clusters = cluster_pairs([*copies, pair("A", "D"), pair("B", "D")], dict.fromkeys("RABCDEF", 10), {})
+    assert [c.members for c in clusters] == [("A", "B", "C", "R")]
 
 
 def _paragraphs(rng, count):
