@@ -139,14 +139,11 @@ def assign_groups(
         if leader in out.group_of:
             continue
         eligible = _stored_majorities([root(group_of[o]) for o in strength[leader] if o in group_of], size)
-        group: GroupKey
-        if eligible:
-            group = eligible[0]
-            for other in eligible[1:]:
-                out.merged[other] = group
-                size[group] = size.get(group, 1) + size.pop(other, 1)
-        else:
-            group = ("new", len(out.leaders))
+        group: GroupKey = eligible[0] if eligible else ("new", len(out.leaders))
+        for other in eligible[1:]:
+            out.merged[other] = eligible[0]
+            size[group] = size.get(group, 1) + size.pop(other, 1)
+        if not eligible:
             out.leaders[group] = leader
             size[group] = 0
         place(leader, group)
@@ -156,8 +153,7 @@ def assign_groups(
             joined = [n for n in order if joins(links(n, group), size[group]) and place(n, group)]
             frontier = {n for n in frontier.union(*(strength[m] for m in joined)) if n not in group_of}
             order = sorted(frontier, key=lambda n: (-links(n, group), id_key(n))) if joined else []
-    for node, group in list(out.group_of.items()):
-        out.group_of[node] = root(group)
+    out.group_of = {node: root(group) for node, group in out.group_of.items()}
     _copies_follow(out, copies, stored, root)
     return out
 
