@@ -236,6 +236,12 @@ class DedupConfig:
             raise ConfigError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
         return cls(**{**PRESETS[name], **overrides})
 
+    @property
+    def figures_agree_under(self) -> float | None:
+        """The coverage under which a pair's reworded paragraphs must agree on their figures
+        (``reworded_figures_agree``; :func:`dedup.alignment.align_if_covered`), or None."""
+        return self.duplicate_threshold if self.reworded_figures_agree else None
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

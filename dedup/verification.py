@@ -380,7 +380,7 @@ def align_chunk(
             threshold=pair.paragraph_threshold,
             min_coverage=floor,
             characters=ocr,
-            figures_agree_under=pair.duplicate_threshold if pair.reworded_figures_agree else None,
+            figures_agree_under=pair.figures_agree_under,
         )
         if exact or alignment is None:
             out.append((alignment, None))
