@@ -133,6 +133,30 @@ print(json.dumps(reports))
 """
 
 
+_OPEN_AT = """
+import sys, time
+from dedup import Index, InputError
+while time.time() < float(sys.argv[2]):
+    pass
+try:
+    print(Index(sys.argv[1]).backend.location)
+except InputError as error:
+    print(error)
+"""
+
+
+def test_two_writers_creating_one_sqlite_archive_at_the_same_instant_both_open_it(tmp_path):
+    """SQLite refuses the switch to WAL mode at once, without its busy wait, while another
+    connection reads the new file: both writers must still open the archive they race to create."""
+    for attempt in range(6):
+        archive = str(tmp_path / f"race{attempt}.db")
+        start = f"{time.time() + 1.5}"  # after both interpreters have imported dedup
+        writers = [subprocess.Popen([sys.executable, "-c", _OPEN_AT, archive, start], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
+        said = [w.communicate(timeout=120) for w in writers]
+        assert [out.strip() for out, _ in said] == [archive, archive], said
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
 def test_four_writers_at_once_report_what_one_writer_would(backend, tmp_path, request):

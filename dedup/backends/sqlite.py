@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,6 +72,22 @@ def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None, timeout=600)
     db.execute("PRAGMA synchronous=NORMAL")
     return db
+
+
+def _wal_mode(db: sqlite3.Connection, patience: float = 600.0) -> None:
+    """Switch the archive to WAL mode. SQLite refuses the switch at once (no busy wait) while
+    another connection reads the file, as when two writers create one archive together: retried,
+    for as long as a write would wait."""
+    waited, pause = 0.0, 0.001
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or waited >= patience:
+                raise
+        time.sleep(pause)
+        waited, pause = waited + pause, min(pause * 2, 0.1)
 
 
 def _failure(error: sqlite3.Error, where: str) -> InputError:
@@ -148,7 +165,7 @@ class SQLiteBackend:
                     self.db.close()
                     raise InputError(f"{path}: no such archive (dedup index add creates one)")
             if _writable(path):
-                self.db.execute("PRAGMA journal_mode=WAL")
+                _wal_mode(self.db)
             self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self._check_format()
             self.runs = KeyRuns(self.db)
