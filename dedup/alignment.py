@@ -399,9 +399,15 @@ def _with_figures_agreeing(
 ) -> tuple[list[Match], list[Match], list[Match]]:
     """The matches (one to one, a inside b, b inside a) of a pair of reworded paragraphs only,
     without those whose numbers disagree: both give numbers and fewer than
-    :data:`~dedup.tokens.FIGURES_AGREE` of the smaller one's are in the other. A pair with a match at :data:`VERBATIM` keeps them all (a story's
-    update changes its figures, a filled-in house template its words and figures)."""
-    if any(m.score >= VERBATIM for matches in found for m in matches):
+    :data:`~dedup.tokens.FIGURES_AGREE` of the smaller one's are in the other. A pair with a match at
+    :data:`VERBATIM` of :data:`MIN_INSIDE_WORDS` words or more keeps them all (a story's update
+    changes its figures, a filled-in house template its words and figures; a notice's hard-wrapped
+    first line, "The Turkish Central Bank set a", is verbatim in every day's notice)."""
+    if any(
+        m.score >= VERBATIM and min(len(a.words[m.a]), len(b.words[m.b])) >= MIN_INSIDE_WORDS
+        for matches in found
+        for m in matches
+    ):
         return found[0], found[1], found[2]
 
     def agree(m: Match) -> bool:

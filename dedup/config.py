@@ -87,7 +87,8 @@ class DedupConfig:
         is scored as ``ocr_tolerant`` says.
         ``reworded_figures_agree`` (False; on in ``--preset reuse``): in a pair that would be
         ``partial`` (both coverages under ``duplicate_threshold``) and none of whose matched
-        paragraphs is near-verbatim (all score under :data:`dedup.alignment.VERBATIM`), a
+        paragraphs is near-verbatim (all score under :data:`dedup.alignment.VERBATIM`, or have fewer
+        than 8 words: a hard-wrapped line "The Federal Reserve entered the" marks no update), a
         paragraph match whose numbers disagree (both give numbers, and fewer than half of the
         smaller one's are in the other) does not count. Reworded paragraphs keep their source's
         figures; a house template filled in for another event (a road death in another county,

@@ -475,3 +475,21 @@ def test_reworded_paragraphs_must_agree_on_their_figures_in_the_reuse_preset():
     result, found = pairs()
     assert found == [("update", "wexford")] and result.params["reworded_figures_agree"] is True
     assert not DedupConfig().reworded_figures_agree  # the defaults: unchanged
+
+
+def test_a_short_verbatim_line_does_not_excuse_reworded_paragraphs_whose_figures_disagree():
+    """Two days' rate notices share their opening words verbatim (a hard-wrapped first line of five
+    words) and otherwise reword each other with other figures: no pair in the reuse preset. A
+    verbatim line must have the words of a paragraph (8) to mark a story's update."""
+    first = ("The Turkish Central Bank set a\nlira/dollar rate for April 2 of 780.00/783.90 to the dollar,\n"
+             "down from the previous 777.00/780.89. The Bank also set a\nlira/mark rate of 429.15/431.30 to "
+             "the mark, up from the\nprevious 430.50/432.65.")  # fmt: skip
+    second = ("The Turkish Central Bank set a\nLira/Dollar rate for April 8 of 784.50/788.42 to the Dollar,\n"
+              "down from the previous 784.35/788.27.\n    The Bank also set a Lira/Mark rate of 430.60/432.75 "
+              "to the\nMark, down from the previous 429.35/431.50.")  # fmt: skip
+    articles = {"april2": first, "april8": second}
+    assert [
+        (p.a, p.b)
+        for p in find_duplicates(articles, config=DedupConfig.reuse(reworded_figures_agree=False)).pairs
+    ] == [("april2", "april8")]
+    assert not find_duplicates(articles, config=DedupConfig.reuse()).pairs
