@@ -58,7 +58,7 @@ from rapidfuzz.distance import Indel, Levenshtein
 from .normalize import normalize, normalize_lines
 from .paragraphs import rejoin_hyphenation, split_paragraphs
 from .shingles import hash_array, is_member, lines_and_forms, sequence_hashes, token_hashes
-from .tokens import FIGURES_AGREE, display_units, figures, tokenize
+from .tokens import FIGURES_AGREE, display_units, tokenize, whole_numbers
 
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_MIN_PARAGRAPH_CHARS = 25
@@ -398,9 +398,9 @@ def _with_figures_agreeing(
     a: PreparedText, b: PreparedText, *found: list[Match]
 ) -> tuple[list[Match], list[Match], list[Match]]:
     """The matches (one to one, a inside b, b inside a) of a pair of reworded paragraphs only,
-    without those whose numbers disagree: both give numbers and fewer than
-    :data:`~dedup.tokens.FIGURES_AGREE` of the smaller one's are in the other. A pair with a match at
-    :data:`VERBATIM` of :data:`MIN_INSIDE_WORDS` words or more keeps them all (a story's update
+    without those whose numbers disagree: both give numbers (:func:`~dedup.tokens.whole_numbers`)
+    and fewer than :data:`~dedup.tokens.FIGURES_AGREE` of the smaller one's are in the other. A
+    pair with a match at :data:`VERBATIM` of :data:`MIN_INSIDE_WORDS` words or more keeps them all (a story's update
     changes its figures, a filled-in house template its words and figures; a notice's hard-wrapped
     first line, "The Turkish Central Bank set a", is verbatim in every day's notice)."""
     if any(
@@ -411,7 +411,7 @@ def _with_figures_agreeing(
         return found[0], found[1], found[2]
 
     def agree(m: Match) -> bool:
-        x, y = figures(a.words[m.a]), figures(b.words[m.b])
+        x, y = whole_numbers(a.compared[m.a]), whole_numbers(b.compared[m.b])
         return not (x and y) or len(x & y) >= FIGURES_AGREE * min(len(x), len(y))
 
     one_to_one, a_inside_b, b_inside_a = ([m for m in matches if agree(m)] for matches in found)

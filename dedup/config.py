@@ -89,8 +89,9 @@ class DedupConfig:
         ``partial`` (both coverages under ``duplicate_threshold``) and none of whose matched
         paragraphs is near-verbatim (all score under :data:`dedup.alignment.VERBATIM`, or have fewer
         than 8 words: a hard-wrapped line "The Federal Reserve entered the" marks no update), a
-        paragraph match whose numbers disagree (both give numbers, and fewer than half of the
-        smaller one's are in the other) does not count. Reworded paragraphs keep their source's
+        paragraph match whose numbers disagree (both give numbers, read whole as written:
+        ``1,225,000``, ``51.50``; and fewer than half of the smaller one's are in the other) does
+        not count. Reworded paragraphs keep their source's
         figures; a house template filled in for another event (a road death in another county,
         another company's dividend) changes them; a story's update keeps a verbatim paragraph
         and so all its matches. Not for pairs with a scan (misread digits).

@@ -493,3 +493,21 @@ def test_a_short_verbatim_line_does_not_excuse_reworded_paragraphs_whose_figures
         for p in find_duplicates(articles, config=DedupConfig.reuse(reworded_figures_agree=False)).pairs
     ] == [("april2", "april8")]
     assert not find_duplicates(articles, config=DedupConfig.reuse()).pairs
+
+
+def test_reworded_paragraphs_compare_their_numbers_whole_in_the_reuse_preset():
+    """Read as tokens, 51.00 and 51.50 share 51 and two share counts their 000, so two days' hog
+    reports and two companies' share offerings agreed on their figures. Read whole, they do not:
+    no pair, though each pair matches a reworded line at the reuse preset's 0.6."""
+    articles = {
+        "hogs-1": "Hog prices opened 0.50 dlr higher,\nprivate sources said. Top 51.00 dlrs per cwt.\n Reuter",
+        "hogs-2": "Hog prices were up 1.00 dlr, private\nsources said. Top 51.50 dlrs per cwt.\n Reuter",
+        "mnx": "MNX Inc said it completed an\noffering of 1,225,000 shares of common at 17.25 dlrs per share.\n Reuter",
+        "sungard": (
+            "SunGard Data Systems Inc said an\noffering of 1,200,000 common shares is underway at 18.25 dlrs\n"
+            "each through underwriters led by Alex. Brown and Sons Inc.\n Reuter"
+        ),
+    }
+    loose = find_duplicates(articles, config=DedupConfig.reuse(reworded_figures_agree=False))
+    assert [(p.a, p.b) for p in loose.pairs] == [("hogs-1", "hogs-2"), ("mnx", "sungard")]
+    assert not find_duplicates(articles, config=DedupConfig.reuse()).pairs

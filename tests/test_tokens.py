@@ -91,3 +91,16 @@ def test_a_chinese_copy_is_found_and_a_chinese_article_on_the_same_topic_is_not(
     assert pair.kind == "near_duplicate"  # the paper added a dateline and one paragraph
     assert [(m.a, m.b) for m in pair.alignment.matches] == [(i + 1, i) for i in range(len(WIRE))]
     assert pair.alignment.only_a == (len(REPUBLISHED) - 1,)
+
+
+def test_whole_numbers_read_thousands_and_decimals_as_written():
+    from dedup.tokens import whole_numbers
+
+    assert whole_numbers("Top 51.00 dlrs, 1,225,000 shares at 17.25 in 1987.") == {
+        "51",
+        "1225000",
+        "17.25",
+        "1987",
+    }
+    assert whole_numbers("۱۲.۵۰ and 0.50, 6-3/16 pct, 12,34") == {"12.5", "0.5", "6", "3", "16", "12", "34"}
+    assert whole_numbers("no figures here") == set()
