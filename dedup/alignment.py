@@ -250,7 +250,7 @@ def align_prepared(
     *,
     threshold: float,
     characters: bool = False,
-    figures_agree_under: float | None = None,
+    figures_agree: bool = False,
 ) -> Alignment:
     """Align two prepared articles (see the module docstring for the rules)."""
     alignment = align_if_covered(
@@ -259,7 +259,7 @@ def align_prepared(
         threshold=threshold,
         min_coverage=0.0,
         characters=characters,
-        figures_agree_under=figures_agree_under,
+        figures_agree=figures_agree,
     )
     assert alignment is not None  # (nothing is below a coverage of 0)
     return alignment
@@ -267,12 +267,12 @@ def align_prepared(
 
 def align_if_covered(
     a: PreparedText, b: PreparedText, *, threshold: float, min_coverage: float, characters: bool = False,
-    figures_agree_under: float | None = None,
+    figures_agree: bool = False,
 ) -> Alignment | None:  # fmt: skip
     """:func:`align_prepared`, or None — as soon as the paragraph scores prove that neither
     coverage can reach ``min_coverage`` (see :func:`_coverage_bounds`), before the costlier steps.
-    ``figures_agree_under``: in a pair whose coverages are both under it and that has no
-    near-verbatim match, matches whose numbers disagree are dropped (:func:`_with_figures_agreeing`)."""
+    ``figures_agree``: in a pair with no near-verbatim match, matches whose numbers disagree are
+    dropped (:func:`_with_figures_agreeing`)."""
     rows = [i for i in range(len(a.compared)) if i not in a.ignored and i not in a.forms]
     cols = [j for j in range(len(b.compared)) if j not in b.ignored and j not in b.forms]
     matches: list[Match] = []
@@ -294,11 +294,12 @@ def align_if_covered(
         for m in _inside(b, a, [j for j in cols if j not in matched_b], rows, threshold, characters)
     ]
     alignment = _assembled(a, b, matches, a_inside_b, b_inside_a, characters)
-    if figures_agree_under is None or characters:
+    if not figures_agree or characters:
         return alignment
-    if max(alignment.coverage_a_by_b, alignment.coverage_b_by_a) >= figures_agree_under:
+    kept = _with_figures_agreeing(a, b, matches, a_inside_b, b_inside_a)
+    if sum(map(len, kept)) == len(matches) + len(a_inside_b) + len(b_inside_a):
         return alignment
-    return _assembled(a, b, *_with_figures_agreeing(a, b, matches, a_inside_b, b_inside_a), characters)
+    return _assembled(a, b, *kept, characters)
 
 
 def _assembled(

@@ -85,16 +85,17 @@ class DedupConfig:
         and scanned articles scores each pair as it needs; the summary counts the scanned
         articles (``articles_scanned``) and the JSON report marks those it shows. Off, every pair
         is scored as ``ocr_tolerant`` says.
-        ``reworded_figures_agree`` (False; on in ``--preset reuse``): in a pair that would be
-        ``partial`` (both coverages under ``duplicate_threshold``) and none of whose matched
-        paragraphs is near-verbatim (all score under :data:`dedup.alignment.VERBATIM`, or have fewer
+        ``reworded_figures_agree`` (False; on in ``--preset reuse``): in a pair none of whose
+        matched paragraphs is near-verbatim (all score under :data:`dedup.alignment.VERBATIM`, or have fewer
         than 8 words: a hard-wrapped line "The Federal Reserve entered the" marks no update), a
         paragraph match whose numbers disagree (both give numbers, read whole as written:
         ``1,225,000``, ``51.50``; and fewer than half of the smaller one's are in the other) does
         not count. Reworded paragraphs keep their source's
         figures; a house template filled in for another event (a road death in another county,
         another company's dividend) changes them; a story's update keeps a verbatim paragraph
-        and so all its matches. Not for pairs with a scan (misread digits).
+        and so all its matches. Whatever the coverage: two days' one-line hog reports ("Hog
+        prices opened 0.50 dlr higher", "1.00 dlr higher") read as near-duplicates at the
+        preset's paragraph threshold of 0.6. Not for pairs with a scan (misread digits).
         ``min_paragraph_chars`` (25): shorter paragraphs ("AP", "Loading...", a two-word
         heading) are neither matched nor counted in coverage.
         ``duplicate_threshold`` (0.8): coverage at which an article counts as (nearly) wholly
@@ -237,12 +238,6 @@ class DedupConfig:
         if name not in PRESETS:
             raise ConfigError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
         return cls(**{**PRESETS[name], **overrides})
-
-    @property
-    def figures_agree_under(self) -> float | None:
-        """The coverage under which a pair's reworded paragraphs must agree on their figures
-        (``reworded_figures_agree``; :func:`dedup.alignment.align_if_covered`), or None."""
-        return self.duplicate_threshold if self.reworded_figures_agree else None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

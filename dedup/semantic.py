@@ -422,7 +422,7 @@ def _with_rewritten(
             text_a, text_b = texts(a), texts(b)
             alignment = align_prepared(prepared.text(text_a), prepared.text(text_b),
                                        threshold=config.paragraph_threshold, characters=config.ocr_tolerant,
-                                       figures_agree_under=config.figures_agree_under)  # fmt: skip
+                                       figures_agree=config.reworded_figures_agree)  # fmt: skip
             overlap = shingle_overlap(prepared.shingles(text_a), prepared.shingles(text_b))
             jaccard, a_in_b, b_in_a = (round(x, 4) for x in overlap)
             pair = Pair(a=ids[a], b=ids[b], kind="rewritten", direction=None, minhash_jaccard=jaccard,

@@ -380,7 +380,7 @@ def align_chunk(
             threshold=pair.paragraph_threshold,
             min_coverage=floor,
             characters=ocr,
-            figures_agree_under=pair.figures_agree_under,
+            figures_agree=pair.reworded_figures_agree,
         )
         if exact or alignment is None:
             out.append((alignment, None))

@@ -511,3 +511,15 @@ def test_reworded_paragraphs_compare_their_numbers_whole_in_the_reuse_preset():
     loose = find_duplicates(articles, config=DedupConfig.reuse(reworded_figures_agree=False))
     assert [(p.a, p.b) for p in loose.pairs] == [("hogs-1", "hogs-2"), ("mnx", "sungard")]
     assert not find_duplicates(articles, config=DedupConfig.reuse()).pairs
+
+
+def test_reworded_paragraphs_must_agree_on_their_figures_whatever_the_coverage():
+    """Two days' hog reports differ only in their figures and read as near-duplicates at the reuse
+    preset's paragraph threshold of 0.6; no line is verbatim, so their figures must agree: no pair."""
+    articles = {
+        "monday": "Hog prices opened 0.50 dlr higher,\nprivate sources said. Top 51.00 dlrs per cwt.\n Reuter",
+        "tuesday": "Hog prices opened 1.50 dlr higher,\nprivate sources said. Top 52.00 dlrs per cwt.\n Reuter",
+    }
+    loose = find_duplicates(articles, config=DedupConfig.reuse(reworded_figures_agree=False))
+    assert [(p.a, p.b, p.kind) for p in loose.pairs] == [("monday", "tuesday", "near_duplicate")]
+    assert not find_duplicates(articles, config=DedupConfig.reuse()).pairs
