@@ -400,10 +400,12 @@ def _with_figures_agreeing(
 ) -> tuple[list[Match], list[Match], list[Match]]:
     """The matches (one to one, a inside b, b inside a) of a pair of reworded paragraphs only,
     without those whose numbers disagree: both give numbers (:func:`~dedup.tokens.whole_numbers`)
-    and fewer than :data:`~dedup.tokens.FIGURES_AGREE` of the smaller one's are in the other. A
-    pair with a match at :data:`VERBATIM` of :data:`MIN_INSIDE_WORDS` words or more keeps them all (a story's update
-    changes its figures, a filled-in house template its words and figures; a notice's hard-wrapped
-    first line, "The Turkish Central Bank set a", is verbatim in every day's notice)."""
+    and fewer than :data:`~dedup.tokens.FIGURES_AGREE` of the smaller one's are in the other.
+
+    A pair with a match at :data:`VERBATIM` of :data:`MIN_INSIDE_WORDS` words or more keeps them
+    all: a story's update changes its figures, a filled-in house template its words and figures.
+    (A shorter verbatim match proves nothing: a notice's hard-wrapped first line, "The Turkish
+    Central Bank set a", is verbatim in every day's notice.)"""
     if any(
         m.score >= VERBATIM and min(len(a.words[m.a]), len(b.words[m.b])) >= MIN_INSIDE_WORDS
         for matches in found
