@@ -93,9 +93,9 @@ class DedupConfig:
         other) does not count. Reworded paragraphs keep their source's figures; a house template
         filled in for another event (a road death in another county, another company's
         dividend) changes them; a story's update keeps a verbatim paragraph and so all its
-        matches. Whatever the coverage: two days' one-line hog reports ("Hog
-        prices opened 0.50 dlr higher", "1.00 dlr higher") read as near-duplicates at the
-        preset's paragraph threshold of 0.6. Not for pairs with a scan (misread digits).
+        matches. Whatever the coverage: two days' one-line hog reports ("Hog prices opened 0.50
+        dlr higher", "1.00 dlr higher") read as near-duplicates at the preset's paragraph
+        threshold of 0.6. Not for pairs with a scan (misread digits).
         ``min_paragraph_chars`` (25): shorter paragraphs ("AP", "Loading...", a two-word
         heading) are neither matched nor counted in coverage.
         ``duplicate_threshold`` (0.8): coverage at which an article counts as (nearly) wholly

@@ -136,8 +136,7 @@ print(json.dumps(reports))
 _OPEN_AT = """
 import sys, time
 from dedup import Index, InputError
-while time.time() < float(sys.argv[2]):
-    pass
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
 try:
     print(Index(sys.argv[1]).backend.location)
 except InputError as error:
