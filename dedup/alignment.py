@@ -271,8 +271,8 @@ def align_if_covered(
 ) -> Alignment | None:  # fmt: skip
     """:func:`align_prepared`, or None — as soon as the paragraph scores prove that neither
     coverage can reach ``min_coverage`` (see :func:`_coverage_bounds`), before the costlier steps.
-    ``figures_agree``: in a pair with no near-verbatim match, matches whose numbers disagree are
-    dropped (:func:`_with_figures_agreeing`)."""
+    ``figures_agree``: a pair with no near-verbatim match is held to its figures
+    (:func:`_with_figures_agreeing`)."""
     rows = [i for i in range(len(a.compared)) if i not in a.ignored and i not in a.forms]
     cols = [j for j in range(len(b.compared)) if j not in b.ignored and j not in b.forms]
     matches: list[Match] = []
@@ -296,7 +296,7 @@ def align_if_covered(
     alignment = _assembled(a, b, matches, a_inside_b, b_inside_a, characters)
     if not figures_agree or characters:
         return alignment
-    kept = _with_figures_agreeing(a, b, matches, a_inside_b, b_inside_a)
+    kept = _with_figures_agreeing(a, b, threshold, matches, a_inside_b, b_inside_a)
     if sum(map(len, kept)) == len(matches) + len(a_inside_b) + len(b_inside_a):
         return alignment
     return _assembled(a, b, *kept, characters)
@@ -396,11 +396,23 @@ def _coverage_bounds(
 
 
 def _with_figures_agreeing(
-    a: PreparedText, b: PreparedText, *found: list[Match]
+    a: PreparedText, b: PreparedText, threshold: float, *found: list[Match]
 ) -> tuple[list[Match], list[Match], list[Match]]:
-    """The matches (one to one, a inside b, b inside a) of a pair of reworded paragraphs only,
-    without those whose numbers disagree: both give numbers (:func:`~dedup.tokens.whole_numbers`)
-    and fewer than :data:`~dedup.tokens.FIGURES_AGREE` of the smaller one's are in the other.
+    """The matches (one to one, a inside b, b inside a) of a pair of reworded paragraphs that count
+    once the pair is held to its figures (``reworded_figures_agree``).
+
+    Two corresponding paragraphs *disagree* when both give numbers
+    (:func:`~dedup.tokens.whole_numbers`) and fewer than :data:`~dedup.tokens.FIGURES_AGREE` of
+    the smaller one's are in the other. When half or more of the one-to-one matches that give
+    numbers on both sides disagree, the pair is a house template filled in for another event (a
+    crude posting of another company, a Fed operation of another day): no match counts, though
+    paragraphs without numbers ("The department said the action reduces the guarantee line") still
+    match. Paragraphs of filled-in form lines (:mod:`dedup.forms`), compared with nothing
+    otherwise, are matched here for their figures only (:func:`_form_matches`). When fewer
+    disagree, only the matches that disagree are dropped: a reworded story's byline date
+    ("Weekly 02/24/2017 page28") is no reason to lose the paragraphs whose figures it kept. A
+    headline found inside a paragraph (``a_inside_b``, ``b_inside_a``) is dropped when its
+    figures disagree but never condemns the pair: the paragraph gives figures of its own.
 
     A pair with a match at :data:`VERBATIM` of :data:`MIN_INSIDE_WORDS` words or more keeps them
     all: a story's update changes its figures, a filled-in house template its words and figures.
@@ -412,13 +424,39 @@ def _with_figures_agreeing(
         for m in matches
     ):
         return found[0], found[1], found[2]
+    numbers_a, numbers_b = _numbers(a), _numbers(b)
 
     def agree(m: Match) -> bool:
-        x, y = whole_numbers(a.compared[m.a]), whole_numbers(b.compared[m.b])
+        x, y = numbers_a[m.a], numbers_b[m.b]
         return not (x and y) or len(x & y) >= FIGURES_AGREE * min(len(x), len(y))
 
+    numbered = [
+        m for m in (*found[0], *_form_matches(a, b, found[0], threshold)) if numbers_a[m.a] and numbers_b[m.b]
+    ]
+    disagreeing = sum(not agree(m) for m in numbered)
+    if disagreeing and 2 * disagreeing >= len(numbered):
+        return [], [], []
     one_to_one, a_inside_b, b_inside_a = ([m for m in matches if agree(m)] for matches in found)
     return one_to_one, a_inside_b, b_inside_a
+
+
+def _numbers(text: PreparedText) -> list[frozenset[str]]:
+    """Each compared paragraph's numbers, read whole (:func:`~dedup.tokens.whole_numbers`)."""
+    return [frozenset(whole_numbers(t)) for t in text.compared]
+
+
+def _form_matches(a: PreparedText, b: PreparedText, matches: list[Match], threshold: float) -> list[Match]:
+    """One-to-one matches at ``threshold`` of the paragraphs ``matches`` left, at least one of
+    each made of filled-in form lines: a form filled in by each article, read for its figures."""
+    if not (a.forms or b.forms):
+        return []
+    matched_a, matched_b = {m.a for m in matches}, {m.b for m in matches}
+    rows = [i for i in range(len(a.compared)) if i not in a.ignored and i not in matched_a]
+    cols = [j for j in range(len(b.compared)) if j not in b.ignored and j not in matched_b]
+    if not rows or not cols:
+        return []
+    found = one_to_one(_scores(a, b, rows, cols, characters=False), rows, cols, threshold)
+    return [m for m in found if m.a in a.forms or m.b in b.forms]
 
 
 def _inside_units(text: PreparedText, units: list[int]) -> np.ndarray:

@@ -85,14 +85,17 @@ class DedupConfig:
         and scanned articles scores each pair as it needs; the summary counts the scanned
         articles (``articles_scanned``) and the JSON report marks those it shows. Off, every pair
         is scored as ``ocr_tolerant`` says.
-        ``reworded_figures_agree`` (False; on in ``--preset reuse``): in a pair none of whose
+        ``reworded_figures_agree`` (False; on in ``--preset reuse``): a pair none of whose
         matched paragraphs is near-verbatim (all score under :data:`dedup.alignment.VERBATIM`,
         or have fewer than 8 words: a hard-wrapped line "The Federal Reserve entered the" marks
-        no update), a paragraph match whose numbers disagree (both give numbers, read whole as
-        written: ``1,225,000``, ``51.50``; and fewer than half of the smaller one's are in the
-        other) does not count. Reworded paragraphs keep their source's figures; a house template
-        filled in for another event (a road death in another county, another company's
-        dividend) changes them; a story's update keeps a verbatim paragraph and so all its
+        no update) is held to its figures. Two matched paragraphs disagree when both give
+        numbers (read whole as written: ``1,225,000``, ``51.50``) and fewer than half of the
+        smaller one's are in the other. When half or more of the matches that give numbers on
+        both sides disagree (paragraphs of filled-in form lines matched for this too), the pair
+        is a house template filled in for another event — a road death in another county,
+        another company's crude posting — and nothing matches; otherwise only the matches that
+        disagree do not count (a rewrite's byline with another date). Reworded paragraphs keep
+        their source's figures; a story's update keeps a verbatim paragraph and so all its
         matches. Whatever the coverage: two days' one-line hog reports ("Hog prices opened 0.50
         dlr higher", "1.00 dlr higher") read as near-duplicates at the preset's paragraph
         threshold of 0.6. Not for pairs with a scan (misread digits).

@@ -523,3 +523,48 @@ def test_reworded_paragraphs_must_agree_on_their_figures_whatever_the_coverage()
     loose = find_duplicates(articles, config=DedupConfig.reuse(reworded_figures_agree=False))
     assert [(p.a, p.b, p.kind) for p in loose.pairs] == [("monday", "tuesday", "near_duplicate")]
     assert not find_duplicates(articles, config=DedupConfig.reuse()).pairs
+
+
+def test_a_pair_whose_numbered_paragraphs_disagree_half_the_time_is_a_filled_in_template():
+    """Two refiners' crude postings on one house template. Two of their paragraphs give figures on
+    both sides, and one of those disagrees (the date of the last change; the prices share 17.00):
+    half, so the pair is a template filled in for another company, and its paragraphs without
+    figures on both sides count for nothing either. No pair."""
+    acme = ("Acme Petroleum Corp said it raised the contract price it will pay for all grades of crude oil by "
+            "50 cts a barrel, effective today.\n\n"
+            "It brings the posted price of West Texas Intermediate to 17.50 dlrs, up from 17.00 dlrs.\n\n"
+            "The company said the move followed increases by other refiners in recent days.\n\n"
+            "Acme last changed its crude oil postings on March 4.")  # fmt: skip
+    borealis = ("Borealis Oil Co said it raised the contract price it will pay for crude oil by one dlr a barrel, "
+                "effective today.\n\n"
+                "It brings the posted price of West Texas Intermediate to 18.00 dlrs, up from 17.00 dlrs at the "
+                "last change.\n\n"
+                "The company said the move followed increases by other refiners this week.\n\n"
+                "Borealis last changed its crude oil postings on February 25.")  # fmt: skip
+    articles = {"acme": acme, "borealis": borealis}
+    loose = find_duplicates(articles, config=DedupConfig.reuse(reworded_figures_agree=False))
+    assert [(p.a, p.b, p.kind) for p in loose.pairs] == [("acme", "borealis", "near_duplicate")]
+    assert not find_duplicates(articles, config=DedupConfig.reuse()).pairs
+
+
+def test_a_rewrite_keeping_its_figures_loses_only_the_paragraph_whose_figures_disagree():
+    """A story rewritten for a daily keeps its source's figures; only the byline's date and page
+    differ. One numbered paragraph of three disagrees: that match alone is dropped."""
+    weekly = ("The city's senior population stands at 1.48 million, or 17.3 percent of the total, including "
+              "238,000 people above the age of 80.\n\n"
+              "The elderly population is expected to pass 1.85 million by 2020, creating a large market for care "
+              "services, the bureau says.\n\n"
+              "Officials from both countries signed a memorandum on elderly care last month, after years of talks."
+              "\n\nBy Li Wen (China Weekly 02/24/2017 page 28)")  # fmt: skip
+    daily = ("The number of seniors in the city now stands at 1.48 million - or 17.3 percent of the total - with "
+             "238,000 of them above the age of 80.\n\n"
+             "The bureau says the senior population is expected to pass 1.85 million by 2020, creating growing "
+             "demand for care services.\n\n"
+             "Officials from the two countries signed a memorandum on elderly care last month.\n\n"
+             "By Li Wen (China Weekly 03/10/2017 page 27)")  # fmt: skip
+    articles = {"daily": daily, "weekly": weekly}
+    loose = find_duplicates(articles, config=DedupConfig.reuse(reworded_figures_agree=False)).pairs
+    (pair,) = find_duplicates(articles, config=DedupConfig.reuse()).pairs
+    assert [(m.a, m.b) for m in loose[0].alignment.matches] == [(0, 0), (1, 1), (2, 2), (3, 3)]
+    assert [(m.a, m.b) for m in pair.alignment.matches] == [(0, 0), (1, 1), (2, 2)]
+    assert (pair.a, pair.b, pair.kind) == ("daily", "weekly", "near_duplicate")
