@@ -154,18 +154,25 @@ FIGURES_AGREE = 0.5
 (paragraphs in ``--preset reuse``, sentences in the semantic check)."""
 
 
-_WHOLE_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+_WHOLE_NUMBER = re.compile(r"\d+(?:-\d+)?(?:/\d+)+|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+"""A fraction or a date in slashes (``6-3/16``, ``02/24/2017``), a count in thousands, a decimal."""
+_DIGITS = re.compile(r"\d+")
 
 
 def whole_numbers(text: str) -> set[str]:
-    """The numbers of a text as they are written, each whole: ``1,225,000`` is ``1225000`` and
-    ``51.50`` is ``51.5`` (digits in any script as ASCII, no leading zeros, no trailing decimal
-    zeros). Paragraphs compare these (``reworded_figures_agree``): read as tokens, ``51.00`` and
-    ``51.50`` would share ``51``, and any two counts in thousands their ``000``. The semantic
+    """The numbers of a text as they are written, each whole: ``1,225,000`` is ``1225000``,
+    ``51.50`` is ``51.5``, a fraction or a date in slashes one number (``6-3/16``, ``5/8``,
+    ``02/24/2017`` as ``2/24/2017``); digits in any script as ASCII, no leading zeros, no trailing
+    decimal zeros. Paragraphs compare these (``reworded_figures_agree``): read as tokens,
+    ``51.00`` and ``51.50`` would share ``51``, any two counts in thousands their ``000``, and
+    the rates ``6-3/16`` and ``6-1/16`` pct their ``6`` and ``16``. The semantic
     check reads its sentences' numbers token by token (:func:`figure`): whole, COUNTER's
     rewritten pairs found fell (WD 0.815 → 0.800, ``benchmarks/README.md``)."""
     out = set()
     for found in _WHOLE_NUMBER.findall(text):
+        if "/" in found:
+            out.add(_DIGITS.sub(lambda digits: figure(digits.group()), found))
+            continue
         whole, _, part = found.replace(",", "").partition(".")
         part = "".join(figure(digit) for digit in part).rstrip("0")
         out.add(figure(whole) + ("." + part if part else ""))

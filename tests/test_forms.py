@@ -97,16 +97,16 @@ def test_a_form_paragraph_counts_in_coverage_but_matches_nothing():
 def test_a_form_filled_in_by_each_article_with_other_figures_condemns_a_reworded_pair():
     """Two days' reports of one central bank: their rate line is a filled-in form (compared with
     nothing), their other paragraphs reworded or too short to be verbatim. Held to its figures
-    (``--preset reuse``), the form is read for them: filled in with other figures, the pair is a
-    template filled in for another day and nothing matches; with the same figures it keeps its
-    matches."""
+    (``--preset reuse``), the form is read for them: filled in with another rate (6-1/16 pct, not
+    6-3/16: a fraction is one number), the pair is a template filled in for another day and
+    nothing matches; with the same figures it keeps its matches."""
 
     def report(rate: str, verb: str, who: str) -> str:
         return (f"The Ruritanian central bank {verb} reserves in the money market this morning, a {who} said.\n\n"
                 f"Dealers said overnight funds were trading at {rate} pct when the bank began.\n\n"
                 "Most economists had expected the move.")  # fmt: skip
 
-    monday, tuesday = report("6-3/16", "added", "spokesman"), report("6-1/4", "drained", "bank spokeswoman")
+    monday, tuesday = report("6-3/16", "added", "spokesman"), report("6-1/16", "drained", "bank spokeswoman")
     held = frozenset(form_hashes([tokenize(t.lower().split("\n\n")[1]) for t in (monday, tuesday)]).tolist())
     a, b = prepare(monday, boilerplate=held), prepare(tuesday, boilerplate=held)
     assert a.forms == b.forms == frozenset({1})

@@ -102,5 +102,19 @@ def test_whole_numbers_read_thousands_and_decimals_as_written():
         "17.25",
         "1987",
     }
-    assert whole_numbers("۱۲.۵۰ and 0.50, 6-3/16 pct, 12,34") == {"12.5", "0.5", "6", "3", "16", "12", "34"}
+    assert whole_numbers("۱۲.۵۰ and 0.50, 12,34, 210-250 lbs") == {"12.5", "0.5", "12", "34", "210", "250"}
     assert whole_numbers("no figures here") == set()
+
+
+def test_whole_numbers_read_a_fraction_or_a_date_as_one_number():
+    """Wire copy gives rates as fractions: read as tokens, 6-3/16 and 6-1/16 pct share 6 and 16 and
+    agreed; a date in slashes is one number too."""
+    from dedup.tokens import whole_numbers
+
+    assert whole_numbers("trading at 6-3/16 pct, priced at 101-3/8, fees of 5/8 pct") == {
+        "6-3/16",
+        "101-3/8",
+        "5/8",
+    }
+    assert whole_numbers("Weekly 02/24/2017 page 28, ۱/۲") == {"2/24/2017", "28", "1/2"}
+    assert not whole_numbers("6-3/16 pct") & whole_numbers("6-1/16 pct")
