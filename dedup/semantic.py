@@ -59,7 +59,7 @@ from .normalize import normalize, normalize_lines
 from .paragraphs import paragraph_spans, sentence_group_spans
 from .results import Pair, SemanticMatch, SentenceMatch
 from .shingles import hash_array, is_member, lines_and_forms
-from .tokens import FIGURES_AGREE, figure, tokenize
+from .tokens import FIGURES_AGREE, decimals_whole, figure, tokenize
 from .verification import PreparedTexts, shingle_overlap
 
 SENTENCE_SIMILARITY = 0.86
@@ -124,11 +124,13 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 def sentence_words(piece: str) -> tuple[list[str], list[str]]:
     """The words of a sentence that can show it kept its source's content (3+ characters, and
     numbers) and its numbers (:func:`dedup.tokens.figure` of each token of digits: ``40,500`` is
-    ``40`` and ``500``; read as one number, COUNTER lost 2 of its 135 wholly derived pairs)."""
-    tokens = tokenize(normalize(piece))
+    ``40`` and ``500``, read as one number COUNTER lost 2 of its 135 wholly derived pairs; but a
+    decimal or a fraction is one: ``0.50`` is ``0.5``, :func:`dedup.tokens.decimals_whole`)."""
+    text = normalize(piece)
+    tokens = tokenize(text)
     numbers = [figure(t) if t.isdecimal() else "" for t in tokens]
     words = [n or t for t, n in zip(tokens, numbers, strict=True) if n or len(t) >= 3]
-    return words, [n for n in numbers if n]
+    return words, decimals_whole(text, [n for n in numbers if n])
 
 
 def split_articles(texts: Mapping[int, str], left_out: np.ndarray | None = None) -> dict[int, Sentences]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 from itertools import pairwise
 
@@ -165,9 +166,9 @@ def whole_numbers(text: str) -> set[str]:
     ``02/24/2017`` as ``2/24/2017``); digits in any script as ASCII, no leading zeros, no trailing
     decimal zeros. Paragraphs compare these (``reworded_figures_agree``): read as tokens,
     ``51.00`` and ``51.50`` would share ``51``, any two counts in thousands their ``000``, and
-    the rates ``6-3/16`` and ``6-1/16`` pct their ``6`` and ``16``. The semantic
-    check reads its sentences' numbers token by token (:func:`figure`): whole, COUNTER's
-    rewritten pairs found fell (WD 0.815 → 0.800, ``benchmarks/README.md``)."""
+    the rates ``6-3/16`` and ``6-1/16`` pct their ``6`` and ``16``. The semantic check reads
+    only its sentences' decimals and fractions whole (:func:`decimals_whole`): with every number
+    whole, COUNTER's rewritten pairs found fell (WD 0.815 → 0.800, ``benchmarks/README.md``)."""
     out = set()
     for found in _WHOLE_NUMBER.findall(text):
         if "/" in found:
@@ -176,6 +177,25 @@ def whole_numbers(text: str) -> set[str]:
         whole, _, part = found.replace(",", "").partition(".")
         part = "".join(figure(digit) for digit in part).rstrip("0")
         out.add(figure(whole) + ("." + part if part else ""))
+    return out
+
+
+_DECIMAL_OR_FRACTION = re.compile(r"\d+(?:-\d+)?(?:/\d+)+|\d+\.\d+")
+
+
+def decimals_whole(text: str, numbers: list[str]) -> list[str]:
+    """``numbers``, a text's tokens of digits (:func:`figure` of each), with each decimal or
+    fraction of ``text`` whose digits are all among them read as one number (:func:`whole_numbers`):
+    ``0.50`` is ``0.5``, not ``0`` and ``50``, which agreed with every other price ending in 50
+    cents. Counts in thousands stay apart (``40,500`` is ``40`` and ``500``): read whole in the
+    semantic check, COUNTER lost rewrites that keep one group of a figure."""
+    out = list(numbers)
+    for found in _DECIMAL_OR_FRACTION.findall(text):
+        parts = Counter(figure(digits) for digits in _DIGITS.findall(found))
+        if not parts - Counter(out):
+            for part in parts.elements():
+                out.remove(part)
+            out.extend(whole_numbers(found))
     return out
 
 

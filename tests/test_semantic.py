@@ -279,3 +279,25 @@ def test_a_fragment_sharing_two_words_corresponds_to_nothing():
     assert MIN_SHARED_WORDS == 3 and not possible_matches(articles[0], articles[1]).any()
     articles = split_articles({0: "Acme Inc said it has agreed", 1: "Acme Inc said an agreement"})
     assert possible_matches(articles[0], articles[1]).all()
+
+
+def test_a_decimal_is_one_number_when_sentences_compare_their_figures():
+    """Two mornings' livestock reports share their words, and read token by token their prices
+    share ``0`` and ``50`` (0.50 against 1.00 and 1.50): they corresponded. Read whole, 0.5 is in
+    neither 1 nor 1.5, so they are no rewrite of each other; the same report keeps its pair."""
+    from dedup.semantic import sentence_words
+
+    texts = {
+        0: "Hog prices opened 0.50 dlr higher, private sources said.\n\nTop 51.00 dlrs per cwt.",
+        1: "Cattle prices opened 1.00 to 1.50 dlr higher, private sources said.\n\nSteer top 66.00 dlrs per cwt.",
+        2: "Private sources said hog prices were 0.50 dlr higher at the opening.\n\nThe top was 51.00 dlrs per cwt.",
+    }
+
+    def alike(sentences):
+        return np.ones((len(sentences), 4), dtype=np.float32) / 2
+
+    found = add_rewritten([], np.empty((0, 2), np.int64), [0, 1, 2], texts=texts.__getitem__, ids=["a", "b", "c"],
+                          config=DedupConfig.reuse(), embed=alike, boilerplate=frozenset())  # fmt: skip
+    assert [(p.a, p.b, p.kind) for p in found] == [("a", "c", "rewritten")]
+    assert sentence_words("opened 0.50 dlr higher")[1] == ["0.5"]
+    assert sentence_words("40,500 shares at 6-3/16 pct")[1] == ["40", "500", "6-3/16"]

@@ -118,3 +118,13 @@ def test_whole_numbers_read_a_fraction_or_a_date_as_one_number():
     }
     assert whole_numbers("Weekly 02/24/2017 page 28, ۱/۲") == {"2/24/2017", "28", "1/2"}
     assert not whole_numbers("6-3/16 pct") & whole_numbers("6-1/16 pct")
+
+
+def test_decimals_whole_joins_only_the_digits_it_was_given():
+    from dedup.tokens import decimals_whole
+
+    assert decimals_whole("up 0.50 to 1.50 dlr", ["0", "50", "1", "50"]) == ["0.5", "1.5"]
+    assert decimals_whole("6-6/16 pct", ["6", "6", "16"]) == ["6-6/16"]
+    # digits glued to letters are no token of their own: a decimal among them is left as it was
+    assert decimals_whole("x1.5 and 2", ["2"]) == ["2"]
+    assert decimals_whole("40,500 shares", ["40", "500"]) == ["40", "500"]
