@@ -187,8 +187,9 @@ def decimals_whole(text: str, numbers: list[str]) -> list[str]:
     """``numbers``, a text's tokens of digits (:func:`figure` of each), with each decimal or
     fraction of ``text`` whose digits are all among them read as one number (:func:`whole_numbers`):
     ``0.50`` is ``0.5``, not ``0`` and ``50``, which agreed with every other price ending in 50
-    cents. Counts in thousands stay apart (``40,500`` is ``40`` and ``500``): read whole in the
-    semantic check, COUNTER lost rewrites that keep one group of a figure."""
+    cents. Only where the tokens read the digits: :func:`whole_numbers` also reads digits glued to
+    Urdu letters ("کے30"), and with it the semantic check lost two of COUNTER's wholly derived
+    pairs. Counts in thousands stay apart (``40,500`` is ``40`` and ``500``)."""
     out = list(numbers)
     for found in _DECIMAL_OR_FRACTION.findall(text):
         parts = Counter(figure(digits) for digits in _DIGITS.findall(found))
