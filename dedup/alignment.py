@@ -56,7 +56,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel, Levenshtein
 
 from .normalize import normalize, normalize_lines
-from .paragraphs import rejoin_hyphenation, split_paragraphs
+from .paragraphs import printed_lines, rejoin_hyphenation, split_paragraphs
 from .shingles import hash_array, is_member, lines_and_forms, sequence_hashes, token_hashes
 from .tokens import FIGURES_AGREE, display_units, tokenize, whole_numbers
 
@@ -134,6 +134,8 @@ class PreparedText:
     """The hashes of ``words``, paragraph after paragraph, when :func:`prepare` had them."""
     all_hashes: np.ndarray | None = field(default=None, compare=False)
     """The hashes of ``all_words``, when :func:`prepare` had them."""
+    printed_lines: bool = False
+    """Its units are its printed lines (no blank line: :func:`dedup.paragraphs.printed_lines`)."""
 
     @cached_property
     def vocabularies(self) -> tuple[np.ndarray, ...]:
@@ -212,6 +214,7 @@ def prepare(
         frozenset(forms - ignored),
         None if hashes is None else hashes[np.repeat(kept_line, [len(w) for w in line_words])],
         hashes,
+        printed_lines=not ocr and printed_lines(text),
     )
 
 
@@ -414,22 +417,30 @@ def _with_figures_agreeing(
     headline found inside a paragraph (``a_inside_b``, ``b_inside_a``) is dropped when its
     figures disagree but never condemns the pair: the paragraph gives figures of its own.
 
-    A pair with a match at :data:`VERBATIM` of :data:`MIN_INSIDE_WORDS` words or more keeps them
-    all: a story's update changes its figures, a filled-in house template its words and figures.
+    A pair with a match at :data:`VERBATIM` of :data:`MIN_INSIDE_WORDS` words or more whose
+    figures agree keeps them all: a story's update changes its figures, a filled-in house template
+    its words and figures (a line that differs only in its figures is a template's line filled in).
     (A shorter verbatim match proves nothing: a notice's hard-wrapped first line, "The Turkish
-    Central Bank set a", is verbatim in every day's notice.)"""
-    if any(
-        m.score >= VERBATIM and min(len(a.words[m.a]), len(b.words[m.b])) >= MIN_INSIDE_WORDS
-        for matches in found
-        for m in matches
-    ):
-        return found[0], found[1], found[2]
+    Central Bank set a", is verbatim in every day's notice.) When either text's units are its
+    printed lines (:attr:`PreparedText.printed_lines`), it takes two such matches: a printed line
+    is a piece of a paragraph cut at the column's width, and one line of a daily report ("the Fed
+    began its temporary and indirect supply of reserves to") is verbatim in every day's report,
+    while an update keeps paragraphs, several lines."""
     numbers_a, numbers_b = _numbers(a), _numbers(b)
 
     def agree(m: Match) -> bool:
         x, y = numbers_a[m.a], numbers_b[m.b]
         return not (x and y) or len(x & y) >= FIGURES_AGREE * min(len(x), len(y))
 
+    verbatim = sum(
+        m.score >= VERBATIM
+        and min(len(a.words[m.a]), len(b.words[m.b])) >= MIN_INSIDE_WORDS
+        and not _filled_in_otherwise(a.words[m.a], b.words[m.b])
+        for matches in found
+        for m in matches
+    )
+    if verbatim >= (2 if a.printed_lines or b.printed_lines else 1):
+        return found[0], found[1], found[2]
     numbered = [
         m for m in (*found[0], *_form_matches(a, b, found[0], threshold)) if numbers_a[m.a] and numbers_b[m.b]
     ]
@@ -438,6 +449,15 @@ def _with_figures_agreeing(
         return [], [], []
     one_to_one, a_inside_b, b_inside_a = ([m for m in matches if agree(m)] for matches in found)
     return one_to_one, a_inside_b, b_inside_a
+
+
+def _filled_in_otherwise(x: tuple[str, ...], y: tuple[str, ...]) -> bool:
+    """Whether two paragraphs' words differ in their numbers only: one line of a form filled in twice."""
+    return (
+        x != y
+        and len(x) == len(y)
+        and all(v == w or (v.isdecimal() and w.isdecimal()) for v, w in zip(x, y, strict=True))
+    )
 
 
 def _numbers(text: PreparedText) -> list[frozenset[str]]:

@@ -88,7 +88,8 @@ class DedupConfig:
         ``reworded_figures_agree`` (False; on in ``--preset reuse``): a pair none of whose
         matched paragraphs is near-verbatim (all score under :data:`dedup.alignment.VERBATIM`,
         or have fewer than 8 words: a hard-wrapped line "The Federal Reserve entered the" marks
-        no update) is held to its figures. Two matched paragraphs disagree when both give
+        no update; in text compared by printed lines, two such lines are needed) is held to its
+        figures. Two matched paragraphs disagree when both give
         numbers (read whole as written: ``1,225,000``, ``51.50``) and fewer than half of the
         smaller one's are in the other. When half or more of the matches that give numbers on
         both sides disagree (paragraphs of filled-in form lines matched for this too), the pair

@@ -94,6 +94,14 @@ def split_paragraphs(text: str, *, columns: bool = False) -> list[str]:
     return units
 
 
+def printed_lines(text: str) -> bool:
+    """Whether rule 2 makes the units of ``text`` its printed lines: no blank line, several lines."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    blocks = [p for p in _BLANK_LINE_N.split(text) if p.strip()]
+    return len(blocks) == 1 and sum(1 for line in blocks[0].split("\n") if line.strip()) > 1
+
+
 def compared_units(text: str, *, columns: bool = False) -> list[str]:
     """:func:`split_paragraphs`, with words hyphenated at line ends rejoined (see above)."""
     return [rejoin_hyphenation(unit) for unit in split_paragraphs(text, columns=columns)]

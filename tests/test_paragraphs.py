@@ -56,3 +56,12 @@ def test_split_paragraphs_gives_the_texts_of_the_spans(text):
     expected = [text[s:e].replace("\r\n", "\n").replace("\r", "\n") for s, e in spans]
     assert split_paragraphs(text) == expected
     assert all(text[s:e] == text[s:e].strip() != "" for s, e in spans)
+
+
+def test_printed_lines_are_the_units_of_a_text_without_a_blank_line():
+    from dedup.paragraphs import printed_lines
+
+    assert printed_lines("The Federal Reserve entered the\nmarket today.\n Reuter")
+    assert printed_lines("a line\r\nanother line")
+    assert not printed_lines("A headline\n\nA paragraph\nset on two lines.")
+    assert not printed_lines("One paragraph on one line.")

@@ -568,3 +568,49 @@ def test_a_rewrite_keeping_its_figures_loses_only_the_paragraph_whose_figures_di
     assert [(m.a, m.b) for m in loose[0].alignment.matches] == [(0, 0), (1, 1), (2, 2), (3, 3)]
     assert [(m.a, m.b) for m in pair.alignment.matches] == [(0, 0), (1, 1), (2, 2)]
     assert (pair.a, pair.b, pair.kind) == ("daily", "weekly", "near_duplicate")
+
+
+def test_hard_wrapped_text_needs_two_verbatim_lines_to_mark_an_update():
+    """Wire copy without blank lines is compared printed line by printed line. One verbatim line of
+    12 words is a daily report's wording, kept every day: two days' reports whose rate disagrees
+    are no pair. A story's update keeps several lines verbatim, and so all its matches, though
+    each of its numbered lines changed."""
+
+    def report(amount: str, who: str, rate: str) -> str:
+        return (f"The Ruritanian central bank entered the\nmoney market to add {amount} crowns of\n"
+                f"temporary reserves, a bank {who} said.\nDealers said overnight funds were trading at {rate} pct\n"
+                "when the bank began its temporary and indirect supply of reserves to\nthe banking system.")  # fmt: skip
+
+    def flood(dead: int, homeless: str, day: str) -> str:
+        return (f"Flooding in the northern province has killed {dead} people\nand forced more than {homeless} from "
+                f"their homes, officials said on {day}.\nRescue teams were searching villages along the river for "
+                "people\nstill missing after two days of heavy rain, the officials said.\nThe regional governor "
+                "asked the army for boats and helicopters.")  # fmt: skip
+
+    articles = {
+        "flood": flood(12, "3,000", "Monday"),
+        "flood-update": flood(15, "4,000", "Tuesday"),
+        "monday": report("1.5 billion", "spokesman", "6-3/16"),
+        "tuesday": report("two billion", "spokeswoman", "6-1/16"),
+    }
+    loose = find_duplicates(articles, config=DedupConfig.reuse(reworded_figures_agree=False))
+    assert [(p.a, p.b) for p in loose.pairs] == [("flood", "flood-update"), ("monday", "tuesday")]
+    (update,) = find_duplicates(articles, config=DedupConfig.reuse()).pairs
+    assert (update.a, update.b, update.kind) == ("flood", "flood-update", "near_duplicate")
+    assert len(update.alignment.matches) == 5  # its changed lines too
+
+
+def test_a_paragraph_that_differs_only_in_its_figures_marks_no_update():
+    """Two days' market reports: the lead is word for word the same but for the index's close (a
+    form's line filled in again), so it is no verbatim paragraph of an update, and the report's
+    other figures disagree too: no pair."""
+
+    def report(close: int, traded: int, fell: int, rose: int) -> str:
+        return (f"The Karachi share index closed lower on Wednesday for the third day running, at {close} points.\n\n"
+                f"Dealers said shares of {traded} companies changed hands, of which {fell} fell and {rose} rose.\n\n"
+                "Brokers expect more selling soon.")  # fmt: skip
+
+    articles = {"sept17": report(30136, 403, 188, 187), "sept24": report(30095, 429, 205, 201)}
+    (loose,) = find_duplicates(articles, config=DedupConfig.reuse(reworded_figures_agree=False)).pairs
+    assert loose.kind == "near_duplicate" and loose.alignment.matches[0].score >= 0.9
+    assert not find_duplicates(articles, config=DedupConfig.reuse()).pairs
