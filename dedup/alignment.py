@@ -156,6 +156,11 @@ class PreparedText:
     def compared_chars(self) -> int:
         return sum(len(t) for i, t in enumerate(self.compared) if i not in self.ignored)
 
+    @cached_property
+    def numbers(self) -> tuple[frozenset[str], ...]:
+        """Each compared paragraph's numbers, read whole (:func:`~dedup.tokens.whole_numbers`)."""
+        return tuple(frozenset(whole_numbers(t)) for t in self.compared)
+
 
 def prepare(
     text: str,
@@ -426,7 +431,7 @@ def _with_figures_agreeing(
     is a piece of a paragraph cut at the column's width, and one line of a daily report ("the Fed
     began its temporary and indirect supply of reserves to") is verbatim in every day's report,
     while an update keeps paragraphs, several lines."""
-    numbers_a, numbers_b = _numbers(a), _numbers(b)
+    numbers_a, numbers_b = a.numbers, b.numbers
 
     def agree(m: Match) -> bool:
         x, y = numbers_a[m.a], numbers_b[m.b]
@@ -458,11 +463,6 @@ def _filled_in_otherwise(x: tuple[str, ...], y: tuple[str, ...]) -> bool:
         and len(x) == len(y)
         and all(v == w or (v.isdecimal() and w.isdecimal()) for v, w in zip(x, y, strict=True))
     )
-
-
-def _numbers(text: PreparedText) -> list[frozenset[str]]:
-    """Each compared paragraph's numbers, read whole (:func:`~dedup.tokens.whole_numbers`)."""
-    return [frozenset(whole_numbers(t)) for t in text.compared]
 
 
 def _form_matches(a: PreparedText, b: PreparedText, matches: list[Match], threshold: float) -> list[Match]:
