@@ -422,9 +422,11 @@ def _with_figures_agreeing(
     headline found inside a paragraph (``a_inside_b``, ``b_inside_a``) is dropped when its
     figures disagree but never condemns the pair: the paragraph gives figures of its own.
 
-    A pair with a match at :data:`VERBATIM` of :data:`MIN_INSIDE_WORDS` words or more whose
-    figures agree keeps them all: a story's update changes its figures, a filled-in house template
-    its words and figures (a line that differs only in its figures is a template's line filled in).
+    A pair with a match at :data:`VERBATIM` of :data:`MIN_INSIDE_WORDS` words or more keeps them
+    all: a story's update changes its figures, a filled-in house template its words and figures.
+    But not a match whose words differ in their numbers only: that is a template's line filled in
+    twice (:func:`_filled_in_otherwise`; asking it to agree on its figures instead lost COUNTER's
+    wholly derived pair whose agency paragraph alone gives a dateline).
     (A shorter verbatim match proves nothing: a notice's hard-wrapped first line, "The Turkish
     Central Bank set a", is verbatim in every day's notice.) When either text's units are its
     printed lines (:attr:`PreparedText.printed_lines`), it takes two such matches: a printed line
