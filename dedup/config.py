@@ -88,11 +88,12 @@ class DedupConfig:
         ``reworded_figures_agree`` (False; on in ``--preset reuse``): a pair none of whose
         matched paragraphs is near-verbatim (all score under :data:`dedup.alignment.VERBATIM`,
         or have fewer than 8 words: a hard-wrapped line "The Federal Reserve entered the" marks
-        no update; in text compared by printed lines, two such lines are needed) is held to its
-        figures. Two matched paragraphs disagree when both give
-        numbers (read whole as written: ``1,225,000``, ``51.50``) and fewer than half of the
-        smaller one's are in the other. When half or more of the matches that give numbers on
-        both sides disagree (paragraphs of filled-in form lines matched for this too), the pair
+        no update, or differ in their numbers only: a form's line filled in twice; in text
+        compared by printed lines, two such lines are needed) is held to its figures. Two
+        matched paragraphs disagree when both give numbers (read whole as written:
+        ``1,225,000``, ``51.50``, ``6-3/16``) and fewer than half of the smaller one's are in
+        the other. When half or more of the one-to-one matches that give numbers on both sides
+        disagree (paragraphs of filled-in form lines matched for this too), the pair
         is a house template filled in for another event — a road death in another county,
         another company's crude posting — and nothing matches; otherwise only the matches that
         disagree do not count (a rewrite's byline with another date). Reworded paragraphs keep
