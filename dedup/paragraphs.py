@@ -77,13 +77,8 @@ def split_paragraphs(text: str, *, columns: bool = False) -> list[str]:
     ``columns`` (OCR'd print, the ``ocr`` preset): a text with no blank line is prose set in
     columns whose lines break mid-sentence, not one unit per line: its units are sentence groups
     (rule 3), each keeping its line breaks (so hyphenated words are rejoined)."""
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    paragraphs = [p.strip() for p in _BLANK_LINE_N.split(text)]
-    paragraphs = [p for p in paragraphs if p]
+    paragraphs, lines = _blocks_and_lines(text)
     if len(paragraphs) == 1:
-        lines = [line.strip() for line in paragraphs[0].split("\n")]
-        lines = [line for line in lines if line]
         paragraphs = lines if len(lines) > 1 and not columns else split_sentence_groups(paragraphs[0])
     units: list[str] = []
     for paragraph in paragraphs:
@@ -96,10 +91,19 @@ def split_paragraphs(text: str, *, columns: bool = False) -> list[str]:
 
 def printed_lines(text: str) -> bool:
     """Whether rule 2 makes the units of ``text`` its printed lines: no blank line, several lines."""
+    blocks, lines = _blocks_and_lines(text)
+    return len(blocks) == 1 and len(lines) > 1
+
+
+def _blocks_and_lines(text: str) -> tuple[list[str], list[str]]:
+    """The non-empty blocks of ``text`` between blank lines (stripped) and, when there is one
+    block, its non-empty lines (stripped; otherwise none)."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    blocks = [p for p in _BLANK_LINE_N.split(text) if p.strip()]
-    return len(blocks) == 1 and sum(1 for line in blocks[0].split("\n") if line.strip()) > 1
+    blocks = [p for p in (b.strip() for b in _BLANK_LINE_N.split(text)) if p]
+    if len(blocks) != 1:
+        return blocks, []
+    return blocks, [line for line in (line.strip() for line in blocks[0].split("\n")) if line]
 
 
 def compared_units(text: str, *, columns: bool = False) -> list[str]:

@@ -155,7 +155,8 @@ FIGURES_AGREE = 0.5
 (paragraphs in ``--preset reuse``, sentences in the semantic check)."""
 
 
-_WHOLE_NUMBER = re.compile(r"\d+(?:-\d+)?(?:/\d+)+|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+_FRACTION = r"\d+(?:-\d+)?(?:/\d+)+"
+_WHOLE_NUMBER = re.compile(_FRACTION + r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 """A fraction or a date in slashes (``6-3/16``, ``02/24/2017``), a count in thousands, a decimal."""
 _DIGITS = re.compile(r"\d+")
 
@@ -180,7 +181,7 @@ def whole_numbers(text: str) -> set[str]:
     return out
 
 
-_DECIMAL_OR_FRACTION = re.compile(r"\d+(?:-\d+)?(?:/\d+)+|\d+\.\d+")
+_DECIMAL_OR_FRACTION = re.compile(_FRACTION + r"|\d+\.\d+")
 
 
 def decimals_whole(text: str, numbers: list[str]) -> list[str]:
