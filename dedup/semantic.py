@@ -268,11 +268,21 @@ def neighbours(
         similarity = np.round((vectors[start : start + block] @ vectors.T).toarray(), 5)
         for offset in range(similarity.shape[0]):
             similarity[offset, start + offset] = -np.inf
-        nearest = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
-        for offset, found in enumerate(nearest.tolist()):
+        for offset, found in enumerate(_nearest(similarity, k)):
             mine = rows[start + offset]
             pairs |= {(mine, rows[j]) for j in found}
     return pairs
+
+
+def _nearest(similarity: np.ndarray, k: int) -> list[list[int]]:
+    """Per row, the columns of its ``k`` highest values, ties to the first column: a full stable
+    sort's first ``k``, found among the values reaching the row's ``k``-th highest only."""
+    kth = -np.partition(-similarity, k - 1, axis=1)[:, k - 1]
+    out = []
+    for row, least in zip(similarity, kth.tolist(), strict=True):
+        reaching = np.flatnonzero(row >= least)  # (in column order)
+        out.append(reaching[np.argsort(-row[reaching], kind="stable")[:k]].tolist())
+    return out
 
 
 def possible_matches(a: Sentences, b: Sentences) -> np.ndarray:
@@ -281,44 +291,64 @@ def possible_matches(a: Sentences, b: Sentences) -> np.ndarray:
     :data:`MIN_SHARED_WORDS` at least) and, when both give numbers, at least
     :data:`NUMBER_OVERLAP` of the smaller one's numbers (a rewrite keeps its source's figures; a
     notice written to a house template changes them)."""
-    return _possible(shared_words(a.words, b.words), shared_words(a.numbers, b.numbers), a, b)
+    return _possible(shared_words(a.words, b.words), shared_words(a.numbers, b.numbers), _sizes(a), _sizes(b))
 
 
-def _possible(shared: np.ndarray, shared_numbers: np.ndarray, a: Sentences, b: Sentences) -> np.ndarray:
-    def smaller(x: list[np.ndarray], y: list[np.ndarray]) -> np.ndarray:
-        return np.minimum.outer(np.array([v.size for v in x]), np.array([v.size for v in y]))
+def _sizes(article: Sentences) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct words, and the numbers, of each sentence."""
+    return np.array([v.size for v in article.words]), np.array([v.size for v in article.numbers])
 
-    numbers = smaller(a.numbers, b.numbers)
+
+def _possible(
+    shared: np.ndarray, shared_numbers: np.ndarray, a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:  # fmt: skip
+    """:func:`possible_matches` from the words and numbers shared and each sentence's (:func:`_sizes`)."""
+    numbers = np.minimum.outer(a[1], b[1])
     agree = (numbers == 0) | (shared_numbers >= NUMBER_OVERLAP * numbers)
-    kept = (shared >= WORD_OVERLAP * smaller(a.words, b.words)) & (shared >= MIN_SHARED_WORDS)
+    kept = (shared >= WORD_OVERLAP * np.minimum.outer(a[0], b[0])) & (shared >= MIN_SHARED_WORDS)
     return kept & agree
 
 
 def all_possible_matches(
     articles: Mapping[int, Sentences], pairs: Sequence[tuple[int, int]], block: int = 256
 ) -> Iterator[tuple[int, int, np.ndarray]]:
-    """:func:`possible_matches` of each pair, the pairs of one first article at once: one sparse
-    product of its sentences' words (and one of their numbers) with those of up to ``block`` others."""
+    """:func:`possible_matches` of each pair, the pairs of one first article at once (see
+    :func:`possible_blocks`)."""
+    for a, others, possible, edges in possible_blocks(articles, pairs, block):
+        for k, b in enumerate(others):
+            yield a, b, possible[:, edges[k] : edges[k + 1]]
+
+
+def possible_blocks(
+    articles: Mapping[int, Sentences], pairs: Sequence[tuple[int, int]], block: int = 256
+) -> Iterator[tuple[int, list[int], np.ndarray, np.ndarray]]:
+    """The pairs of one first article, up to ``block`` at once, in the order given: the first, the
+    others, the :func:`possible_matches` of its sentences (rows) with all of theirs (columns, one
+    other after another; one sparse product of words and one of numbers), and where each other's
+    columns start (and the last ends)."""
     rows = list(articles)
     at = {row: k for k, row in enumerate(rows)}
     starts = np.r_[0, np.cumsum([len(articles[row].words) for row in rows])]
     words = _incidence([w for row in rows for w in articles[row].words])
     numbers = _incidence([n for row in rows for n in articles[row].numbers])
+    sizes = (np.array([v.size for row in rows for v in articles[row].words]),
+             np.array([v.size for row in rows for v in articles[row].numbers]))  # fmt: skip
     by_first: dict[int, list[int]] = {}
     for a, b in pairs:
         by_first.setdefault(a, []).append(b)
     for a, others in by_first.items():
-        mine = slice(starts[at[a]], starts[at[a] + 1])
+        mine = np.arange(starts[at[a]], starts[at[a] + 1])
         for first in range(0, len(others), block):
             part = others[first : first + block]
             spans = [(starts[at[b]], starts[at[b] + 1]) for b in part]
             theirs = np.concatenate([np.arange(x, y) for x, y in spans])
-            shared = (words[mine] @ words[theirs].T).toarray()
-            shared_numbers = (numbers[mine] @ numbers[theirs].T).toarray()
-            edges = np.r_[0, np.cumsum([y - x for x, y in spans])]
-            for k, b in enumerate(part):
-                cut = slice(edges[k], edges[k + 1])
-                yield a, b, _possible(shared[:, cut], shared_numbers[:, cut], articles[a], articles[b])
+            possible = _possible(
+                (words[mine] @ words[theirs].T).toarray(),
+                (numbers[mine] @ numbers[theirs].T).toarray(),
+                (sizes[0][mine], sizes[1][mine]),
+                (sizes[0][theirs], sizes[1][theirs]),
+            )
+            yield a, part, possible, np.r_[0, np.cumsum([y - x for x, y in spans])]
 
 
 def _incidence(sets: list[np.ndarray]) -> Any:
@@ -390,17 +420,12 @@ def add_rewritten(
     reported = {(row_of[p.a], row_of[p.b]): p for p in pairs if p.a in row_of and p.b in row_of}
     checked = {_by_id(int(x), int(y), ids) for x, y in candidates.tolist()}
     checked |= {_by_id(x, y, ids) for x, y in neighbours(articles)}
-    todo = []
     worth = [
         (a, b) for a, b in sorted(checked, key=lambda ab: (id_key(ids[ab[0]]), id_key(ids[ab[1]])))
         if (reported.get((a, b)) is None or reported[(a, b)].kind == "partial") and a in articles and b in articles
         and (stored_from is None or min(a, b) < stored_from)
     ]  # fmt: skip
-    for a, b, possible in all_possible_matches(articles, worth):
-        pair = reported.get((a, b))
-        lexical = pair.alignment if pair else None
-        if evidence_bound(articles[a], articles[b], possible, lexical) >= EVIDENCE_THRESHOLD:
-            todo.append((a, b, pair, possible))
+    todo = _worth_embedding(articles, worth, reported)
     needed = {articles[a].pieces[i] for a, _, _, m in todo for i in np.flatnonzero(m.any(axis=1)).tolist()}
     needed |= {articles[b].pieces[j] for _, b, _, m in todo for j in np.flatnonzero(m.any(axis=0)).tolist()}
     vectors = embed_pieces(needed, embed)
@@ -410,6 +435,45 @@ def add_rewritten(
         if match.evidence >= EVIDENCE_THRESHOLD:
             found[(a, b)] = (pair, match)
     return _with_rewritten(pairs, found, texts=texts, ids=ids, config=config, boilerplate=boilerplate)
+
+
+def _worth_embedding(
+    articles: Mapping[int, Sentences], pairs: Sequence[tuple[int, int]], reported: Mapping[tuple[int, int], Pair]
+) -> list[tuple[int, int, Pair | None, np.ndarray]]:  # fmt: skip
+    """The pairs whose :func:`evidence_bound` reaches the threshold, with their reported pair and
+    possible matches. The bounds of a block of pairs are first estimated at once (unrounded), and
+    only the pairs within :data:`_ROUNDING` of the threshold are bounded one by one."""
+    todo = []
+    for a, others, possible, edges in possible_blocks(articles, pairs):
+        pairs_of = [reported.get((a, b)) for b in others]
+        lexical = [_lexical_cover(None if p is None else p.alignment) for p in pairs_of]
+        for k in np.flatnonzero(
+            _bounds(articles, a, others, possible, edges, lexical) >= EVIDENCE_THRESHOLD - _ROUNDING
+        ):
+            b, pair, cut = others[k], pairs_of[k], possible[:, edges[k] : edges[k + 1]]
+            if (
+                evidence_bound(articles[a], articles[b], cut, None if pair is None else pair.alignment)
+                >= EVIDENCE_THRESHOLD
+            ):
+                todo.append((a, b, pair, cut))
+    return todo
+
+
+_ROUNDING = 1e-3
+"""More than :func:`evidence_bound`'s rounding of its coverages can move a bound."""
+
+
+def _bounds(
+    articles: Mapping[int, Sentences], a: int, others: list[int], possible: np.ndarray, edges: np.ndarray,
+    lexical: list[float],
+) -> np.ndarray:  # fmt: skip
+    """:func:`evidence_bound` of each pair of a block of :func:`possible_blocks`, unrounded."""
+    starts = edges[:-1]
+    chars = np.concatenate([articles[b].chars for b in others])
+    cover_b = np.add.reduceat(chars * possible.any(axis=0), starts) / np.add.reduceat(chars, starts)
+    mine = articles[a].chars
+    cover_a = (mine @ np.logical_or.reduceat(possible, starts, axis=1)) / mine.sum()
+    return SEMANTIC_WEIGHT * np.minimum(cover_a, cover_b) + (1 - SEMANTIC_WEIGHT) * np.array(lexical)
 
 
 def _with_rewritten(

@@ -217,26 +217,77 @@ def test_boilerplate_and_template_sentences_correspond_to_nothing():
     assert rewritten(templates=np.sort(lines)) == []
 
 
+WORDS = "council budget minister police fire river bridge election court school harbour".split()
+
+
+def word_salad(rng: random.Random, count: int, words: list[str], length: tuple[int, int], numbers: int,
+               paragraphs: int) -> dict[int, str]:  # fmt: skip
+    """``count`` texts of up to ``paragraphs`` sentences of a few ``words`` and a number each."""
+    return {
+        row: "\n\n".join(
+            " ".join(rng.choice(words) for _ in range(rng.randint(*length))) + f" {rng.randint(1, numbers)}."
+            for _ in range(rng.randint(1, paragraphs))
+        )
+        for row in range(count)
+    }
+
+
 def test_the_possible_matches_of_many_pairs_are_those_of_each_pair():
     """:func:`all_possible_matches` (one sparse product per first article) gives each pair what
     :func:`possible_matches` gives it alone, in the order the pairs were given."""
     from dedup.semantic import all_possible_matches, possible_matches, split_articles
 
     rng = random.Random(5)
-    words = "council budget minister police fire river bridge election court school".split()
-    texts = {
-        row: "\n\n".join(
-            " ".join(rng.choice(words) for _ in range(rng.randint(4, 12))) + f" {rng.randint(1, 9)}."
-            for _ in range(rng.randint(1, 6))
-        )
-        for row in range(30)
-    }
-    articles = split_articles(texts)
+    articles = split_articles(word_salad(rng, 30, WORDS[:-1], (4, 12), 9, 6))
     pairs = sorted({(a, b) for a in range(30) for b in rng.sample(range(30), 6) if a != b})
     found = list(all_possible_matches(articles, pairs, block=4))
     assert [(a, b) for a, b, _ in found] == pairs
     assert all(np.array_equal(m, possible_matches(articles[a], articles[b])) for a, b, m in found)
     assert any(m.any() for _, _, m in found) and not all(m.all() for _, _, m in found)
+
+
+def test_the_pairs_worth_embedding_are_those_whose_own_bound_reaches_the_threshold():
+    """:func:`_worth_embedding` bounds a block of pairs at once and then only those near the
+    threshold one by one: it keeps exactly the pairs :func:`evidence_bound` keeps, in order."""
+    from dedup.alignment import Alignment
+    from dedup.results import Pair
+    from dedup.semantic import (
+        EVIDENCE_THRESHOLD,
+        _worth_embedding,
+        all_possible_matches,
+        evidence_bound,
+        split_articles,
+    )
+
+    rng = random.Random(6)
+    articles = split_articles(word_salad(rng, 40, WORDS, (3, 14), 4, 7))
+    pairs = sorted({(a, b) for a in range(40) for b in rng.sample(range(40), 8) if a != b})
+    covered = {pair: rng.choice([0.0, 0.2, 0.45, 0.9]) for pair in pairs[::3]}
+    reported = {
+        pair: Pair(a=str(pair[0]), b=str(pair[1]), kind="partial", direction=None, minhash_jaccard=0.0, jaccard=0.0,
+                   containment_a_in_b=0.0, containment_b_in_a=0.0, coverage_a_by_b=cover, coverage_b_by_a=cover,
+                   alignment=Alignment((), (), (), (), (), cover, cover))
+        for pair, cover in covered.items()
+    }  # fmt: skip
+    one_by_one = [
+        (a, b) for a, b, m in all_possible_matches(articles, pairs)
+        if evidence_bound(articles[a], articles[b], m, reported[(a, b)].alignment if (a, b) in reported else None)
+        >= EVIDENCE_THRESHOLD
+    ]  # fmt: skip
+    kept = _worth_embedding(articles, pairs, reported)
+    assert [(a, b) for a, b, _, _ in kept] == one_by_one
+    assert 0 < len(one_by_one) < len(pairs)
+
+
+def test_the_nearest_articles_are_a_stable_sorts_first_ties_to_the_first_column():
+    from dedup.semantic import _nearest
+
+    rng = np.random.default_rng(3)
+    similarity = rng.integers(0, 4, size=(50, 30)).astype(float) / 4  # many ties
+    similarity[0] = 0.5  # a row of ties only
+    for k in (1, 3, 10, 29):
+        expected = np.argsort(-similarity, axis=1, kind="stable")[:, :k].tolist()
+        assert _nearest(similarity, k) == expected
 
 
 def test_corresponding_sentences_must_agree_on_their_numbers():
