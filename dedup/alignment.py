@@ -55,6 +55,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel, Levenshtein
 
+from .forms import report_key
 from .normalize import normalize, normalize_lines
 from .paragraphs import printed_lines, rejoin_hyphenation, split_paragraphs
 from .shingles import hash_array, is_member, lines_and_forms, sequence_hashes, token_hashes
@@ -136,6 +137,8 @@ class PreparedText:
     """The hashes of ``all_words``, when :func:`prepare` had them."""
     printed_lines: bool = False
     """Its units are its printed lines (no blank line: :func:`dedup.paragraphs.printed_lines`)."""
+    reports: tuple[tuple[int, int], ...] = ()
+    """(form, line) of each of its lines that fills in a recurring report (:mod:`dedup.forms`)."""
 
     @cached_property
     def vocabularies(self) -> tuple[np.ndarray, ...]:
@@ -185,7 +188,7 @@ def prepare(
     all_words: list[str] = []
     position = 0
     line_words = [tokenize(line) for line in all_lines]
-    held, form, hashes = _held_lines(line_words, boilerplate)
+    held, form, hashes, reports = _held_lines(line_words, boilerplate)
     words: list[tuple[str, ...]] = []
     forms = set()
     kept_line = np.zeros(len(all_lines), dtype=bool)
@@ -220,21 +223,43 @@ def prepare(
         None if hashes is None else hashes[np.repeat(kept_line, [len(w) for w in line_words])],
         hashes,
         printed_lines=not ocr and printed_lines(text),
+        reports=reports,
     )
 
 
 def _held_lines(
     line_words: list[list[str]], boilerplate: frozenset[int]
-) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
-    """Per line: held as boilerplate? a filled-in form? And the words' hashes (all None without
-    held lines)."""
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None, tuple[tuple[int, int], ...]]:
+    """Per line: held as boilerplate? a filled-in form? The words' hashes (all None without held
+    lines), and the (form, line) of the lines filling in a recurring report."""
     if not boilerplate:
-        return None, None, None
+        return None, None, None, ()
     hashes, lines, forms = lines_and_forms(line_words)
     held = _sorted(boilerplate)
     form = forms != 0
+    report = form.copy()
     form[form] = is_member(forms[form], held)
-    return is_member(lines, held), form, hashes
+    report[report] = is_member(report_key(forms[report]), held)
+    return (
+        is_member(lines, held),
+        form,
+        hashes,
+        tuple(zip(forms[report].tolist(), lines[report].tolist(), strict=True)),
+    )
+
+
+def other_reports(a: PreparedText, b: PreparedText) -> bool:
+    """Do the two texts fill in a recurring report each in other ways (:mod:`dedup.forms`: no
+    filling of one of its forms in common)? Then they are two reports, not a pair."""
+    if not a.reports or not b.reports:
+        return False
+    mine: dict[int, set[int]] = {}
+    for form, line in a.reports:
+        mine.setdefault(form, set()).add(line)
+    theirs: dict[int, set[int]] = {}
+    for form, line in b.reports:
+        theirs.setdefault(form, set()).add(line)
+    return any(mine[f].isdisjoint(theirs[f]) for f in mine.keys() & theirs.keys())
 
 
 _SORTED: dict[int, tuple[frozenset[int], np.ndarray]] = {}
@@ -280,7 +305,10 @@ def align_if_covered(
     """:func:`align_prepared`, or None — as soon as the paragraph scores prove that neither
     coverage can reach ``min_coverage`` (see :func:`_coverage_bounds`), before the costlier steps.
     ``figures_agree``: a pair with no near-verbatim match is held to its figures
-    (:func:`_with_figures_agreeing`)."""
+    (:func:`_with_figures_agreeing`). Two texts filling in a recurring report each in other ways
+    (:func:`other_reports`) match nowhere."""
+    if other_reports(a, b):
+        return None if min_coverage > 0 else _assembled(a, b, [], [], [], characters)
     rows = [i for i in range(len(a.compared)) if i not in a.ignored and i not in a.forms]
     cols = [j for j in range(len(b.compared)) if j not in b.ignored and j not in b.forms]
     matches: list[Match] = []

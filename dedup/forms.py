@@ -25,8 +25,24 @@ filled in more than one way: at 5 fillings, templates of a few fillings (weekly 
 auctions, eurobond terms, "NOTE: Share adjusted for two-for-one stock split in" and its month)
 paired their notices: 14 Reuters-21578 pairs under the defaults, 471 under ``--preset reuse``.
 
+A frequent form that rule 3 keeps (its carriers agree as one story) but that is filled in
+:data:`MANY_FILLINGS` (5) ways or more, some of them by two texts, is a *recurring report*: the
+Fed's daily repurchase report ("Dealers said Federal funds were trading at 6-3/16 pct when") is one
+text a day with its figures changed, and reads as a story updated every day. A story's line takes
+two or three fillings as it is updated; a day's rate seven in a season, and 6-3/16 pct comes back
+on four days. A numbered line of each copy's own (eight papers each heading the story with their
+number: as many fillings as texts) is the papers' edit, not the news, and condemns nothing. Two texts that fill in a recurring report's form each
+in other ways (no filling in common) are two reports, not a pair
+(:func:`dedup.alignment.align_if_covered`), in every mode; two that print one filling are judged
+as before, and so is a table every copy prints whole (the same fillings). Forms whose carriers
+are not one story (notices, a dateline on every article of an outlet) are filled-in forms as
+above, never reports. Reuters-21578 holds one recurring report; COUNTER, dai2017 and BBC News none.
+Known limit: an archive judges rule 3 on each batch's carriers, so a report added alone is a
+filled-in form there (its rate line matches nothing), and pairs as before.
+
 The forms found are held in the same set as the boilerplate lines: form hashes never equal a
-line's own hash (:data:`dedup.shingles.NUMBER`).
+line's own hash (:data:`dedup.shingles.NUMBER`), and a recurring report's form is held as its
+:func:`report_key`.
 """
 
 from __future__ import annotations
@@ -41,14 +57,29 @@ from .config import DedupConfig
 from .shingles import fmix64
 
 _FILLINGS = np.uint64(0x0F11_1ED0_F0A3_5EED)
+_REPORT = np.uint64(0x7E90_0D41_1F0A_3B5D)
 MIN_FILLINGS = 2
 """Rule 2: the distinct fillings (lines) a form needs."""
+MANY_FILLINGS = 5
+"""The distinct fillings that make a frequent form a recurring report, one story or not."""
 
 
 def frequent(texts: Any, fillings: Any, config: DedupConfig) -> Any:
     """Rules 1 and 2, for counts (numbers or arrays): carried by ``form_min_docs`` texts or more in
     :data:`MIN_FILLINGS` fillings or more. Every engine asks this."""
     return (texts >= config.form_min_docs) & (fillings >= MIN_FILLINGS)
+
+
+def recurring(texts: Any, fillings: Any, config: DedupConfig) -> Any:
+    """Whether forms with these counts can be recurring reports: :data:`MANY_FILLINGS` fillings or
+    more, and fewer than the texts (some filling printed by two texts). Every engine asks this."""
+    return (texts >= config.form_min_docs) & (fillings >= MANY_FILLINGS) & (fillings < texts)
+
+
+def report_key(forms: np.ndarray) -> np.ndarray:
+    """The hash under which a recurring report's form is held."""
+    with np.errstate(over="ignore"):
+        return fmix64(forms ^ _REPORT)
 
 
 def rule(config: DedupConfig) -> str:
@@ -58,7 +89,8 @@ def rule(config: DedupConfig) -> str:
     return (
         f"line's words with numbers masked in >= {config.form_min_docs} distinct texts and >= "
         f"{MIN_FILLINGS} fillings, unless its carriers' signatures agree in a median >= "
-        f"{config.boilerplate_one_story} (one story)"
+        f"{config.boilerplate_one_story} (one story); a one-story form in >= {MANY_FILLINGS} fillings, fewer "
+        "than its texts, is a recurring report: two texts filling it in with no filling in common are no pair"
     )
 
 
@@ -73,8 +105,9 @@ def find_forms(
     rows: np.ndarray, line_hashes: np.ndarray, line_forms: np.ndarray, rank: np.ndarray, *,
     config: DedupConfig, signatures: np.ndarray | None = None,
     held: Callable[[np.ndarray], np.ndarray | None] | None = None,
-) -> frozenset[int]:  # fmt: skip
-    """The filled-in forms (form hashes) among these lines.
+) -> tuple[frozenset[int], frozenset[int]]:  # fmt: skip
+    """The filled-in forms (form hashes) among these lines, and the recurring reports' forms (their
+    :func:`report_key`).
 
     One entry per distinct line of a text (one text per group of exact copies), as for
     :func:`dedup.boilerplate.find_boilerplate`; ``rank`` orders rows by id. ``held(keys)`` gives
@@ -82,7 +115,7 @@ def find_forms(
     :func:`fillings_key`, texts per line, so that only fillings new to it are counted), or None.
     """
     if config.form_min_docs <= 0:
-        return frozenset()
+        return frozenset(), frozenset()
     entries = np.flatnonzero(line_forms != 0)
     forms, lines, carriers = line_forms[entries], line_hashes[entries], rows[entries]
     values, texts, fillings = _counts(forms, lines, carriers)
@@ -92,7 +125,8 @@ def find_forms(
         texts, fillings = texts + stored, fillings + _counted(held, fillings_key(values))
     frequent_forms = values[frequent(texts, fillings, config)]
     if frequent_forms.size == 0 or signatures is None:
-        return frozenset(frequent_forms.tolist())
+        return frozenset(frequent_forms.tolist()), frozenset()
+    many = frozenset(values[recurring(texts, fillings, config)].tolist())
     # rule 3: the first SAMPLE carriers by id of each frequent form, from one sort
     among = np.isin(forms, frequent_forms)
     forms, carriers = forms[among], carriers[among]
@@ -102,11 +136,14 @@ def find_forms(
     once[1:] = (forms[1:] != forms[:-1]) | (carriers[1:] != carriers[:-1])
     forms, carriers = forms[once], carriers[once]
     bounds = np.flatnonzero(np.diff(forms)) + 1
-    found = set()
+    found, reports = set(), set()
     for start in [0, *bounds.tolist()]:
+        form = int(forms[start])
         if not one_story(signatures[carriers[start : start + SAMPLE]], config.boilerplate_one_story):
-            found.add(int(forms[start]))
-    return frozenset(found)
+            found.add(form)
+        elif form in many:
+            reports.add(form)
+    return frozenset(found), frozenset(report_key(np.array(sorted(reports), dtype=np.uint64)).tolist())
 
 
 def _counted(held: Callable[[np.ndarray], np.ndarray | None], keys: np.ndarray) -> np.ndarray:

@@ -308,9 +308,9 @@ def boilerplate_lines(
     boilerplate = find_boilerplate(table.line_rows[lines], hashes, table.line_chars[lines], rank,
                                    min_docs=config.boilerplate_min_docs, frequent=frequent,
                                    signatures=table.signatures, config=config)  # fmt: skip
-    forms = find_forms(table.line_rows[lines], hashes, table.line_forms[lines], rank, config=config,
-                       signatures=table.signatures, held=held)  # fmt: skip
-    return boilerplate | forms, len(forms)
+    forms, reports = find_forms(table.line_rows[lines], hashes, table.line_forms[lines], rank, config=config,
+                                signatures=table.signatures, held=held)  # fmt: skip
+    return boilerplate | forms | reports, len(forms)
 
 
 class StageClock:

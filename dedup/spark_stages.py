@@ -40,6 +40,8 @@ from .config import DedupConfig
 from .errors import EmptyArticleError, InputError
 from .formats import PAIR_COLUMNS, pair_row
 from .forms import frequent as forms_frequent
+from .forms import recurring as forms_recurring
+from .forms import report_key
 from .results import Cluster, Pair, RunSummary, Skipped
 from .run import StageClock
 from .scans import looks_scanned
@@ -279,16 +281,16 @@ def _judged(item: tuple[int, list[Any]], *, known: Any, frequent: Any, config: D
 def _held_lines(leaders: Any, config: DedupConfig, parts: int) -> tuple[frozenset[int], tuple[int, int]]:
     """The boilerplate lines and filled-in forms, in one set (as :func:`dedup.run.boilerplate_lines`
     holds them), and how many of each."""
-    boilerplate, forms = _boilerplate(leaders, config, parts), _forms(leaders, config, parts)
-    return boilerplate | forms, (len(boilerplate), len(forms))
+    boilerplate, (forms, reports) = _boilerplate(leaders, config, parts), _forms(leaders, config, parts)
+    return boilerplate | forms | reports, (len(boilerplate), len(forms))
 
 
-def _forms(leaders: Any, config: DedupConfig, parts: int) -> frozenset[int]:
+def _forms(leaders: Any, config: DedupConfig, parts: int) -> tuple[frozenset[int], frozenset[int]]:
     """:func:`dedup.forms.find_forms` over the distinct texts: the texts and fillings of each form
     counted by reductions, rule 3 judged per frequent form (a bounded set, broadcast) on the
-    executors from its first :data:`SAMPLE` carriers by id."""
+    executors from its first :data:`SAMPLE` carriers by id; and the recurring reports' keys."""
     if config.form_min_docs <= 0:
-        return frozenset()
+        return frozenset(), frozenset()
     entries = leaders.flatMap(_form_entries)  # (form, line, rank), one per distinct line of a text
     texts = (
         entries.map(lambda e: (e[0], e[2])).distinct(parts).map(lambda e: (e[0], 1)).reduceByKey(add, parts)
@@ -296,21 +298,20 @@ def _forms(leaders: Any, config: DedupConfig, parts: int) -> frozenset[int]:
     fillings = (
         entries.map(lambda e: (e[0], e[1])).distinct(parts).map(lambda e: (e[0], 1)).reduceByKey(add, parts)
     )
-    frequent = (
-        texts.join(fillings, parts)
-        .filter(lambda kv: bool(forms_frequent(kv[1][0], kv[1][1], config)))
-        .keys()
-        .collect()
+    counted = texts.join(fillings, parts).filter(lambda kv: bool(forms_frequent(kv[1][0], kv[1][1], config)))
+    frequent = dict(
+        counted.map(lambda kv: (kv[0], bool(forms_recurring(kv[1][0], kv[1][1], config)))).collect()
     )
     if not frequent:
-        return frozenset()
+        return frozenset(), frozenset()
     wanted = leaders.context.broadcast(frozenset(frequent))
     samples = leaders.flatMap(lambda r: _form_carrier(r, wanted.value)).combineByKey(
         lambda v: [v], _sampled, lambda x, y: _sampled_all(x + y), parts
     )
     threshold = config.boilerplate_one_story
-    found = samples.filter(lambda kv: not one_story(np.stack([s for _, s in kv[1]]), threshold)).keys()
-    return frozenset(int(f) for f in found.collect())
+    story = samples.map(lambda kv: (kv[0], one_story(np.stack([s for _, s in kv[1]]), threshold))).collect()
+    reports = np.array(sorted(int(f) for f, one in story if one and frequent[f]), dtype=np.uint64)
+    return frozenset(int(f) for f, one in story if not one), frozenset(report_key(reports).tolist())
 
 
 def _form_entries(row: Row) -> Iterator[tuple[int, int, int]]:

@@ -21,7 +21,8 @@ TEMPLATE = "The board of directors declared a regular quarterly cash dividend pa
 def parity_corpus(seed: int = 3, stories: int = 24, forms: bool = True) -> list[Article]:
     """Stories as cliques (an original, its exact copy, an edited copy, a page that contains it),
     unrelated articles sharing a furniture footer, dividend notices sharing one template sentence,
-    notices filled in on one form; each article with a title and an outlet."""
+    notices filled in on one form, daily reports of one text with other rates (a recurring report);
+    each article with a title and an outlet."""
     rng = random.Random(seed)
     words = [f"w{k}" for k in range(6000)]
 
@@ -52,6 +53,12 @@ def parity_corpus(seed: int = 3, stories: int = 24, forms: bool = True) -> list[
         prior = rng.choice([amount, amount, 4, 8])
         texts[f"n{k:02d}"] = (
             f"Qtly div {amount} cts vs {prior} cts prior\n\nPay April {day}\n\nRecord March {day}"
+        )
+    for k in range(9 if forms else 0):  # recurring reports: one text a day, its rate in six fillings
+        texts[f"r{k:02d}"] = (
+            f"The central bank added {k % 4 + 1} billion in reserves to the banking system through the money market.\n\n"
+            f"Dealers said overnight funds were trading at {5 + k % 6}-1/8 pct when the bank began its operation.\n\n"
+            "Most dealers had expected the bank to add temporary reserves to offset the drain from the float."
         )
     outlets = ["Gazette", "Courier", "Herald"]
     return [
@@ -86,6 +93,8 @@ def batch(corpus):
     assert not any(
         p.a.startswith(("f", "d", "n")) for p in result.pairs
     )  # footer, templates, forms pair nobody
+    reports = {(p.a, p.b) for p in result.pairs if p.a.startswith("r")}
+    assert reports == {("r00", "r06"), ("r01", "r07"), ("r02", "r08")}  # one rate; other rates: no pair
     return result
 
 
