@@ -167,6 +167,7 @@ class RunSummary:
     distinct_texts: int = 0
     boilerplate_lines: int = 0
     filled_in_forms: int = 0
+    recurring_reports: int = 0
     candidate_pairs: int = 0
     candidate_pairs_lsh: int = 0
     candidate_pairs_anchor: int = 0

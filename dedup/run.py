@@ -187,7 +187,7 @@ def run(
     copies = group_exact_copies(table, kept, rank)
     fresh = source.fresh(table, copies.leaders)
     clock.lap("exact_copies")
-    boilerplate, forms = boilerplate_lines(table, fresh, rank, config, source.line_counts)
+    boilerplate, held = boilerplate_lines(table, fresh, rank, config, source.line_counts)
     texts.resketch(table, fresh, boilerplate)
     clock.lap("boilerplate")
     found = source.candidates(table, fresh, rank)
@@ -220,7 +220,7 @@ def run(
         n,
         kept,
         copies,
-        (len(boilerplate) - forms, forms),
+        held,
         candidates,
         (checked, aligned),
         pairs,
@@ -290,9 +290,10 @@ def non_empty(
 
 def boilerplate_lines(
     table: SketchTable, rows: np.ndarray, rank: np.ndarray, config: DedupConfig, held: Any
-) -> tuple[frozenset[int], int]:
+) -> tuple[frozenset[int], tuple[int, int, int]]:
     """The lines held out of comparison among ``rows`` (one per distinct new text): the boilerplate
-    lines' hashes and the filled-in forms' (:mod:`dedup.forms`), in one set, and how many forms.
+    lines' hashes, the filled-in forms' and the recurring reports' keys (:mod:`dedup.forms`), in
+    one set, and how many of each.
     Frequencies count these rows and, where a source holds texts already, those too
     (``held(hashes)``)."""
     member = np.zeros(len(table), dtype=bool)
@@ -310,7 +311,7 @@ def boilerplate_lines(
                                    signatures=table.signatures, config=config)  # fmt: skip
     forms, reports = find_forms(table.line_rows[lines], hashes, table.line_forms[lines], rank, config=config,
                                 signatures=table.signatures, held=held)  # fmt: skip
-    return boilerplate | forms | reports, len(forms)
+    return boilerplate | forms | reports, (len(boilerplate), len(forms), len(reports))
 
 
 class StageClock:
@@ -331,17 +332,17 @@ class StageClock:
 
 
 def summarize(
-    table: SketchTable, n: int, kept: np.ndarray, copies: ExactCopies, held: tuple[int, int],
+    table: SketchTable, n: int, kept: np.ndarray, copies: ExactCopies, held: tuple[int, int, int],
     candidates: Candidates, checked: tuple[int, int], pairs: list[Pair], clusters: Sequence[Cluster],
     scanned: int = 0,
 ) -> RunSummary:  # fmt: skip
     """The counts of a run over its own ``n`` articles; ``checked``: candidates past the exact
-    check, and pairs aligned (to the end, exact copies included); ``held``: boilerplate lines and
-    filled-in forms."""
+    check, and pairs aligned (to the end, exact copies included); ``held``: boilerplate lines,
+    filled-in forms and recurring reports."""
     kinds = Counter(p.kind for p in pairs)
     return RunSummary(
         articles=n, compared=len(kept), skipped=int((table.words[:n] == 0).sum()),
-        distinct_texts=len(copies.leaders), boilerplate_lines=held[0], filled_in_forms=held[1],
+        distinct_texts=len(copies.leaders), boilerplate_lines=held[0], filled_in_forms=held[1], recurring_reports=held[2],
         candidate_pairs=len(candidates.pairs), candidate_pairs_lsh=candidates.from_bands,
         candidate_pairs_anchor=candidates.from_anchors, anchors_shared_too_widely=len(candidates.crowded_anchors),
         prechecked_pairs=checked[0], aligned_pairs=checked[1], pairs=len(pairs), pairs_exact=kinds["exact"],

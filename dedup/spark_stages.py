@@ -145,13 +145,13 @@ def _gathered(reported: Any, gather: bool) -> tuple[list[Pair], Counter[str]]:
 
 
 def _summary(
-    n: int, skipped: int, distinct: int, held: tuple[int, int], counts: tuple[int, int, int], crowded: int,
+    n: int, skipped: int, distinct: int, held: tuple[int, int, int], counts: tuple[int, int, int], crowded: int,
     checked: tuple[int, int], kinds: Counter[str], groups: tuple[int, int], scanned: int,
 ) -> RunSummary:  # fmt: skip
     """The counts of a run, as :func:`dedup.run.summarize` gives them."""
     return RunSummary(
         articles=n, compared=n - skipped, skipped=skipped, distinct_texts=distinct, boilerplate_lines=held[0],
-        filled_in_forms=held[1],
+        filled_in_forms=held[1], recurring_reports=held[2],
         candidate_pairs=counts[0], candidate_pairs_lsh=counts[1], candidate_pairs_anchor=counts[2],
         anchors_shared_too_widely=crowded, prechecked_pairs=checked[0], aligned_pairs=checked[1],
         pairs=sum(kinds.values()), pairs_exact=kinds["exact"], pairs_near_duplicate=kinds["near_duplicate"],
@@ -278,11 +278,11 @@ def _judged(item: tuple[int, list[Any]], *, known: Any, frequent: Any, config: D
     return is_boilerplate(chars, total, shared, frequent[line], signatures, config)
 
 
-def _held_lines(leaders: Any, config: DedupConfig, parts: int) -> tuple[frozenset[int], tuple[int, int]]:
+def _held_lines(leaders: Any, config: DedupConfig, parts: int) -> tuple[frozenset[int], tuple[int, int, int]]:
     """The boilerplate lines and filled-in forms, in one set (as :func:`dedup.run.boilerplate_lines`
     holds them), and how many of each."""
     boilerplate, (forms, reports) = _boilerplate(leaders, config, parts), _forms(leaders, config, parts)
-    return boilerplate | forms | reports, (len(boilerplate), len(forms))
+    return boilerplate | forms | reports, (len(boilerplate), len(forms), len(reports))
 
 
 def _forms(leaders: Any, config: DedupConfig, parts: int) -> tuple[frozenset[int], frozenset[int]]:

@@ -160,6 +160,7 @@ def test_daily_reports_read_as_one_story_but_filled_in_with_other_figures_are_no
     for config in (DedupConfig(), DedupConfig.reuse()):
         result = find_duplicates(reports, config=config)
         assert result.pairs and all(days[p.a][1] == days[p.b][1] for p in result.pairs)
+        assert result.summary.recurring_reports == 1 and result.summary.filled_in_forms == 0
         assert "recurring report" in result.params["form_rule"]
     # the rule is what keeps them apart: without it, days with other rates are near-duplicates
     without = find_duplicates(reports, config=DedupConfig(form_min_docs=0))

@@ -89,7 +89,7 @@ def batch(corpus):
     # the corpus exercises what it is meant to
     assert {"exact", "near_duplicate", "contained"} <= kinds
     assert result.summary.boilerplate_lines >= 1 and result.summary.anchors_shared_too_widely >= 1
-    assert result.summary.filled_in_forms >= 1
+    assert result.summary.filled_in_forms >= 1 and result.summary.recurring_reports == 1
     assert not any(
         p.a.startswith(("f", "d", "n")) for p in result.pairs
     )  # footer, templates, forms pair nobody
@@ -153,6 +153,8 @@ def test_spark_gives_the_batch_answer_with_the_metadata(spark, corpus, batch):
     result = engine.find_duplicates(frame, spark=spark)
     assert answer(result) == answer(batch)
     assert result.params == {**batch.params, "engine": "spark"}
+    held = ("boilerplate_lines", "filled_in_forms", "recurring_reports")
+    assert [result.summary[k] for k in held] == [batch.summary[k] for k in held]
 
 
 @pytest.mark.slow
