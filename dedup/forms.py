@@ -31,14 +31,15 @@ Fed's daily repurchase report ("Dealers said Federal funds were trading at 6-3/1
 text a day with its figures changed, and reads as a story updated every day. A story's line takes
 two or three fillings as it is updated; a day's rate seven in a season, and 6-3/16 pct comes back
 on four days. A numbered line of each copy's own (eight papers each heading the story with their
-number: as many fillings as texts) is the papers' edit, not the news, and condemns nothing. Two texts that fill in a recurring report's form each
-in other ways (no filling in common) are two reports, not a pair
-(:func:`dedup.alignment.align_if_covered`), in every mode; two that print one filling are judged
-as before, and so is a table every copy prints whole (the same fillings). Forms whose carriers
-are not one story (notices, a dateline on every article of an outlet) are filled-in forms as
-above, never reports. Reuters-21578 holds one recurring report; COUNTER, dai2017 and BBC News none.
-Known limit: an archive judges rule 3 on each batch's carriers, so a report added alone is a
-filled-in form there (its rate line matches nothing), and pairs as before.
+number: as many fillings as texts) is the papers' edit, not the news, and condemns nothing.
+
+Two texts that fill in a recurring report's form each in other ways (no filling in common) are two
+reports, not a pair (:func:`dedup.alignment.other_reports`), in every mode; two that print one
+filling are judged as before, and so is a table every copy prints whole (the same fillings).
+Forms whose carriers are not one story (notices, a dateline on every article of an outlet) are
+filled-in forms as above, never reports. Reuters-21578 holds one recurring report; COUNTER,
+dai2017 and BBC News none. Known limit: an archive judges rule 3 on each batch's carriers, so a
+report added alone is a filled-in form there (its rate line matches nothing), and pairs as before.
 
 The forms found are held in the same set as the boilerplate lines: form hashes never equal a
 line's own hash (:data:`dedup.shingles.NUMBER`), and a recurring report's form is held as its
@@ -61,7 +62,7 @@ _REPORT = np.uint64(0x7E90_0D41_1F0A_3B5D)
 MIN_FILLINGS = 2
 """Rule 2: the distinct fillings (lines) a form needs."""
 MANY_FILLINGS = 5
-"""The distinct fillings that make a frequent form a recurring report, one story or not."""
+"""The distinct fillings that make a form rule 3 keeps (one story) a recurring report."""
 
 
 def frequent(texts: Any, fillings: Any, config: DedupConfig) -> Any:
