@@ -295,7 +295,7 @@ def possible_matches(a: Sentences, b: Sentences) -> np.ndarray:
 
 
 def _sizes(article: Sentences) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct words, and the numbers, of each sentence."""
+    """How many distinct words, and how many numbers, each sentence has."""
     return np.array([v.size for v in article.words]), np.array([v.size for v in article.numbers])
 
 
