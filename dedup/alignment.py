@@ -160,6 +160,14 @@ class PreparedText:
         return sum(len(t) for i, t in enumerate(self.compared) if i not in self.ignored)
 
     @cached_property
+    def report_fillings(self) -> dict[int, frozenset[int]]:
+        """Each recurring report's form it fills in, and its fillings (lines) of it."""
+        out: dict[int, set[int]] = {}
+        for form, line in self.reports:
+            out.setdefault(form, set()).add(line)
+        return {form: frozenset(lines) for form, lines in out.items()}
+
+    @cached_property
     def numbers(self) -> tuple[frozenset[str], ...]:
         """Each compared paragraph's numbers, read whole (:func:`~dedup.tokens.whole_numbers`)."""
         return tuple(frozenset(whole_numbers(t)) for t in self.compared)
@@ -253,12 +261,7 @@ def other_reports(a: PreparedText, b: PreparedText) -> bool:
     filling of one of its forms in common)? Then they are two reports, not a pair."""
     if not a.reports or not b.reports:
         return False
-    mine: dict[int, set[int]] = {}
-    for form, line in a.reports:
-        mine.setdefault(form, set()).add(line)
-    theirs: dict[int, set[int]] = {}
-    for form, line in b.reports:
-        theirs.setdefault(form, set()).add(line)
+    mine, theirs = a.report_fillings, b.report_fillings
     return any(mine[f].isdisjoint(theirs[f]) for f in mine.keys() & theirs.keys())
 
 

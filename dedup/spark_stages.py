@@ -279,8 +279,8 @@ def _judged(item: tuple[int, list[Any]], *, known: Any, frequent: Any, config: D
 
 
 def _held_lines(leaders: Any, config: DedupConfig, parts: int) -> tuple[frozenset[int], tuple[int, int, int]]:
-    """The boilerplate lines and filled-in forms, in one set (as :func:`dedup.run.boilerplate_lines`
-    holds them), and how many of each."""
+    """The boilerplate lines, filled-in forms and recurring reports' keys, in one set (as
+    :func:`dedup.run.boilerplate_lines` holds them), and how many of each."""
     boilerplate, (forms, reports) = _boilerplate(leaders, config, parts), _forms(leaders, config, parts)
     return boilerplate | forms | reports, (len(boilerplate), len(forms), len(reports))
 
