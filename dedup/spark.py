@@ -13,8 +13,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -36,7 +38,11 @@ READERS = {".jsonl": "json", ".ndjson": "json", ".json": "json", ".parquet": "pa
 
 
 def session(master: str = "local[*]", **conf: str) -> Any:
-    """A Spark session whose Python workers run this interpreter (so they import this dedup)."""
+    """A Spark session whose Python workers run this interpreter (so they import this dedup).
+
+    A SIGINT handler of the caller's own (the command's) stays in place: pyspark's, installed with
+    the session, cancels the jobs through the very py4j connection that the interrupted call is
+    reading, and the run then ends on a garbled answer rather than on the interrupt."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -47,6 +53,7 @@ def session(master: str = "local[*]", **conf: str) -> Any:
     builder = builder.config("spark.ui.showConsoleProgress", "false")  # no progress bars on stderr
     for key, value in conf.items():
         builder = builder.config(key, value)
+    caller = signal.getsignal(signal.SIGINT)
     try:
         with _jvm_output():
             return builder.getOrCreate()
@@ -56,6 +63,12 @@ def session(master: str = "local[*]", **conf: str) -> Any:
                 "the Spark engine needs a Java runtime: apt-get install openjdk-17-jre-headless"
             ) from None
         raise
+    finally:
+        if (
+            caller not in (None, signal.default_int_handler)
+            and threading.current_thread() is threading.main_thread()
+        ):
+            signal.signal(signal.SIGINT, caller)
 
 
 @contextlib.contextmanager

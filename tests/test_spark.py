@@ -176,6 +176,30 @@ def test_a_signal_during_a_spark_run_is_one_line(spark, tmp_path, signum, code, 
     assert (proc.returncode, err) == (code, f"dedup: {said}\n")
 
 
+def test_the_callers_own_interrupt_handler_outlives_the_session(spark):
+    """pyspark replaces the SIGINT handler with one that cancels the jobs over the py4j connection
+    the interrupted call is reading (a garbled answer, "internal error: KeyError", now and then):
+    a handler of the caller's own is put back, Python's default is left to pyspark."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import signal\n"
+        "from dedup.spark import session\n"
+        "def own(signum, frame): pass\n"
+        "signal.signal(signal.SIGINT, own) if {own} else None\n"
+        "spark = session('local[1]')\n"
+        "handler = signal.getsignal(signal.SIGINT)\n"
+        "print(handler is own, handler is signal.default_int_handler)\n"
+        "spark.stop()\n"
+    )
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}
+    for own, said in ((True, "True False"), (False, "False False")):
+        done = subprocess.run([sys.executable, "-c", probe.format(own=own)], capture_output=True, text=True,
+                              env=env, timeout=300)  # fmt: skip
+        assert done.stdout.strip() == said, done.stderr[-2000:]
+
+
 def _java_child(pid):
     for entry in os.listdir("/proc"):
         if entry.isdigit():
