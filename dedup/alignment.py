@@ -59,7 +59,7 @@ from .forms import report_key
 from .normalize import normalize, normalize_lines
 from .paragraphs import printed_lines, rejoin_hyphenation, split_paragraphs
 from .shingles import hash_array, is_member, lines_and_forms, sequence_hashes, token_hashes
-from .tokens import FIGURES_AGREE, display_units, tokenize, whole_numbers
+from .tokens import FIGURES_AGREE, display_units, tokenize, whole_numbers, written_numbers
 
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_MIN_PARAGRAPH_CHARS = 25
@@ -171,6 +171,11 @@ class PreparedText:
     def numbers(self) -> tuple[frozenset[str], ...]:
         """Each compared paragraph's numbers, read whole (:func:`~dedup.tokens.whole_numbers`)."""
         return tuple(frozenset(whole_numbers(t)) for t in self.compared)
+
+    @cached_property
+    def written_numbers(self) -> tuple[frozenset[str], ...]:
+        """Each compared paragraph's numbers written out (:func:`~dedup.tokens.written_numbers`)."""
+        return tuple(frozenset(written_numbers(t)) for t in self.compared)
 
 
 def prepare(
@@ -442,7 +447,11 @@ def _with_figures_agreeing(
 
     Two corresponding paragraphs *disagree* when both give numbers
     (:func:`~dedup.tokens.whole_numbers`) and fewer than :data:`~dedup.tokens.FIGURES_AGREE` of
-    the smaller one's are in the other. When half or more of the one-to-one matches that give
+    the smaller one's are in the other. A paragraph that gives none in digits is read for those it
+    writes out, and so is its partner (:func:`~dedup.tokens.written_numbers`: "two billion dlrs"
+    against "1.5 billion dlrs", "four cts a share" against "five cts a share" disagree). Where
+    both give digits, only digits count: a template's written-out constant ("a five pct stock
+    dividend") would make two companies' notices agree on it. When half or more of the one-to-one matches that give
     numbers on both sides disagree, the pair is a house template filled in for another event (a
     crude posting of another company, a Fed operation of another day): no match counts, though
     paragraphs without numbers ("The department said the action reduces the guarantee line") still
@@ -463,11 +472,12 @@ def _with_figures_agreeing(
     printed lines (:attr:`PreparedText.printed_lines`), it takes two such matches: a printed line
     is a piece of a paragraph cut at the column's width, and one line of a daily report ("the Fed
     began its temporary and indirect supply of reserves to") is verbatim in every day's report,
-    while an update keeps paragraphs, several lines."""
-    numbers_a, numbers_b = a.numbers, b.numbers
+    while an update keeps paragraphs, several lines. Nor do verbatim matches excuse a text filling
+    in a recurring report (:attr:`PreparedText.reports`): its lines are verbatim every day, and
+    two days' reports with one rate and other amounts are two reports."""
 
     def agree(m: Match) -> bool:
-        x, y = numbers_a[m.a], numbers_b[m.b]
+        x, y = _figures(a, b, m)
         return not (x and y) or len(x & y) >= FIGURES_AGREE * min(len(x), len(y))
 
     verbatim = sum(
@@ -477,16 +487,23 @@ def _with_figures_agreeing(
         for matches in found
         for m in matches
     )
-    if verbatim >= (2 if a.printed_lines or b.printed_lines else 1):
+    if not (a.reports or b.reports) and verbatim >= (2 if a.printed_lines or b.printed_lines else 1):
         return found[0], found[1], found[2]
-    numbered = [
-        m for m in (*found[0], *_form_matches(a, b, found[0], threshold)) if numbers_a[m.a] and numbers_b[m.b]
-    ]
+    numbered = [m for m in (*found[0], *_form_matches(a, b, found[0], threshold)) if all(_figures(a, b, m))]
     disagreeing = sum(not agree(m) for m in numbered)
     if disagreeing and 2 * disagreeing >= len(numbered):
         return [], [], []
     one_to_one, a_inside_b, b_inside_a = ([m for m in matches if agree(m)] for matches in found)
     return one_to_one, a_inside_b, b_inside_a
+
+
+def _figures(a: PreparedText, b: PreparedText, m: Match) -> tuple[frozenset[str], frozenset[str]]:
+    """The numbers two matched paragraphs give: in digits, or, where either gives none in digits,
+    with those both write out."""
+    x, y = a.numbers[m.a], b.numbers[m.b]
+    if x and y:
+        return x, y
+    return x | a.written_numbers[m.a], y | b.written_numbers[m.b]
 
 
 def _filled_in_otherwise(x: tuple[str, ...], y: tuple[str, ...]) -> bool:

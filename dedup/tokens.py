@@ -181,6 +181,31 @@ def whole_numbers(text: str) -> set[str]:
     return out
 
 
+_UNITS = "one two three four five six seven eight nine".split()
+_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_SPELLED = {
+    **{word: n for n, word in enumerate(_UNITS + _TEENS, start=1)},
+    **{word: 10 * n for n, word in enumerate(_TENS, start=2)},
+}
+_WRITTEN_NUMBER = re.compile(
+    rf"\b(?:({'|'.join(_TENS)})[- ]({'|'.join(_UNITS)})|({'|'.join(_SPELLED)}))\s+"
+    r"(?=(?:hundred|thousand|million|mln|billion|trillion|pct|percent|per\s+cent|dlrs?|dollars?|cents?|cts"
+    r"|points?|pence|francs?|yen|stg|marks)\b)",
+    re.IGNORECASE,
+)
+
+
+def written_numbers(text: str) -> set[str]:
+    """The numbers a text writes out before a scale or a unit ("two billion dlrs", "six pct",
+    "twenty-five pct"), as :func:`whole_numbers` would read them in digits. Not a bare number word:
+    "one of the", "the two companies" are no figures."""
+    out = set()
+    for tens, unit, alone in _WRITTEN_NUMBER.findall(text):
+        out.add(str(_SPELLED[alone.lower()] if alone else _SPELLED[tens.lower()] + _SPELLED[unit.lower()]))
+    return out
+
+
 _DECIMAL_OR_FRACTION = re.compile(_FRACTION + r"|\d+\.\d+")
 
 

@@ -547,6 +547,24 @@ def test_a_pair_whose_numbered_paragraphs_disagree_half_the_time_is_a_filled_in_
     assert not find_duplicates(articles, config=DedupConfig.reuse()).pairs
 
 
+def test_a_figure_written_out_disagrees_with_another_in_digits():
+    """Two companies' dividend notices on one house template: the first paragraph gives its
+    dividend in words on one side ("four cts"), in digits on the other ("5 cts"), read as 4 against
+    5; with the payment paragraph (one date of two shared, which agrees) that is half the numbered
+    paragraphs: a template filled in for another company, no pair. The same notice giving "4 cts"
+    agrees, and pairs."""
+    template = ("{name} said its board declared an initial quarterly dividend of {amount} cts a share, its first "
+                "payout since going public.\n\n"
+                "The dividend is payable April {pay} to holders of record March 31, the company said.")  # fmt: skip
+    brown = template.format(name="Brown Transport Co Inc", amount="four", pay=10)
+    articles = {"brown": brown, "nfs": template.format(name="NFS Financial Corp", amount="5", pay=21)}
+    loose = find_duplicates(articles, config=DedupConfig.reuse(reworded_figures_agree=False))
+    assert [(p.a, p.b) for p in loose.pairs] == [("brown", "nfs")]
+    assert not find_duplicates(articles, config=DedupConfig.reuse()).pairs
+    same = {"brown": brown, "nfs": template.format(name="NFS Financial Corp", amount="4", pay=21)}
+    assert [(p.a, p.b) for p in find_duplicates(same, config=DedupConfig.reuse()).pairs] == [("brown", "nfs")]
+
+
 def test_a_rewrite_keeping_its_figures_loses_only_the_paragraph_whose_figures_disagree():
     """A story rewritten for a daily keeps its source's figures; only the byline's date and page
     differ. One numbered paragraph of three disagrees: that match alone is dropped."""

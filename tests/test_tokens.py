@@ -120,6 +120,21 @@ def test_whole_numbers_read_a_fraction_or_a_date_as_one_number():
     assert not whole_numbers("6-3/16 pct") & whole_numbers("6-1/16 pct")
 
 
+def test_written_numbers_read_a_number_before_its_scale_or_unit():
+    """Wire copy writes small figures out ("two billion dlrs", "six pct"): read as the digits
+    would be, but only before a scale or a unit — "one of the two companies" gives no figure."""
+    from dedup.tokens import whole_numbers, written_numbers
+
+    assert written_numbers("to arrange two billion dlrs of") == whole_numbers("to arrange 2 billion dlrs of")
+    assert written_numbers("trading at Six pct, Twenty-five percent, four cts a share, one mln") == {
+        "6",
+        "25",
+        "4",
+        "1",
+    }
+    assert written_numbers("one of the two companies said ten days ago") == set()
+
+
 def test_decimals_whole_joins_only_the_digits_it_was_given():
     from dedup.tokens import decimals_whole
 
