@@ -162,6 +162,7 @@ def test_daily_reports_read_as_one_story_but_filled_in_with_other_figures_are_no
         assert result.pairs and all(days[p.a][1] == days[p.b][1] for p in result.pairs)
         assert result.summary.recurring_reports == 1 and result.summary.filled_in_forms == 0
         assert "recurring report" in result.params["form_rule"]
+        assert ("held to its figures" in result.params["form_rule"]) == config.reworded_figures_agree
     # the rule is what keeps them apart: without it, days with other rates are near-duplicates
     without = find_duplicates(reports, config=DedupConfig(form_min_docs=0))
     assert sum(p.kind == "near_duplicate" and days[p.a][1] != days[p.b][1] for p in without.pairs) >= 20
