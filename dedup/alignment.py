@@ -314,7 +314,8 @@ def align_if_covered(
     coverage can reach ``min_coverage`` (see :func:`_coverage_bounds`), before the costlier steps.
     ``figures_agree``: a pair with no near-verbatim match is held to its figures
     (:func:`_with_figures_agreeing`). Two texts filling in a recurring report each in other ways
-    (:func:`other_reports`) match nowhere."""
+    (:func:`other_reports`) match nowhere, and a pair with a text filling one in is held to its
+    figures in any mode: a day's report is another day's wherever a figure differs."""
     if other_reports(a, b):
         return None if min_coverage > 0 else _assembled(a, b, [], [], [], characters)
     rows = [i for i in range(len(a.compared)) if i not in a.ignored and i not in a.forms]
@@ -338,7 +339,7 @@ def align_if_covered(
         for m in _inside(b, a, [j for j in cols if j not in matched_b], rows, threshold, characters)
     ]
     alignment = _assembled(a, b, matches, a_inside_b, b_inside_a, characters)
-    if not figures_agree or characters:
+    if not (figures_agree or a.reports or b.reports) or characters:
         return alignment
     kept = _with_figures_agreeing(a, b, threshold, matches, a_inside_b, b_inside_a)
     if sum(map(len, kept)) == len(matches) + len(a_inside_b) + len(b_inside_a):
