@@ -54,11 +54,14 @@ def parity_corpus(seed: int = 3, stories: int = 24, forms: bool = True) -> list[
         texts[f"n{k:02d}"] = (
             f"Qtly div {amount} cts vs {prior} cts prior\n\nPay April {day}\n\nRecord March {day}"
         )
-    for k in range(9 if forms else 0):  # recurring reports: one text a day, its rate in six fillings
+    for k in range(
+        9 if forms else 0
+    ):  # recurring reports: one text a day, its rate in six fillings, amount in 3
         texts[f"r{k:02d}"] = (
-            f"The central bank added {k % 4 + 1} billion in reserves to the banking system through the money market.\n\n"
+            f"The central bank added {k % 3 + 1} billion in reserves to the banking system through the money market.\n\n"
             f"Dealers said overnight funds were trading at {5 + k % 6}-1/8 pct when the bank began its operation.\n\n"
-            "Most dealers had expected the bank to add temporary reserves to offset the drain from the float."
+            f"Most dealers had expected the bank to add temporary reserves to offset the drain from the float"
+            f"{' this week' if k > 5 else ''}."  # (so that a day of one rate and amount is no exact copy)
         )
     outlets = ["Gazette", "Courier", "Herald"]
     return [
@@ -94,7 +97,7 @@ def batch(corpus):
         p.a.startswith(("f", "d", "n")) for p in result.pairs
     )  # footer, templates, forms pair nobody
     reports = {(p.a, p.b) for p in result.pairs if p.a.startswith("r")}
-    assert reports == {("r00", "r06"), ("r01", "r07"), ("r02", "r08")}  # one rate; other rates: no pair
+    assert reports == {("r00", "r06"), ("r01", "r07"), ("r02", "r08")}  # one rate and amount: a pair
     return result
 
 
