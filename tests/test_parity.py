@@ -54,9 +54,8 @@ def parity_corpus(seed: int = 3, stories: int = 24, forms: bool = True) -> list[
         texts[f"n{k:02d}"] = (
             f"Qtly div {amount} cts vs {prior} cts prior\n\nPay April {day}\n\nRecord March {day}"
         )
-    for k in range(
-        9 if forms else 0
-    ):  # recurring reports: one text a day, its rate in six fillings, amount in 3
+    # recurring reports: one text a day, its rate in six fillings, its amount in three
+    for k in range(9 if forms else 0):
         texts[f"r{k:02d}"] = (
             f"The central bank added {k % 3 + 1} billion in reserves to the banking system through the money market.\n\n"
             f"Dealers said overnight funds were trading at {5 + k % 6}-1/8 pct when the bank began its operation.\n\n"
