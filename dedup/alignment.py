@@ -452,8 +452,8 @@ def _with_figures_agreeing(
     writes out, and so is its partner (:func:`~dedup.tokens.written_numbers`: "two billion dlrs"
     against "1.5 billion dlrs", "four cts a share" against "five cts a share" disagree). Where
     both give digits, only digits count: a template's written-out constant ("a five pct stock
-    dividend") would make two companies' notices agree on it. When half or more of the one-to-one matches that give
-    numbers on both sides disagree, the pair is a house template filled in for another event (a
+    dividend") would make two companies' notices agree on it. When half or more of the
+    one-to-one matches that give numbers on both sides disagree, the pair is a house template filled in for another event (a
     crude posting of another company, a Fed operation of another day): no match counts, though
     paragraphs without numbers ("The department said the action reduces the guarantee line") still
     match. Paragraphs of filled-in form lines (:mod:`dedup.forms`), compared with nothing

@@ -93,16 +93,17 @@ class DedupConfig:
         matched paragraphs disagree when both give numbers (read whole as written:
         ``1,225,000``, ``51.50``, ``6-3/16``; where either gives none in digits, with those
         both write out before a scale or unit: "two billion dlrs", "six pct") and fewer than
-        half of the smaller one's are in the other. When half or more of the one-to-one matches that give numbers on both sides
-        disagree (paragraphs of filled-in form lines matched for this too), the pair
-        is a house template filled in for another event — a road death in another county,
-        another company's crude posting — and nothing matches; otherwise only the matches that
-        disagree do not count (a rewrite's byline with another date). Reworded paragraphs keep
-        their source's figures; a story's update keeps a verbatim paragraph and so all its
-        matches — but not a text filling in a recurring report (:mod:`dedup.forms`), whose
-        lines are verbatim every day. Whatever the coverage: two days' one-line hog reports ("Hog prices opened 0.50
-        dlr higher", "1.00 dlr higher") read as near-duplicates at the preset's paragraph
-        threshold of 0.6. Not for pairs with a scan (misread digits).
+        half of the smaller one's are in the other. When half or more of the one-to-one matches
+        that give numbers on both sides disagree (paragraphs of filled-in form lines matched for
+        this too), the pair is a house template filled in for another event — a road death in
+        another county, another company's crude posting — and nothing matches; otherwise only
+        the matches that disagree do not count (a rewrite's byline with another date). Reworded
+        paragraphs keep their source's figures; a story's update keeps a verbatim paragraph and
+        so all its matches — but not a text filling in a recurring report (:mod:`dedup.forms`),
+        whose lines are verbatim every day; such a pair is held to its figures in any mode.
+        Whatever the coverage: two days' one-line hog reports ("Hog prices opened 0.50 dlr
+        higher", "1.00 dlr higher") read as near-duplicates at the preset's paragraph threshold
+        of 0.6. Not for pairs with a scan (misread digits).
         ``min_paragraph_chars`` (25): shorter paragraphs ("AP", "Loading...", a two-word
         heading) are neither matched nor counted in coverage.
         ``duplicate_threshold`` (0.8): coverage at which an article counts as (nearly) wholly

@@ -91,8 +91,8 @@ def rule(config: DedupConfig) -> str:
         f"line's words with numbers masked in >= {config.form_min_docs} distinct texts and >= "
         f"{MIN_FILLINGS} fillings, unless its carriers' signatures agree in a median >= "
         f"{config.boilerplate_one_story} (one story); a one-story form in >= {MANY_FILLINGS} fillings, fewer "
-        "than its texts, is a recurring report: two texts filling it in with no filling in common are no pair"
-        + "; a text filling one in is held to its figures whatever lines it shares verbatim"
+        "than its texts, is a recurring report: two texts filling it in with no filling in common are no pair; "
+        "a text filling one in is held to its figures whatever lines it shares verbatim"
     )
 
 
