@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .normalize import normalize
-from .tokens import LINE_BREAK, SENTENCE_MARK, digit_table, tokenize
+from .tokens import LINE_BREAK, SENTENCE_MARK, SPELLED_NUMBERS, digit_table, tokenize
 
 _U64 = np.uint64
 # Odd 64-bit multipliers, one per position in a shingle (up to 64 words): fixed forever, since
@@ -236,12 +236,8 @@ def sequence_hashes(sequences: list[list[str]]) -> np.ndarray:
     return segment_hashes(token_hashes([w for words in sequences for w in words]), ends - lengths, ends)
 
 
-NUMBER_WORDS = frozenset(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
-    "hundred thousand".split()
-)
-"""English numbers written out ("Qtly div five cts"), which news agencies spell below ten."""
+NUMBER_WORDS = frozenset({*SPELLED_NUMBERS, "hundred", "thousand"})
+"""English numbers written out (:data:`~dedup.tokens.SPELLED_NUMBERS`, and the two scales)."""
 
 
 def is_number(word: str) -> bool:

@@ -184,12 +184,14 @@ def whole_numbers(text: str) -> set[str]:
 _UNITS = "one two three four five six seven eight nine".split()
 _TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
-_SPELLED = {
-    **{word: n for n, word in enumerate(_UNITS + _TEENS, start=1)},
+SPELLED_NUMBERS: dict[str, int] = {
+    **{word: n for n, word in enumerate(["zero", *_UNITS, *_TEENS])},
     **{word: 10 * n for n, word in enumerate(_TENS, start=2)},
 }
+"""English numbers under a hundred written out, and their values ("Qtly div five cts"; news
+agencies spell those below ten): read as figures here, masked as numbers in forms."""
 _WRITTEN_NUMBER = re.compile(
-    rf"\b(?:({'|'.join(_TENS)})[- ]({'|'.join(_UNITS)})|({'|'.join(_SPELLED)}))\s+"
+    rf"\b(?:({'|'.join(_TENS)})[- ]({'|'.join(_UNITS)})|({'|'.join(SPELLED_NUMBERS)}))\s+"
     r"(?=(?:hundred|thousand|million|mln|billion|trillion|pct|percent|per\s+cent|dlrs?|dollars?|cents?|cts"
     r"|points?|pence|francs?|yen|stg|marks)\b)",
     re.IGNORECASE,
@@ -202,7 +204,8 @@ def written_numbers(text: str) -> set[str]:
     "one of the", "the two companies" are no figures."""
     out = set()
     for tens, unit, alone in _WRITTEN_NUMBER.findall(text):
-        out.add(str(_SPELLED[alone.lower()] if alone else _SPELLED[tens.lower()] + _SPELLED[unit.lower()]))
+        spelled = SPELLED_NUMBERS
+        out.add(str(spelled[alone.lower()] if alone else spelled[tens.lower()] + spelled[unit.lower()]))
     return out
 
 
