@@ -447,21 +447,21 @@ def _with_figures_agreeing(
     once the pair is held to its figures (``reworded_figures_agree``).
 
     Two corresponding paragraphs *disagree* when both give numbers
-    (:func:`~dedup.tokens.whole_numbers`) and fewer than :data:`~dedup.tokens.FIGURES_AGREE` of
-    the smaller one's are in the other. A paragraph that gives none in digits is read for those it
+    (:func:`~dedup.tokens.whole_numbers`) and fewer than :data:`~dedup.tokens.FIGURES_AGREE` of the
+    smaller one's are in the other. A paragraph that gives none in digits is read for those it
     writes out, and so is its partner (:func:`~dedup.tokens.written_numbers`: "two billion dlrs"
-    against "1.5 billion dlrs", "four cts a share" against "five cts a share" disagree). Where
-    both give digits, only digits count: a template's written-out constant ("a five pct stock
-    dividend") would make two companies' notices agree on it. When half or more of the
-    one-to-one matches that give numbers on both sides disagree, the pair is a house template filled in for another event (a
+    against "1.5 billion dlrs", "four cts a share" against "five cts a share" disagree). Where both
+    give digits, only digits count: a template's written-out constant ("a five pct stock dividend")
+    would make two companies' notices agree on it. When half or more of the one-to-one matches that
+    give numbers on both sides disagree, the pair is a house template filled in for another event (a
     crude posting of another company, a Fed operation of another day): no match counts, though
     paragraphs without numbers ("The department said the action reduces the guarantee line") still
-    match. Paragraphs of filled-in form lines (:mod:`dedup.forms`), compared with nothing
-    otherwise, are matched here for their figures only (:func:`_form_matches`). When fewer
-    disagree, only the matches that disagree are dropped: a reworded story's byline date
-    ("Weekly 02/24/2017 page28") is no reason to lose the paragraphs whose figures it kept. A
-    headline found inside a paragraph (``a_inside_b``, ``b_inside_a``) is dropped when its
-    figures disagree but never condemns the pair: the paragraph gives figures of its own.
+    match. Paragraphs of filled-in form lines (:mod:`dedup.forms`), compared with nothing otherwise,
+    are matched here for their figures only (:func:`_form_matches`). When fewer disagree, only the
+    matches that disagree are dropped: a reworded story's byline date ("Weekly 02/24/2017 page28")
+    is no reason to lose the paragraphs whose figures it kept. A headline found inside a paragraph
+    (``a_inside_b``, ``b_inside_a``) is dropped when its figures disagree but never condemns the
+    pair: the paragraph gives figures of its own.
 
     A pair with a match at :data:`VERBATIM` of :data:`MIN_INSIDE_WORDS` words or more keeps them
     all: a story's update changes its figures, a filled-in house template its words and figures.
