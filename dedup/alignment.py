@@ -463,9 +463,42 @@ def _with_figures_agreeing(
     (``a_inside_b``, ``b_inside_a``) is dropped when its figures disagree but never condemns the
     pair: the paragraph gives figures of its own.
 
-    A pair with a match at :data:`VERBATIM` of :data:`MIN_INSIDE_WORDS` words or more keeps them
-    all: a story's update changes its figures, a filled-in house template its words and figures.
-    But not a match whose words differ in their numbers only: that is a template's line filled in
+    A pair that reads as a story's update keeps them all (:func:`_an_update`). Not a pair with a
+    text filling in a recurring report (:attr:`PreparedText.reports`): its lines are verbatim every
+    day, and two days' reports with one rate and other amounts are two reports. Such a pair is held
+    to its words too: a report's line is the same every day but for its fillings, so a one-to-one
+    match under :data:`VERBATIM` ("1.5 billion dlrs of customer" against "three-day System",
+    "indirect" against "direct") is another filling and disagrees like a figure — a customer
+    repurchase and a System one at one rate are two operations."""
+
+    reports = bool(a.reports or b.reports)
+
+    def agree(m: Match) -> bool:
+        if reports and m.score < VERBATIM:
+            return False
+        x, y = _figures(a, b, m)
+        return not (x and y) or len(x & y) >= FIGURES_AGREE * min(len(x), len(y))
+
+    if not reports and _an_update(a, b, found):
+        return found[0], found[1], found[2]
+    numbered = [
+        m
+        for m in (*found[0], *_form_matches(a, b, found[0], threshold))
+        if all(_figures(a, b, m)) or (reports and m.score < VERBATIM)
+    ]
+    disagreeing = sum(not agree(m) for m in numbered)
+    if disagreeing and 2 * disagreeing >= len(numbered):
+        return [], [], []
+    one_to_one, a_inside_b, b_inside_a = ([m for m in matches if agree(m)] for matches in found)
+    return one_to_one, a_inside_b, b_inside_a
+
+
+def _an_update(a: PreparedText, b: PreparedText, found: tuple[list[Match], ...]) -> bool:
+    """Whether a pair's matches read as a story's update: a match at :data:`VERBATIM` of
+    :data:`MIN_INSIDE_WORDS` words or more (two of them in printed lines). A story's update changes
+    its figures, a filled-in house template its words and figures.
+
+    A match whose words differ in their numbers only does not count: that is a template's line filled in
     twice (:func:`_filled_in_otherwise`; asking it to agree on its figures instead lost COUNTER's
     wholly derived pair whose agency paragraph alone gives a dateline).
     (A shorter verbatim match proves nothing: a notice's hard-wrapped first line, "The Turkish
@@ -473,14 +506,7 @@ def _with_figures_agreeing(
     printed lines (:attr:`PreparedText.printed_lines`), it takes two such matches: a printed line
     is a piece of a paragraph cut at the column's width, and one line of a daily report ("the Fed
     began its temporary and indirect supply of reserves to") is verbatim in every day's report,
-    while an update keeps paragraphs, several lines. Nor do verbatim matches excuse a text filling
-    in a recurring report (:attr:`PreparedText.reports`): its lines are verbatim every day, and
-    two days' reports with one rate and other amounts are two reports."""
-
-    def agree(m: Match) -> bool:
-        x, y = _figures(a, b, m)
-        return not (x and y) or len(x & y) >= FIGURES_AGREE * min(len(x), len(y))
-
+    while an update keeps paragraphs, several lines."""
     verbatim = sum(
         m.score >= VERBATIM
         and min(len(a.words[m.a]), len(b.words[m.b])) >= MIN_INSIDE_WORDS
@@ -488,14 +514,7 @@ def _with_figures_agreeing(
         for matches in found
         for m in matches
     )
-    if not (a.reports or b.reports) and verbatim >= (2 if a.printed_lines or b.printed_lines else 1):
-        return found[0], found[1], found[2]
-    numbered = [m for m in (*found[0], *_form_matches(a, b, found[0], threshold)) if all(_figures(a, b, m))]
-    disagreeing = sum(not agree(m) for m in numbered)
-    if disagreeing and 2 * disagreeing >= len(numbered):
-        return [], [], []
-    one_to_one, a_inside_b, b_inside_a = ([m for m in matches if agree(m)] for matches in found)
-    return one_to_one, a_inside_b, b_inside_a
+    return verbatim >= (2 if a.printed_lines or b.printed_lines else 1)
 
 
 def _figures(a: PreparedText, b: PreparedText, m: Match) -> tuple[frozenset[str], frozenset[str]]:

@@ -92,7 +92,8 @@ def rule(config: DedupConfig) -> str:
         f"{MIN_FILLINGS} fillings, unless its carriers' signatures agree in a median >= "
         f"{config.boilerplate_one_story} (one story); a one-story form in >= {MANY_FILLINGS} fillings, fewer "
         "than its texts, is a recurring report: two texts filling it in with no filling in common are no pair; "
-        "a text filling one in is held to its figures whatever lines it shares verbatim"
+        "a text filling one in is held to its figures whatever lines it shares verbatim, and a line of it "
+        "matched reworded, not near-verbatim, is another filling"
     )
 
 

@@ -183,6 +183,44 @@ def test_days_reporting_one_rate_but_other_amounts_are_no_pair():
         assert result.pairs and all(days[p.a] == days[p.b] for p in result.pairs)
 
 
+def system_report(term: str, rate: str) -> str:
+    """The Fed's report of a System repurchase: the customer report's lines, worded otherwise."""
+    return (
+        "The Federal Reserve entered the U.S.\n"
+        f"Government securities market to arrange {term} System\n"
+        "repurchase agreements, a Fed spokesman said.\n"
+        f"    Dealers said that Federal funds were trading at {rate} pct\n"
+        "when the Fed began its temporary and direct supply of reserves\n"
+        "to the banking system.\n Reuter"
+    )
+
+
+def test_a_customer_repurchase_and_a_system_one_at_one_rate_are_no_pair():
+    """A recurring report's lines are the same every day but for its fillings, so a report's line
+    matched only reworded ("1.5 billion dlrs of customer" against "three-day System", "indirect"
+    against "direct") is another filling: a customer repurchase and a System one at the same rate
+    are two operations in any mode, though every figure they both give agrees. Two System reports
+    alike still pair (four System reports make no recurring report of their own: they are judged as
+    before, among themselves)."""
+    rates = ["6-1/16", "6-1/8", "6-3/16", "6-1/4", "6-5/16", "6-3/8", "6-7/16"]
+    amounts = ["1.5", "two", "2.5"]
+    customer = {f"fed{k:02d}": ("customer", amounts[k % 3], rates[k % 7]) for k in range(24)}
+    system = {f"sys{k}": ("system", ["three-day", "overnight"][k % 2], rates[k // 2]) for k in range(4)}
+    system["sys4"] = system["sys0"]
+    days = {**customer, **system}
+    reports = {
+        key: (fed_report if kind == "customer" else system_report)(filling, rate)
+        for key, (kind, filling, rate) in days.items()
+    }
+    reports["sys4"] += "\n"  # the same report filed twice: no exact copy, a near-duplicate
+    for config in (DedupConfig(), DedupConfig.reuse()):
+        result = find_duplicates(reports, config=config)
+        assert result.summary.recurring_reports == 1
+        assert all(days[p.a][0] == days[p.b][0] for p in result.pairs)  # no customer one with a System one
+        assert all(days[p.a] == days[p.b] for p in result.pairs if days[p.a][0] == "customer")
+        assert ("sys0", "sys4") in {(p.a, p.b) for p in result.pairs}
+
+
 def test_a_story_updated_twice_keeps_its_pairs_and_a_line_filled_in_alike_condemns_nothing():
     """Ten papers print one wire story in three versions of its toll line (three fillings: an
     update, not a recurring report): the three versions pair with one another and the ten copies
