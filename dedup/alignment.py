@@ -47,9 +47,9 @@ paragraphs, each matched paragraph counted by the share of its words found in it
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -59,7 +59,7 @@ from .forms import report_key
 from .normalize import normalize, normalize_lines
 from .paragraphs import printed_lines, rejoin_hyphenation, split_paragraphs
 from .shingles import hash_array, is_member, lines_and_forms, sequence_hashes, token_hashes
-from .tokens import FIGURES_AGREE, display_units, tokenize, whole_numbers, written_numbers
+from .tokens import FIGURES_AGREE, display_units, names, tokenize, whole_numbers, written_numbers
 
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_MIN_PARAGRAPH_CHARS = 25
@@ -171,6 +171,11 @@ class PreparedText:
     def numbers(self) -> tuple[frozenset[str], ...]:
         """Each compared paragraph's numbers, read whole (:func:`~dedup.tokens.whole_numbers`)."""
         return tuple(frozenset(whole_numbers(t)) for t in self.compared)
+
+    @cached_property
+    def names(self) -> tuple[frozenset[str], ...]:
+        """Each paragraph's names, as written (:func:`~dedup.tokens.names`)."""
+        return tuple(frozenset(names(p)) for p in self.paragraphs)
 
     @cached_property
     def written_numbers(self) -> tuple[frozenset[str], ...]:
@@ -341,7 +346,7 @@ def align_if_covered(
     alignment = _assembled(a, b, matches, a_inside_b, b_inside_a, characters)
     if not (figures_agree or a.reports or b.reports) or characters:
         return alignment
-    kept = _with_figures_agreeing(a, b, threshold, matches, a_inside_b, b_inside_a)
+    kept = _with_figures_agreeing(a, b, threshold, matches, a_inside_b, b_inside_a, to_names=figures_agree)
     if sum(map(len, kept)) == len(matches) + len(a_inside_b) + len(b_inside_a):
         return alignment
     return _assembled(a, b, *kept, characters)
@@ -440,8 +445,17 @@ def _coverage_bounds(
     return bounds
 
 
+REWORDED_RULE = (
+    "a pair with no near-verbatim match of 8+ words (two in printed lines) is held to its figures and names: two "
+    f"matched paragraphs disagree when under {FIGURES_AGREE} of the smaller one's numbers are in the other, or no "
+    "more than half of its names (capitalized words inside a sentence); when half or more of the one-to-one matches "
+    "giving either on both sides disagree, no pair; otherwise those matches do not count"
+)
+"""The rule ``reworded_figures_agree`` turns on, in words, for a result's ``params``."""
+
+
 def _with_figures_agreeing(
-    a: PreparedText, b: PreparedText, threshold: float, *found: list[Match]
+    a: PreparedText, b: PreparedText, threshold: float, *found: list[Match], to_names: bool = False
 ) -> tuple[list[Match], list[Match], list[Match]]:
     """The matches (one to one, a inside b, b inside a) of a pair of reworded paragraphs that count
     once the pair is held to its figures (``reworded_figures_agree``).
@@ -461,7 +475,10 @@ def _with_figures_agreeing(
     matches that disagree are dropped: a reworded story's byline date ("Weekly 02/24/2017 page28")
     is no reason to lose the paragraphs whose figures it kept. A headline found inside a paragraph
     (``a_inside_b``, ``b_inside_a``) is dropped when its figures disagree but never condemns the
-    pair: the paragraph gives figures of its own.
+    pair: the paragraph gives figures of its own. With ``to_names`` (``reworded_figures_agree``)
+    two paragraphs disagree too when both give names (:func:`~dedup.tokens.names`) and no more than
+    half of the smaller one's are in the other: one formula written for two companies. Those giving
+    names are counted apart: agreeing on a name says nothing of a figure.
 
     A pair that reads as a story's update keeps them all (:func:`_an_update`). Not a pair with a
     text filling in a recurring report (:attr:`PreparedText.reports`): its lines are verbatim every
@@ -473,11 +490,14 @@ def _with_figures_agreeing(
 
     reports = bool(a.reports or b.reports)
 
-    def agree(m: Match) -> bool:
+    def figures_agree(m: Match) -> bool:
         if reports and m.score < VERBATIM:
             return False
         x, y = _figures(a, b, m)
         return not (x and y) or len(x & y) >= FIGURES_AGREE * min(len(x), len(y))
+
+    def agree(m: Match) -> bool:
+        return figures_agree(m) and (not to_names or _names_agree(a, b, m))
 
     if not reports and _an_update(a, b, found):
         return found[0], found[1], found[2]
@@ -486,11 +506,17 @@ def _with_figures_agreeing(
         for m in (*found[0], *_form_matches(a, b, found[0], threshold))
         if all(_figures(a, b, m)) or (reports and m.score < VERBATIM)
     ]
-    disagreeing = sum(not agree(m) for m in numbered)
-    if disagreeing and 2 * disagreeing >= len(numbered):
+    named = [m for m in found[0] if to_names and a.names[m.a] and b.names[m.b]]
+    if _most_disagree(numbered, figures_agree) or _most_disagree(named, partial(_names_agree, a, b)):
         return [], [], []
     one_to_one, a_inside_b, b_inside_a = ([m for m in matches if agree(m)] for matches in found)
     return one_to_one, a_inside_b, b_inside_a
+
+
+def _most_disagree(matches: list[Match], agree: Callable[[Match], bool]) -> bool:
+    """Whether half or more of ``matches`` (and at least one) disagree."""
+    disagreeing = sum(not agree(m) for m in matches)
+    return disagreeing > 0 and 2 * disagreeing >= len(matches)
 
 
 def _an_update(a: PreparedText, b: PreparedText, found: tuple[list[Match], ...]) -> bool:
@@ -515,6 +541,13 @@ def _an_update(a: PreparedText, b: PreparedText, found: tuple[list[Match], ...])
         for m in matches
     )
     return verbatim >= (2 if a.printed_lines or b.printed_lines else 1)
+
+
+def _names_agree(a: PreparedText, b: PreparedText, m: Match) -> bool:
+    """Whether two matched paragraphs agree on their names: more than half of the smaller one's
+    are in the other (or either gives none)."""
+    x, y = a.names[m.a], b.names[m.b]
+    return not (x and y) or 2 * len(x & y) > min(len(x), len(y))
 
 
 def _figures(a: PreparedText, b: PreparedText, m: Match) -> tuple[frozenset[str], frozenset[str]]:

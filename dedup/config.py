@@ -93,10 +93,14 @@ class DedupConfig:
         matched paragraphs disagree when both give numbers (read whole as written:
         ``1,225,000``, ``51.50``, ``6-3/16``; where either gives none in digits, with those
         both write out before a scale or unit: "two billion dlrs", "six pct") and fewer than
-        half of the smaller one's are in the other. When half or more of the one-to-one matches
+        half of the smaller one's are in the other; or when both give names (capitalized words
+        inside a sentence: "Industries Inc" against "Electronics Corp") and no more than half of
+        the smaller one's are in the other — a formula ("said its board declared a two-for-one
+        stock split") written for another company. When half or more of the one-to-one matches
         that give numbers on both sides disagree (paragraphs of filled-in form lines matched for
-        this too), the pair is a house template filled in for another event — a road death in
-        another county, another company's crude posting — and nothing matches; otherwise only
+        this too), or half or more of those that give names, the pair is a house template filled
+        in for another event — a road death in another county, another company's crude posting
+        — and nothing matches; otherwise only
         the matches that disagree do not count (a rewrite's byline with another date). Reworded
         paragraphs keep their source's figures; a story's update keeps a verbatim paragraph and
         so all its matches — but not a text filling in a recurring report (:mod:`dedup.forms`),

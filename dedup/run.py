@@ -43,6 +43,7 @@ try:
 except ImportError:  # not on Windows
     resource = None  # type: ignore[assignment]
 
+from .alignment import REWORDED_RULE
 from .articles import ArticleId, id_ranks
 from .boilerplate import find_boilerplate
 from .candidates import BatchIndex, Candidates, lsh_bands, scanned_bands, self_join
@@ -379,6 +380,7 @@ def _run_params(config: DedupConfig) -> dict[str, Any]:
             f"unless its carriers' signatures agree in a median >= {config.boilerplate_one_story} (one story)"
         ),
         "form_rule": form_rule(config),
+        "reworded_rule": REWORDED_RULE if config.reworded_figures_agree else "off",
         "grouping_rule": GROUPING_RULE,
         **_scan_params(config),
         **(semantic_params() if config.semantic else {}),

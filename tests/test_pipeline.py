@@ -551,8 +551,9 @@ def test_a_figure_written_out_disagrees_with_another_in_digits():
     """Two companies' dividend notices on one house template: the first paragraph gives its
     dividend in words on one side ("four cts"), in digits on the other ("5 cts"), read as 4 against
     5; with the payment paragraph (one date of two shared, which agrees) that is half the numbered
-    paragraphs: a template filled in for another company, no pair. The same notice giving "4 cts"
-    agrees, and pairs."""
+    paragraphs: a template filled in for another company, no pair. The same company's notice giving
+    "4 cts" agrees, and pairs (another company's is no pair for its name alone:
+    ``test_two_companies_notices_on_one_formula_are_no_pair_but_a_rewrite_keeping_its_names_is``)."""
     template = ("{name} said its board declared an initial quarterly dividend of {amount} cts a share, its first "
                 "payout since going public.\n\n"
                 "The dividend is payable April {pay} to holders of record March 31, the company said.")  # fmt: skip
@@ -561,8 +562,38 @@ def test_a_figure_written_out_disagrees_with_another_in_digits():
     loose = find_duplicates(articles, config=DedupConfig.reuse(reworded_figures_agree=False))
     assert [(p.a, p.b) for p in loose.pairs] == [("brown", "nfs")]
     assert not find_duplicates(articles, config=DedupConfig.reuse()).pairs
-    same = {"brown": brown, "nfs": template.format(name="NFS Financial Corp", amount="4", pay=21)}
-    assert [(p.a, p.b) for p in find_duplicates(same, config=DedupConfig.reuse()).pairs] == [("brown", "nfs")]
+    same = {"brown": brown, "again": template.format(name="Brown Transport Co Inc", amount="4", pay=21)}
+    assert [(p.a, p.b) for p in find_duplicates(same, config=DedupConfig.reuse()).pairs] == [
+        ("again", "brown")
+    ]
+
+
+def test_two_companies_notices_on_one_formula_are_no_pair_but_a_rewrite_keeping_its_names_is():
+    """Two companies announce a stock split in one house formula, with no figure either gives
+    against the other: the matched paragraphs name other companies ("Industries Inc" against
+    "Electronics Corp"), so under ``--preset reuse`` they are no pair; without the names they are
+    one. A rewrite of one notice that keeps its names, and its figures, still pairs."""
+    formula = ("{name} said its board of directors declared a {split} stock split of its common shares, the "
+               "second split in {years} years.\n\n"
+               "The company said the split is payable to holders of record at the close of business, its "
+               "chairman {chair} told reporters at the annual meeting in {city}.")  # fmt: skip
+    first = formula.format(name="Browning-Ferris Industries Inc", split="two-for-one", years="three",
+                           chair="William Ruckelshaus", city="Houston")  # fmt: skip
+    second = formula.format(name="VTX Electronics Corp", split="five-for-four", years="three",
+                            chair="Stephen Tabor", city="Farmingdale")  # fmt: skip
+    articles = {"bfi": first, "vtx": second}
+    result = find_duplicates(articles, config=DedupConfig.reuse())
+    assert [(p.a, p.b) for p in result.pairs] == []
+    assert "figures and names" in result.params["reworded_rule"]
+    assert find_duplicates(articles).params["reworded_rule"] == "off"
+    lower = {key: text.lower() for key, text in articles.items()}  # no case: no names to tell them apart
+    assert [(p.a, p.b) for p in find_duplicates(lower, config=DedupConfig.reuse()).pairs] == [("bfi", "vtx")]
+    rewrite = ("Browning-Ferris Industries Inc's board of directors has declared a two-for-one stock split of "
+               "the common shares, its second split in three years, the company said.\n\n"
+               "The split is payable to holders of record at the close of business, chairman William "
+               "Ruckelshaus told reporters at the annual meeting held in Houston.")  # fmt: skip
+    pairs = find_duplicates({"bfi": first, "rewrite": rewrite}, config=DedupConfig.reuse()).pairs
+    assert [(p.a, p.b) for p in pairs] == [("bfi", "rewrite")]
 
 
 def test_a_rewrite_keeping_its_figures_loses_only_the_paragraph_whose_figures_disagree():

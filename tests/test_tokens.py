@@ -135,6 +135,24 @@ def test_written_numbers_read_a_number_before_its_scale_or_unit():
     assert written_numbers("one of the two companies said ten days ago") == set()
 
 
+def test_names_are_capitalized_words_that_open_no_sentence():
+    """A paragraph's names: capitalized words inside a sentence, lowercased; a word opening a
+    sentence (or the text) may be capitalized for that alone; a headline in capitals or title case
+    and a script without case give none."""
+    from dedup.tokens import names
+
+    assert names("Browning-Ferris Industries Inc said its board declared a split") == {"industries", "inc"}
+    assert names("The Bank of England said. Money market help was 450 mln stg") == {"bank", "england"}
+    assert names("<The Harris Trust and Savings Bank> said it raised its rate") == {
+        "harris",
+        "trust",
+        "savings",
+        "bank",
+    }
+    assert names("Oil Prices Rise As Opec Meets") == names("ISRAEL INTRODUCES SUMMER TIME") == set()
+    assert names("وزیر اعظم نے اسلام آباد میں کہا") == set()
+
+
 def test_decimals_whole_joins_only_the_digits_it_was_given():
     from dedup.tokens import decimals_whole
 
