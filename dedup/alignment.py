@@ -506,7 +506,7 @@ def _with_figures_agreeing(
         for m in (*found[0], *_form_matches(a, b, found[0], threshold))
         if all(_figures(a, b, m)) or (reports and m.score < VERBATIM)
     ]
-    named = [m for m in found[0] if to_names and a.names[m.a] and b.names[m.b]]
+    named = [m for matches in found for m in matches if to_names and a.names[m.a] and b.names[m.b]]
     if _most_disagree(numbered, figures_agree) or _most_disagree(named, partial(_names_agree, a, b)):
         return [], [], []
     one_to_one, a_inside_b, b_inside_a = ([m for m in matches if agree(m)] for matches in found)

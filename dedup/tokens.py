@@ -211,23 +211,28 @@ def written_numbers(text: str) -> set[str]:
 
 _NAME_WORD = regex.compile(r"\p{L}+(?:['’.-]\p{L}+)*")
 _SENTENCE_END = ".!?"
+_POSSESSIVE = re.compile(r"['’]s$")
+_BEFORE_A_WORD = frozenset(" \t\n\"'“‘(<")
 
 
 def names(text: str) -> set[str]:
-    """The names a text gives: its capitalized words that open no sentence, lowercased ("Browning-
-    Ferris Industries Inc said its board" gives ``industries`` and ``inc``). The first word of a
-    text may open a sentence, so it is none. A text set in capitals or title case (two thirds of
-    its other words capitalized, two or more: a headline) gives none; nor does a script without
-    case."""
+    """The names a text gives: its capitalized words that open no sentence, lowercased, without a
+    possessive, each part of a hyphenated one apart ("Tralee, Co-Kerry" gives ``tralee``, ``co``
+    and ``kerry``; "Browning-Ferris Industries Inc said its board" ``industries`` and ``inc``).
+    The first word of a text may open a sentence, so it is none. A text set in capitals or title
+    case (two thirds of its other words capitalized, two or more: a headline) gives none; nor does
+    a script without case."""
     inside = []
     for word in _NAME_WORD.finditer(text):
-        before = text[: word.start()].rstrip(" \t\n\"'“‘(<")
-        if before and before[-1] not in _SENTENCE_END:
+        at = word.start() - 1
+        while at >= 0 and text[at] in _BEFORE_A_WORD:
+            at -= 1
+        if at >= 0 and text[at] not in _SENTENCE_END:
             inside.append(word.group())
     capitalized = [w for w in inside if w[0].isupper()]
     if len(capitalized) >= 2 and 3 * len(capitalized) >= 2 * len(inside):
         return set()
-    return {w.lower() for w in capitalized}
+    return {part for w in capitalized for part in _POSSESSIVE.sub("", w.lower()).split("-")}
 
 
 _DECIMAL_OR_FRACTION = re.compile(_FRACTION + r"|\d+\.\d+")

@@ -137,8 +137,9 @@ def test_written_numbers_read_a_number_before_its_scale_or_unit():
 
 def test_names_are_capitalized_words_that_open_no_sentence():
     """A paragraph's names: capitalized words inside a sentence, lowercased; a word opening a
-    sentence (or the text) may be capitalized for that alone; a headline in capitals or title case
-    and a script without case give none."""
+    sentence (or the text) may be capitalized for that alone; parts of a hyphenated name and a name
+    without its possessive compare as written elsewhere; a headline in capitals or title case and a
+    script without case give none."""
     from dedup.tokens import names
 
     assert names("Browning-Ferris Industries Inc said its board declared a split") == {"industries", "inc"}
@@ -148,6 +149,13 @@ def test_names_are_capitalized_words_that_open_no_sentence():
         "trust",
         "savings",
         "bank",
+    }
+    assert names("who was from Tralee, Co-Kerry, as France's AFP said") == {
+        "tralee",
+        "co",
+        "kerry",
+        "france",
+        "afp",
     }
     assert names("Oil Prices Rise As Opec Meets") == names("ISRAEL INTRODUCES SUMMER TIME") == set()
     assert names("وزیر اعظم نے اسلام آباد میں کہا") == set()
