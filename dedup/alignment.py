@@ -478,7 +478,8 @@ def _with_figures_agreeing(
     pair: the paragraph gives figures of its own. With ``to_names`` (``reworded_figures_agree``)
     two paragraphs disagree too when both give names (:func:`~dedup.tokens.names`) and no more than
     half of the smaller one's are in the other: one formula written for two companies. Those giving
-    names are counted apart: agreeing on a name says nothing of a figure.
+    names are counted apart (inside a paragraph too: a headline gives no names), as agreeing on a
+    name says nothing of a figure.
 
     A pair that reads as a story's update keeps them all (:func:`_an_update`). Not a pair with a
     text filling in a recurring report (:attr:`PreparedText.reports`): its lines are verbatim every
