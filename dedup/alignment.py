@@ -346,7 +346,7 @@ def align_if_covered(
     alignment = _assembled(a, b, matches, a_inside_b, b_inside_a, characters)
     if not (figures_agree or a.reports or b.reports) or characters:
         return alignment
-    kept = _with_figures_agreeing(a, b, threshold, matches, a_inside_b, b_inside_a, to_names=figures_agree)
+    kept = _with_figures_agreeing(a, b, threshold, matches, a_inside_b, b_inside_a, reworded=figures_agree)
     if sum(map(len, kept)) == len(matches) + len(a_inside_b) + len(b_inside_a):
         return alignment
     return _assembled(a, b, *kept, characters)
@@ -449,13 +449,14 @@ REWORDED_RULE = (
     "a pair with no near-verbatim match of 8+ words (two in printed lines) is held to its figures and names: two "
     f"matched paragraphs disagree when under {FIGURES_AGREE} of the smaller one's numbers are in the other, or no "
     "more than half of its names (capitalized words inside a sentence); when half or more of the one-to-one matches "
-    "giving either on both sides disagree, no pair; otherwise those matches do not count"
+    "giving either on both sides disagree, no pair; otherwise those matches do not count; in text compared by "
+    "printed lines, a pair left with one matched line is no pair"
 )
 """The rule ``reworded_figures_agree`` turns on, in words, for a result's ``params``."""
 
 
 def _with_figures_agreeing(
-    a: PreparedText, b: PreparedText, threshold: float, *found: list[Match], to_names: bool = False
+    a: PreparedText, b: PreparedText, threshold: float, *found: list[Match], reworded: bool = False
 ) -> tuple[list[Match], list[Match], list[Match]]:
     """The matches (one to one, a inside b, b inside a) of a pair of reworded paragraphs that count
     once the pair is held to its figures (``reworded_figures_agree``).
@@ -475,11 +476,11 @@ def _with_figures_agreeing(
     matches that disagree are dropped: a reworded story's byline date ("Weekly 02/24/2017 page28")
     is no reason to lose the paragraphs whose figures it kept. A headline found inside a paragraph
     (``a_inside_b``, ``b_inside_a``) is dropped when its figures disagree but never condemns the
-    pair: the paragraph gives figures of its own. With ``to_names`` (``reworded_figures_agree``)
+    pair: the paragraph gives figures of its own. With ``reworded`` (``reworded_figures_agree``)
     two paragraphs disagree too when both give names (:func:`~dedup.tokens.names`) and no more than
     half of the smaller one's are in the other: one formula written for two companies. Those giving
     names are counted apart (inside a paragraph too: a headline gives no names), as agreeing on a
-    name says nothing of a figure.
+    name says nothing of a figure. Nor does one printed line make a pair (:func:`_one_printed_line`).
 
     A pair that reads as a story's update keeps them all (:func:`_an_update`). Not a pair with a
     text filling in a recurring report (:attr:`PreparedText.reports`): its lines are verbatim every
@@ -498,7 +499,7 @@ def _with_figures_agreeing(
         return not (x and y) or len(x & y) >= FIGURES_AGREE * min(len(x), len(y))
 
     def agree(m: Match) -> bool:
-        return figures_agree(m) and (not to_names or _names_agree(a, b, m))
+        return figures_agree(m) and (not reworded or _names_agree(a, b, m))
 
     if not reports and _an_update(a, b, found):
         return found[0], found[1], found[2]
@@ -507,11 +508,25 @@ def _with_figures_agreeing(
         for m in (*found[0], *_form_matches(a, b, found[0], threshold))
         if all(_figures(a, b, m)) or (reports and m.score < VERBATIM)
     ]
-    named = [m for matches in found for m in matches if to_names and a.names[m.a] and b.names[m.b]]
+    named = [m for matches in found for m in matches if reworded and a.names[m.a] and b.names[m.b]]
     if _most_disagree(numbered, figures_agree) or _most_disagree(named, partial(_names_agree, a, b)):
         return [], [], []
     one_to_one, a_inside_b, b_inside_a = ([m for m in matches if agree(m)] for matches in found)
+    if reworded and _one_printed_line(a, b, one_to_one, a_inside_b, b_inside_a):
+        return [], [], []
     return one_to_one, a_inside_b, b_inside_a
+
+
+def _one_printed_line(a: PreparedText, b: PreparedText, *kept: list[Match]) -> bool:
+    """Whether a pair compared by printed lines (either text's units are its lines) is left with one
+    match, and is no exact copy: a printed line is a piece of a paragraph cut at the column's width,
+    and one formula line ("NOTE: full name of company is", "said its board declared a two-for-one
+    stock split") recurs in every notice. Not reuse (``reworded_figures_agree``)."""
+    return (
+        (a.printed_lines or b.printed_lines)
+        and sum(map(len, kept)) < 2
+        and a.all_words != b.all_words  # (an exact copy stays one, whatever its length)
+    )
 
 
 def _most_disagree(matches: list[Match], agree: Callable[[Match], bool]) -> bool:

@@ -100,8 +100,10 @@ class DedupConfig:
         that give numbers on both sides disagree (paragraphs of filled-in form lines matched for
         this too), or half or more of those that give names, the pair is a house template filled
         in for another event — a road death in another county, another company's crude posting
-        — and nothing matches; otherwise only
-        the matches that disagree do not count (a rewrite's byline with another date). Reworded
+        — and nothing matches (and in text compared by printed lines, a pair left with one line
+        matched: one formula line, "NOTE: full name of company is", recurs in every notice);
+        otherwise only the matches that disagree do not count (a rewrite's byline with another
+        date). Reworded
         paragraphs keep their source's figures; a story's update keeps a verbatim paragraph and
         so all its matches — but not a text filling in a recurring report (:mod:`dedup.forms`),
         whose lines are verbatim every day; such a pair is held to its figures in any mode.

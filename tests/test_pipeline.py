@@ -596,6 +596,26 @@ def test_two_companies_notices_on_one_formula_are_no_pair_but_a_rewrite_keeping_
     assert [(p.a, p.b) for p in pairs] == [("bfi", "rewrite")]
 
 
+def test_one_printed_line_in_common_is_no_reuse_but_a_notice_filed_twice_is():
+    """Hard-wrapped wire notices (no blank line: their units are their printed lines) of two
+    companies, written in lower case (no names to tell them apart), share one formula line, "NOTE:
+    full name of company is", which covers a third of each or more: under ``--preset reuse`` that is no
+    pair, and the defaults do not report it either. One company's notice filed twice, its note
+    worded otherwise, still pairs."""
+    first = ("florida employers named a chief executive.\n"
+             "NOTE: full name of company is florida employers insurance\n Reuter\n")  # fmt: skip
+    second = ("home federal said deposits rose sharply.\n"
+              "NOTE: full name of company is home federal savings and loan\n Reuter\n")  # fmt: skip
+    notices = {"florida": first, "home": second}
+    one_line = DedupConfig.reuse(reworded_figures_agree=False)  # (the rules of the preset off)
+    assert [(p.a, p.b) for p in find_duplicates(notices, config=one_line).pairs] == [("florida", "home")]
+    assert find_duplicates(notices, config=DedupConfig.reuse()).pairs == ()
+    assert find_duplicates(notices).pairs == ()
+    again = first.replace("NOTE: full name of company is", "NOTE: company's full name is")
+    pairs = find_duplicates({"florida": first, "again": again}, config=DedupConfig.reuse()).pairs
+    assert [(p.a, p.b) for p in pairs] == [("again", "florida")]
+
+
 def test_a_rewrite_keeping_its_figures_loses_only_the_paragraph_whose_figures_disagree():
     """A story rewritten for a daily keeps its source's figures; only the byline's date and page
     differ. One numbered paragraph of three disagrees: that match alone is dropped."""
