@@ -59,7 +59,7 @@ from .forms import report_key
 from .normalize import normalize, normalize_lines
 from .paragraphs import printed_lines, rejoin_hyphenation, split_paragraphs
 from .shingles import hash_array, is_member, lines_and_forms, sequence_hashes, token_hashes
-from .tokens import FIGURES_AGREE, display_units, names, tokenize, whole_numbers, written_numbers
+from .tokens import FIGURES_AGREE, display_units, names, names_agree, tokenize, whole_numbers, written_numbers
 
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_MIN_PARAGRAPH_CHARS = 25
@@ -563,7 +563,7 @@ def _names_agree(a: PreparedText, b: PreparedText, m: Match) -> bool:
     """Whether two matched paragraphs agree on their names: more than half of the smaller one's
     are in the other (or either gives none)."""
     x, y = a.names[m.a], b.names[m.b]
-    return not (x and y) or 2 * len(x & y) > min(len(x), len(y))
+    return bool(names_agree(len(x & y), min(len(x), len(y))))
 
 
 def _figures(a: PreparedText, b: PreparedText, m: Match) -> tuple[frozenset[str], frozenset[str]]:

@@ -103,10 +103,10 @@ class DedupConfig:
         — and nothing matches (and in text compared by printed lines, a pair left with one line
         matched: one formula line, "NOTE: full name of company is", recurs in every notice);
         otherwise only the matches that disagree do not count (a rewrite's byline with another
-        date). Reworded
-        paragraphs keep their source's figures; a story's update keeps a verbatim paragraph and
-        so all its matches — but not a text filling in a recurring report (:mod:`dedup.forms`),
-        whose lines are verbatim every day; such a pair is held to its figures in any mode.
+        date). Reworded paragraphs keep their source's figures; a story's update keeps a
+        verbatim paragraph and so all its matches — but not a text filling in a recurring report
+        (:mod:`dedup.forms`), whose lines are verbatim every day; such a pair is held to its
+        figures in any mode.
         Whatever the coverage: two days' one-line hog reports ("Hog prices opened 0.50 dlr
         higher", "1.00 dlr higher") read as near-duplicates at the preset's paragraph threshold
         of 0.6. Not for pairs with a scan (misread digits).

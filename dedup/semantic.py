@@ -62,7 +62,7 @@ from .normalize import normalize, normalize_lines
 from .paragraphs import paragraph_spans, sentence_group_spans
 from .results import Pair, SemanticMatch, SentenceMatch
 from .shingles import hash_array, is_member, lines_and_forms
-from .tokens import FIGURES_AGREE, decimals_whole, figure, names, tokenize
+from .tokens import FIGURES_AGREE, decimals_whole, figure, names, names_agree, tokenize
 from .verification import PreparedTexts, shingle_overlap
 
 SENTENCE_SIMILARITY = 0.86
@@ -320,7 +320,7 @@ def _possible(
     (:func:`_sizes`)."""
     numbers, names = np.minimum.outer(a[1], b[1]), np.minimum.outer(a[2], b[2])
     agree = (numbers == 0) | (shared[1] >= NUMBER_OVERLAP * numbers)
-    agree &= (names == 0) | (2 * shared[2] > names)
+    agree &= names_agree(shared[2], names)
     kept = (shared[0] >= WORD_OVERLAP * np.minimum.outer(a[0], b[0])) & (shared[0] >= MIN_SHARED_WORDS)
     return kept & agree
 

@@ -24,6 +24,7 @@ import unicodedata
 from collections import Counter
 from functools import lru_cache
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import regex
@@ -233,6 +234,13 @@ def names(text: str) -> set[str]:
     if len(capitalized) >= 2 and 3 * len(capitalized) >= 2 * len(inside):
         return set()
     return {part for w in capitalized for part in _POSSESSIVE.sub("", w.lower()).split("-")}
+
+
+def names_agree(shared: Any, smaller: Any) -> Any:
+    """Whether two texts agree on their names: ``shared`` of them in both, ``smaller`` the count of
+    the text with fewer. More than half of its names must be in the other, or it gives none (one
+    formula written for two companies names other companies). Counts or arrays of counts."""
+    return (smaller == 0) | (2 * shared > smaller)
 
 
 _DECIMAL_OR_FRACTION = re.compile(_FRACTION + r"|\d+\.\d+")
