@@ -154,13 +154,12 @@ def split_articles(texts: Mapping[int, str], left_out: np.ndarray | None = None)
         if not spans:
             continue
         pieces = [text[s:e][:MAX_SENTENCE_CHARS] for s, e in spans]
-        left = _left_out(pieces, left_out)
-        kept = [sentence_words(p) if not out_ else ([], []) for p, out_ in zip(pieces, left, strict=True)]
+        kept = [
+            (*sentence_words(p), sorted(names(p))) if not out_ else ([], [], [])
+            for p, out_ in zip(pieces, _left_out(pieces, left_out), strict=True)
+        ]
         chars = np.array([len(p) for p in pieces], dtype=np.float64)
-        out[row] = Sentences(
-            spans, pieces, chars, [numbered(w) for w, _ in kept], [numbered(n) for _, n in kept],
-            [numbered(sorted(names(p)) if not out_ else []) for p, out_ in zip(pieces, left, strict=True)],
-        )  # fmt: skip
+        out[row] = Sentences(spans, pieces, chars, *([numbered(k[part]) for k in kept] for part in range(3)))
     return out
 
 

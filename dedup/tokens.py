@@ -205,8 +205,12 @@ def written_numbers(text: str) -> set[str]:
     "one of the", "the two companies" are no figures."""
     out = set()
     for tens, unit, alone in _WRITTEN_NUMBER.findall(text):
-        spelled = SPELLED_NUMBERS
-        out.add(str(spelled[alone.lower()] if alone else spelled[tens.lower()] + spelled[unit.lower()]))
+        value = (
+            SPELLED_NUMBERS[alone.lower()]
+            if alone
+            else SPELLED_NUMBERS[tens.lower()] + SPELLED_NUMBERS[unit.lower()]
+        )
+        out.add(str(value))
     return out
 
 
